@@ -1,0 +1,3 @@
+//! Users, sessions and the inline auth decision (no Pingora types here).
+
+pub mod groups;

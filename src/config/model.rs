@@ -1,0 +1,350 @@
+//! The validated, internal configuration model.
+//!
+//! Nothing here is deserialized directly: `config::load` reads the TOML file
+//! (`file.rs`), checks every value (`validate.rs`) and builds these types. Every
+//! other module reads only these types, so they can rely on the values being
+//! well formed (sizes parsed, regexes compiled, header names valid, groups known).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::header::{HeaderName, HeaderValue};
+use ipnet::IpNet;
+use regex::Regex;
+use url::Url;
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (for messages).
+    pub path: PathBuf,
+    pub server: Server,
+    pub portal: Portal,
+    pub session: SessionSettings,
+    pub login: Login,
+    pub plex: Plex,
+    pub sso: Sso,
+    /// `[proxy]`: the defaults every route starts from.
+    pub proxy: ProxySettings,
+    /// `[[route]]` in file order.
+    pub routes: Vec<Route>,
+    /// `[[redirect]]` in file order.
+    pub redirects: Vec<Redirect>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub listen: Vec<SocketAddr>,
+    pub tls_listen: Vec<SocketAddr>,
+    /// Directory that holds `NAME.crt` + `NAME.key` pairs (relative paths are
+    /// resolved against the current directory, like nginx's prefix).
+    pub certs_dir: PathBuf,
+    pub public_url: Url,
+    pub data_dir: PathBuf,
+    pub trusted_proxies: Vec<IpNet>,
+    /// Worker threads; 0 in the file is resolved to the number of cores.
+    pub threads: usize,
+}
+
+/// `[portal]`.
+#[derive(Debug, Clone)]
+pub struct Portal {
+    /// Path prefix, no trailing slash, e.g. `/gatehouse`.
+    pub prefix: String,
+    /// Path of the app list, `None` when `home = ""`.
+    pub home: Option<String>,
+}
+
+/// `[session]`.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub cookie: String,
+    /// Cookie Domain (leading dot kept as written), `None` = host-only cookie.
+    /// Already checked against the public suffix list.
+    pub domain: Option<String>,
+    pub lifetime: Duration,
+    pub remember_me: Duration,
+    /// `None` when `idle_timeout = "0s"`.
+    pub idle_timeout: Option<Duration>,
+}
+
+/// Which login backend checks passwords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginBackend {
+    Local,
+    Plex,
+}
+
+/// `[login]`.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub backend: LoginBackend,
+    pub max_failures: u32,
+    pub window: Duration,
+    pub ban: Duration,
+}
+
+/// `[plex]`. `Debug` redacts the token.
+#[derive(Clone)]
+pub struct Plex {
+    pub token: String,
+    pub machine_id: String,
+    pub admin: String,
+    pub oauth: bool,
+    pub strict_friends: bool,
+    pub new_user_group: u16,
+    pub api_url: Url,
+    pub app_url: Url,
+}
+
+impl std::fmt::Debug for Plex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plex")
+            .field("token", &redacted(&self.token))
+            .field("machine_id", &self.machine_id)
+            .field("admin", &self.admin)
+            .field("oauth", &self.oauth)
+            .field("strict_friends", &self.strict_friends)
+            .field("new_user_group", &self.new_user_group)
+            .field("api_url", &self.api_url.as_str())
+            .field("app_url", &self.app_url.as_str())
+            .finish()
+    }
+}
+
+/// `[sso.*]`.
+#[derive(Debug, Clone)]
+pub struct Sso {
+    pub plex: SsoPlex,
+    pub ombi: SsoOmbi,
+    pub tautulli: SsoTautulli,
+}
+
+/// `[sso.plex]`.
+#[derive(Debug, Clone)]
+pub struct SsoPlex {
+    pub enabled: bool,
+}
+
+/// `[sso.ombi]`. `Debug` redacts the secrets.
+#[derive(Clone)]
+pub struct SsoOmbi {
+    pub enabled: bool,
+    pub url: Option<Url>,
+    pub api_key: String,
+    pub fallback_user: String,
+    pub fallback_password: String,
+}
+
+impl std::fmt::Debug for SsoOmbi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsoOmbi")
+            .field("enabled", &self.enabled)
+            .field("url", &self.url.as_ref().map(Url::as_str))
+            .field("api_key", &redacted(&self.api_key))
+            .field("fallback_user", &self.fallback_user)
+            .field("fallback_password", &redacted(&self.fallback_password))
+            .finish()
+    }
+}
+
+/// `[sso.tautulli]`. `Debug` redacts the API key.
+#[derive(Clone)]
+pub struct SsoTautulli {
+    pub enabled: bool,
+    pub urls: Vec<Url>,
+    pub api_key: String,
+    pub min_group: u16,
+}
+
+impl std::fmt::Debug for SsoTautulli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsoTautulli")
+            .field("enabled", &self.enabled)
+            .field("urls", &self.urls.iter().map(Url::as_str).collect::<Vec<_>>())
+            .field("api_key", &redacted(&self.api_key))
+            .field("min_group", &self.min_group)
+            .finish()
+    }
+}
+
+fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        ""
+    } else {
+        "<redacted>"
+    }
+}
+
+/// Conditions of `next_upstream` (nginx `proxy_next_upstream`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NextUpstream {
+    pub error: bool,
+    pub timeout: bool,
+    pub invalid_header: bool,
+    pub http_500: bool,
+    pub http_502: bool,
+    pub http_503: bool,
+    pub http_504: bool,
+    pub http_403: bool,
+    pub http_404: bool,
+    pub http_429: bool,
+    /// nginx `non_idempotent`: also retry POST/LOCK/PATCH after the request was sent.
+    pub non_idempotent: bool,
+}
+
+impl NextUpstream {
+    /// Whether an upstream response status is a reason to try the next upstream.
+    pub fn on_status(&self, status: u16) -> bool {
+        match status {
+            500 => self.http_500,
+            502 => self.http_502,
+            503 => self.http_503,
+            504 => self.http_504,
+            403 => self.http_403,
+            404 => self.http_404,
+            429 => self.http_429,
+            _ => false,
+        }
+    }
+}
+
+/// One piece of a `set_headers` value: literal text or an nginx variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    Literal(String),
+    /// `$host`: Host header (or :authority) without port, else the listener address.
+    Host,
+    /// `$server_port`: the port of the listener that accepted the request.
+    ServerPort,
+    /// `$remote_addr`: the client address (after `trusted_proxies`).
+    RemoteAddr,
+    /// `$scheme`: `http` or `https`.
+    Scheme,
+    /// `$proxy_add_x_forwarded_for`.
+    ProxyAddXForwardedFor,
+    /// `$http_<name>`: a request header (name lowercased, `_` already turned into `-`).
+    HttpHeader(HeaderName),
+    /// `$cookie_<name>`: a request cookie.
+    Cookie(String),
+    /// `$request_uri`: the original path and query.
+    RequestUri,
+    /// `$server_addr`: the local address the request arrived on.
+    ServerAddr,
+}
+
+/// A `set_headers` value. An empty template (`""`) removes the header, as in nginx.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderTemplate {
+    pub parts: Vec<TemplatePart>,
+}
+
+impl HeaderTemplate {
+    /// `true` for `""`: nginx does not pass a header whose value is empty.
+    pub fn is_removal(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// The value when it contains no variable (prebuilt once at start).
+    pub fn as_static(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [TemplatePart::Literal(s)] => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// `[proxy]` (and its per-route overrides), merged and validated.
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    pub client_max_body_size: u64,
+    pub client_body_buffer_size: u64,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub send_timeout: Duration,
+    pub client_send_timeout: Duration,
+    pub next_upstream: NextUpstream,
+    /// 0 = every upstream of the route once.
+    pub next_upstream_tries: u32,
+    pub hide_headers: Vec<HeaderName>,
+    /// In file order; names are unique (case-insensitively).
+    pub set_headers: Vec<(HeaderName, HeaderTemplate)>,
+    pub redirect_scheme: bool,
+    pub websocket: bool,
+    pub keepalive: bool,
+}
+
+/// Route access level: public, or the highest Organizr group number admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthLevel {
+    /// `auth = "none"`: public, no identity headers.
+    None,
+    /// `auth = N`: users whose group number is <= N. Guests count as 999.
+    Group(u16),
+}
+
+/// An SSO service a route takes part in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SsoService {
+    Plex,
+    Ombi,
+    Tautulli,
+}
+
+/// A value an identity header carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityField {
+    Username,
+    Email,
+    Group,
+    GroupName,
+}
+
+/// One upstream of a route (nginx `proxy_pass`).
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// As written, for logs and messages.
+    pub url: Url,
+    /// `host:port` to connect to.
+    pub address: String,
+    pub tls: bool,
+    /// TLS server name (the URL's host).
+    pub sni: String,
+    /// The URI part of `proxy_pass` (e.g. `/` in `http://plex:32400/`); `None`
+    /// when the URL has no path at all, in which case the request URI is passed
+    /// unchanged.
+    pub uri_path: Option<String>,
+}
+
+/// `[[route]]`.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub name: String,
+    /// Lowercased host (no port) this route is narrowed to; `None` = any host.
+    pub host: Option<String>,
+    /// Path prefix, e.g. `/plex/`.
+    pub path: String,
+    pub upstreams: Vec<Upstream>,
+    pub auth: AuthLevel,
+    pub sso: Vec<SsoService>,
+    pub identity_headers: Vec<(HeaderName, IdentityField)>,
+    /// Shown on the portal home when set.
+    pub title: Option<String>,
+    /// `[proxy]` merged with this route's overrides.
+    pub proxy: ProxySettings,
+}
+
+/// `[[redirect]]`: nginx `rewrite ... redirect` with an optional Referer condition.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    pub if_referer: Option<Regex>,
+    pub from: Regex,
+    /// Replacement with `$1`… capture references.
+    pub to: String,
+    pub status: u16,
+}
+
+/// A prebuilt header value, for things computed once at start.
+pub type StaticValue = HeaderValue;

@@ -1,0 +1,22 @@
+//! Gatehouse: a single-binary front door for a home server.
+//!
+//! A Pingora reverse proxy with nginx `proxy.conf` semantics, Organizr-style
+//! group auth decided inline, identity-header injection, a login portal and
+//! single sign-on into Plex, Ombi and Tautulli.
+//!
+//! Only [`proxy`] knows Pingora; everything else is plain functions and types
+//! that tests and benches call directly.
+
+pub mod access_log;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod headers;
+pub mod net;
+pub mod portal;
+pub mod proxy;
+pub mod route;
+pub mod sso;
+pub mod store;

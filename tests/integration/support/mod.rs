@@ -1,0 +1,1 @@
+//! Test support: real upstreams and the gateway binary harness.
