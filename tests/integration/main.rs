@@ -1,3 +1,15 @@
-//! The one integration-test binary: every test starts the real `gatehouse`.
+//! The one integration-test binary: every test starts the real `gatehouse`
+//! binary (or a real client against a fake service) on loopback ports chosen
+//! at run time.
 
 mod support;
+
+mod config_check;
+mod proxy_routing;
+mod proxy_headers;
+mod proxy_body;
+mod proxy_failover;
+mod proxy_websocket;
+mod proxy_tls;
+mod proxy_malformed;
+mod sso_clients;
