@@ -1,1 +1,209 @@
-//! (module under construction)
+//! Request-header rewriting with nginx semantics: `set_headers` templates
+//! (`$host`, `$server_port`, `$remote_addr`, `$proxy_add_x_forwarded_for`, …),
+//! hop-by-hop headers, and the response `Location` scheme rewrite.
+//!
+//! Pure functions over plain values; the proxy applies the results to
+//! Pingora's header types.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use http::header::{HeaderName, HeaderValue};
+use http::HeaderMap;
+
+use crate::config::{HeaderTemplate, TemplatePart};
+
+/// Everything a `set_headers` template may refer to, for one request.
+#[derive(Debug)]
+pub struct RequestVars<'a> {
+    /// `$host`: request host without port, lowercase.
+    pub host: &'a str,
+    /// `$server_port`.
+    pub server_port: u16,
+    /// `$server_addr`.
+    pub server_addr: Option<IpAddr>,
+    /// `$remote_addr`: the client address the gateway believes.
+    pub remote_addr: IpAddr,
+    /// `$scheme`.
+    pub scheme: &'static str,
+    /// The client's own `X-Forwarded-For`, only when the peer is a trusted proxy.
+    pub forwarded_for: Option<&'a [u8]>,
+    /// `$request_uri`: original path and query.
+    pub request_uri: &'a str,
+    /// The client request headers (`$http_*`, `$cookie_*`).
+    pub headers: &'a HeaderMap,
+}
+
+/// The value of one template, or `None` when the header must not be sent
+/// (nginx drops headers whose value is empty) or the value is not a valid
+/// header value.
+pub fn expand(template: &HeaderTemplate, vars: &RequestVars<'_>) -> Option<HeaderValue> {
+    if let Some(s) = template.as_static() {
+        return HeaderValue::from_str(s).ok();
+    }
+    let mut out = String::with_capacity(64);
+    for part in &template.parts {
+        match part {
+            TemplatePart::Literal(s) => out.push_str(s),
+            TemplatePart::Host => out.push_str(vars.host),
+            TemplatePart::ServerPort => {
+                let _ = write!(out, "{}", vars.server_port);
+            }
+            TemplatePart::ServerAddr => {
+                if let Some(a) = vars.server_addr {
+                    let _ = write!(out, "{a}");
+                }
+            }
+            TemplatePart::RemoteAddr => {
+                let _ = write!(out, "{}", vars.remote_addr);
+            }
+            TemplatePart::Scheme => out.push_str(vars.scheme),
+            TemplatePart::RequestUri => out.push_str(vars.request_uri),
+            TemplatePart::ProxyAddXForwardedFor => {
+                if let Some(xff) = vars.forwarded_for.and_then(|v| std::str::from_utf8(v).ok()) {
+                    let xff = xff.trim();
+                    if !xff.is_empty() {
+                        out.push_str(xff);
+                        out.push_str(", ");
+                    }
+                }
+                let _ = write!(out, "{}", vars.remote_addr);
+            }
+            TemplatePart::HttpHeader(name) => {
+                if let Some(v) = vars.headers.get(name).and_then(|v| v.to_str().ok()) {
+                    out.push_str(v);
+                }
+            }
+            TemplatePart::Cookie(name) => {
+                for v in vars.headers.get_all(http::header::COOKIE) {
+                    if let Some(c) = crate::auth::cookie::find(v.as_bytes(), name) {
+                        out.push_str(c);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(&out).ok()
+}
+
+/// Hop-by-hop request headers that never travel upstream as sent by the client
+/// (nginx `proxy_set_header Connection ""` and HTTP/1.1 §7.6.1). `Upgrade` and
+/// `Connection` are re-added by the proxy for WebSocket handshakes.
+pub const HOP_BY_HOP: [HeaderName; 6] = [
+    http::header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    http::header::TE,
+    http::header::TRAILER,
+    http::header::UPGRADE,
+];
+
+/// nginx `proxy_redirect http:// $scheme://`: an upstream `Location` that
+/// starts with `http://` is given the client's scheme. `None` = unchanged.
+pub fn rewrite_location(location: &[u8], scheme: &str) -> Option<HeaderValue> {
+    let rest = location.strip_prefix(b"http://")?;
+    if scheme == "http" {
+        return None;
+    }
+    let mut v = Vec::with_capacity(location.len() + 1);
+    v.extend_from_slice(scheme.as_bytes());
+    v.extend_from_slice(b"://");
+    v.extend_from_slice(rest);
+    HeaderValue::from_bytes(&v).ok()
+}
+
+/// The host of a request, lowercase, without port: the `Host` header (or the
+/// URI authority for HTTP/2 and absolute-form requests).
+pub fn request_host<'a>(uri_host: Option<&'a str>, host_header: Option<&'a [u8]>) -> &'a str {
+    let raw = uri_host
+        .or_else(|| host_header.and_then(|h| std::str::from_utf8(h).ok()))
+        .unwrap_or("");
+    strip_port(raw.trim())
+}
+
+fn strip_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        // [v6]:port
+        return rest.split(']').next().unwrap_or("");
+    }
+    match host.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn vars<'a>(headers: &'a HeaderMap, xff: Option<&'a [u8]>) -> RequestVars<'a> {
+        RequestVars {
+            host: "gw.example.com",
+            server_port: 8443,
+            server_addr: None,
+            remote_addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)),
+            scheme: "https",
+            forwarded_for: xff,
+            request_uri: "/plex/x?y=1",
+            headers,
+        }
+    }
+
+    fn t(parts: Vec<TemplatePart>) -> HeaderTemplate {
+        HeaderTemplate { parts }
+    }
+
+    #[test]
+    fn test_expand_host_port_and_xff() {
+        let h = HeaderMap::new();
+        let host = t(vec![
+            TemplatePart::Host,
+            TemplatePart::Literal(":".into()),
+            TemplatePart::ServerPort,
+        ]);
+        assert_eq!(expand(&host, &vars(&h, None)).unwrap(), "gw.example.com:8443");
+        let xff = t(vec![TemplatePart::ProxyAddXForwardedFor]);
+        assert_eq!(expand(&xff, &vars(&h, None)).unwrap(), "10.0.0.7");
+        assert_eq!(
+            expand(&xff, &vars(&h, Some(b"1.2.3.4"))).unwrap(),
+            "1.2.3.4, 10.0.0.7"
+        );
+    }
+
+    #[test]
+    fn test_expand_http_and_cookie_vars() {
+        let mut h = HeaderMap::new();
+        h.insert("user-agent", HeaderValue::from_static("curl/8"));
+        h.insert("cookie", HeaderValue::from_static("a=1; session=abc"));
+        let ua = t(vec![TemplatePart::HttpHeader(HeaderName::from_static("user-agent"))]);
+        assert_eq!(expand(&ua, &vars(&h, None)).unwrap(), "curl/8");
+        let c = t(vec![TemplatePart::Cookie("session".into())]);
+        assert_eq!(expand(&c, &vars(&h, None)).unwrap(), "abc");
+        let missing = t(vec![TemplatePart::Cookie("nope".into())]);
+        assert_eq!(expand(&missing, &vars(&h, None)), None);
+        assert_eq!(expand(&t(vec![]), &vars(&h, None)), None);
+    }
+
+    #[test]
+    fn test_rewrite_location_scheme() {
+        assert_eq!(
+            rewrite_location(b"http://h:1/x", "https").unwrap(),
+            "https://h:1/x"
+        );
+        assert_eq!(rewrite_location(b"http://h:1/x", "http"), None);
+        assert_eq!(rewrite_location(b"/relative", "https"), None);
+    }
+
+    #[test]
+    fn test_request_host_strips_port() {
+        assert_eq!(request_host(None, Some(b"Example:8080")), "Example");
+        assert_eq!(request_host(None, Some(b"[::1]:8080")), "::1");
+        assert_eq!(request_host(Some("a.test"), Some(b"b.test")), "a.test");
+        assert_eq!(request_host(None, None), "");
+    }
+}

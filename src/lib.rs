@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod headers;
 pub mod net;
+pub mod observability;
 pub mod portal;
 pub mod proxy;
 pub mod route;

@@ -1,1 +1,87 @@
-//! (module under construction)
+//! The Pingora side of Gatehouse: the server, its listeners (plain and TLS
+//! with SNI), and the `ProxyHttp` implementation. The only module that
+//! imports Pingora.
+
+pub mod access;
+pub mod ctx;
+pub mod gateway;
+pub mod local;
+pub mod peer;
+pub mod respond;
+pub mod tls;
+pub mod upstream_request;
+
+use std::convert::Infallible;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use pingora::listeners::tls::TlsSettings;
+use pingora::prelude::*;
+use pingora::server::configuration::ServerConf;
+
+use crate::app::App;
+use crate::config::Config;
+
+/// Why the gateway did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+    #[error("TLS: {0}")]
+    Certs(#[from] tls::CertError),
+    #[error("{0}")]
+    App(String),
+}
+
+/// Seconds a stopping server waits for in-flight requests.
+const GRACE_SECONDS: u64 = 5;
+
+/// Starts the gateway and serves until the process is stopped.
+pub fn run(config: Config) -> Result<Infallible, StartError> {
+    crate::observability::init();
+    // Refuse to start on a port we cannot bind, with a clear message,
+    // before Pingora takes over the listeners.
+    for addr in config.server.listen.iter().chain(&config.server.tls_listen) {
+        TcpListener::bind(addr).map_err(|e| StartError::Listen(*addr, e))?;
+    }
+    let resolver = if config.server.tls_listen.is_empty() {
+        None
+    } else {
+        Some(Arc::new(tls::SniResolver::load(&config.server.certs_dir)?))
+    };
+
+    let conf = ServerConf {
+        threads: config.server.threads.max(1),
+        work_stealing: false,
+        grace_period_seconds: Some(GRACE_SECONDS),
+        graceful_shutdown_timeout_seconds: Some(GRACE_SECONDS),
+        upstream_keepalive_pool_size: 1024,
+        ..ServerConf::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(None, conf);
+    server.bootstrap();
+
+    let listen = config.server.listen.clone();
+    let tls_listen = config.server.tls_listen.clone();
+    let app = Arc::new(App::new(config));
+    let mut service = pingora::proxy::http_proxy_service_with_name(
+        &server.configuration,
+        gateway::Gateway::new(app),
+        "gatehouse",
+    );
+    for addr in &listen {
+        service.add_tcp(&addr.to_string());
+    }
+    if let Some(resolver) = resolver {
+        tracing::info!(certificates = ?resolver.names(), "TLS certificates loaded");
+        for addr in &tls_listen {
+            let mut settings = TlsSettings::intermediate("", "").map_err(|e| StartError::App(e.to_string()))?;
+            settings.set_cert_resolver(resolver.clone());
+            settings.enable_h2();
+            service.add_tls_with_settings(&addr.to_string(), None, settings);
+        }
+    }
+    server.add_service(service);
+    tracing::info!(listen = ?listen, tls_listen = ?tls_listen, "gatehouse listening");
+    server.run_forever()
+}

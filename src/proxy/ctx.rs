@@ -1,0 +1,62 @@
+//! Per-request context carried through the Pingora phases.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+/// What the gateway knows about one request.
+#[derive(Debug)]
+pub struct RequestCtx {
+    /// When the request reached `request_filter`.
+    pub start: Instant,
+    /// The client address the gateway believes (after `trusted_proxies`).
+    pub client_ip: Option<IpAddr>,
+    /// Whether the client connection is TLS.
+    pub tls: bool,
+    /// Matched route index.
+    pub route: Option<usize>,
+    /// Normalized path and query, as matched (the upstream target is derived from them).
+    pub target: Option<String>,
+    /// Upstream attempts made so far.
+    pub attempts: usize,
+    /// Index of the upstream used by the current attempt.
+    pub upstream: usize,
+    /// Retry the same upstream (a reused keep-alive connection was stale).
+    pub retry_same: bool,
+    /// Request body bytes received so far.
+    pub body_bytes: u64,
+    /// A response header has been handed to the client: never retry now.
+    pub response_started: bool,
+    /// An upstream status that asked for the next upstream.
+    pub retry_status: Option<u16>,
+    /// Status of a response the gateway wrote itself.
+    pub local_status: Option<u16>,
+    /// Signed-in user name for the access log.
+    pub user: Option<std::sync::Arc<str>>,
+}
+
+impl RequestCtx {
+    /// A fresh context.
+    pub fn new() -> RequestCtx {
+        RequestCtx {
+            start: Instant::now(),
+            client_ip: None,
+            tls: false,
+            route: None,
+            target: None,
+            attempts: 0,
+            upstream: 0,
+            retry_same: false,
+            body_bytes: 0,
+            response_started: false,
+            retry_status: None,
+            local_status: None,
+            user: None,
+        }
+    }
+}
+
+impl Default for RequestCtx {
+    fn default() -> Self {
+        RequestCtx::new()
+    }
+}

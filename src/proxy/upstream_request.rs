@@ -1,0 +1,94 @@
+//! Builds the upstream request: nginx's `proxy_pass` URI, hop-by-hop and
+//! spoofable headers removed, `set_headers` applied, identity and SSO values
+//! injected, WebSocket `Upgrade` kept.
+
+use http::header::{self, HeaderValue};
+use pingora::http::RequestHeader;
+use pingora::prelude::*;
+use pingora::proxy::Session;
+use pingora::{Error, ErrorType};
+
+use super::ctx::RequestCtx;
+use crate::app::{App, HeaderRule};
+use crate::headers::{self, RequestVars};
+use crate::route;
+
+/// Rewrites `up` (a copy of the client request) for the current upstream.
+pub fn rewrite(app: &App, session: &Session, up: &mut RequestHeader, ctx: &RequestCtx) -> Result<()> {
+    let (Some(index), Some(path)) = (ctx.route, ctx.target.as_deref()) else {
+        return Err(Error::explain(ErrorType::InternalError, "no route"));
+    };
+    let route = &app.config.routes[index];
+    let upstream = route
+        .upstreams
+        .get(ctx.upstream)
+        .ok_or_else(|| Error::explain(ErrorType::InternalError, "no upstream"))?;
+    let client = session.req_header();
+    let target = route::upstream_target(&route.path, upstream, path, client.uri.query());
+    let uri = http::Uri::try_from(target.as_ref())
+        .map_err(|_| Error::explain(ErrorType::InvalidHTTPHeader, "bad upstream target"))?;
+    up.set_uri(uri);
+    up.set_version(http::Version::HTTP_11);
+
+    let upgrade = route.proxy.websocket && session.is_upgrade_req();
+    let upgrade_value = client.headers.get(header::UPGRADE).cloned();
+    for name in &headers::HOP_BY_HOP {
+        up.remove_header(name);
+    }
+    super::access::strip_spoofable(app, up);
+
+    let vars = RequestVars {
+        host: headers::request_host(
+            client.uri.host(),
+            client.headers.get(header::HOST).map(|v| v.as_bytes()),
+        ),
+        server_port: session
+            .server_addr()
+            .and_then(|a| a.as_inet())
+            .map_or(0, |a| a.port()),
+        server_addr: session.server_addr().and_then(|a| a.as_inet()).map(|a| a.ip()),
+        remote_addr: ctx
+            .client_ip
+            .ok_or_else(|| Error::explain(ErrorType::InternalError, "no client address"))?,
+        scheme: if ctx.tls { "https" } else { "http" },
+        forwarded_for: forwarded_for(app, session, client),
+        request_uri: client.uri.path_and_query().map_or("/", |p| p.as_str()),
+        headers: &client.headers,
+    };
+    for rule in &app.routes[index].header_rules {
+        match rule {
+            HeaderRule::Static(name, value) => up.insert_header(name.clone(), value.clone())?,
+            HeaderRule::Remove(name) => {
+                up.remove_header(name);
+            }
+            HeaderRule::Dynamic(name, template) => match headers::expand(template, &vars) {
+                Some(v) => up.insert_header(name.clone(), v)?,
+                None => {
+                    up.remove_header(name);
+                }
+            },
+        }
+    }
+    super::access::inject(app, index, up, ctx)?;
+
+    if upgrade {
+        if let Some(v) = upgrade_value {
+            up.insert_header(header::UPGRADE, v)?;
+            up.insert_header(header::CONNECTION, HeaderValue::from_static("upgrade"))?;
+        }
+    } else if !route.proxy.keepalive {
+        up.insert_header(header::CONNECTION, HeaderValue::from_static("close"))?;
+    }
+    Ok(())
+}
+
+/// The client's `X-Forwarded-For`, believed only from a trusted proxy.
+fn forwarded_for<'a>(app: &App, session: &Session, client: &'a RequestHeader) -> Option<&'a [u8]> {
+    let peer = session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip())?;
+    let trusted = &app.config.server.trusted_proxies;
+    if trusted.iter().any(|n| n.contains(&peer)) {
+        client.headers.get("x-forwarded-for").map(|v| v.as_bytes())
+    } else {
+        None
+    }
+}
