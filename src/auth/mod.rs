@@ -1,3 +1,8 @@
 //! Users, sessions and the inline auth decision (no Pingora types here).
 
+pub mod cookie;
+pub mod decision;
 pub mod groups;
+pub mod organizr_api;
+pub mod redirect_target;
+pub mod spoof;
