@@ -258,4 +258,33 @@ mod tests {
             );
         }
     }
+
+    /// xorshift64: a deterministic "random" byte string over `alphabet`.
+    fn random_string(state: &mut u64, alphabet: &[u8], max_len: u64) -> Vec<u8> {
+        let mut next = || {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state
+        };
+        let len = next() % max_len;
+        (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect()
+    }
+
+    #[test]
+    fn test_client_ip_random_xff_never_panics_or_leaks_untrusted_peer() {
+        let alphabet = b"0123456789abcdef.:, \t[]/\xff";
+        let trusted = nets("10.0.0.0/8, fd00::/8");
+        let mut state = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            let xff = random_string(&mut state, alphabet, 48);
+            assert_eq!(
+                client_ip(ip("203.0.113.1"), Some(&xff), &trusted),
+                ip("203.0.113.1")
+            );
+            let _ = client_ip(ip("10.0.0.1"), Some(&xff), &trusted);
+        }
+    }
 }

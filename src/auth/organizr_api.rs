@@ -3,7 +3,8 @@
 //! the gateway's own session.
 //!
 //! Paths (any method), under `/api/v2/`:
-//! - `auth`, `auth/{group}`, `auth/{group}/{type}/{ips}`
+//! - `auth`, `auth/{group}`, `auth/{group}/{type}/{ips}` (`{ips}` is the
+//!   rest of the path, so `10.0.0.0/8` needs no escaping)
 //! - `auth-{group}` (`auth-` alone = group 0)
 //! - `organizr-auth[/{group}[/{type}[/{ips}]]]`
 //! - any of them with `?group=N`, `?whitelist=CSV`, `?blacklist=CSV`,
@@ -50,9 +51,6 @@ pub enum ApiError {
     /// A white/blacklist entry is not an IP address or CIDR.
     #[error("{0}")]
     InvalidIps(#[from] NetError),
-    /// More path segments than `auth/{group}/{type}/{ips}`.
-    #[error("{0} is not a valid auth path")]
-    InvalidPath(String),
 }
 
 /// A parsed auth API request.
@@ -132,15 +130,16 @@ pub fn parse_with(
             if t.is_empty() {
                 Vec::new()
             } else {
-                t.split('/').collect()
+                // `{ips}` takes the rest, so CIDRs may be written with a
+                // plain slash: `auth/0/allow/10.0.0.0/8,192.168.1.0/24`.
+                t.splitn(3, '/').collect()
             }
         }
     };
-    Some(build(path, &segments, query, &route_group))
+    Some(build(&segments, query, &route_group))
 }
 
 fn build(
-    path: &str,
     segments: &[&str],
     query: Option<&str>,
     route_group: &dyn Fn(&str) -> Option<u16>,
@@ -149,9 +148,6 @@ fn build(
     let mut lower = |g: u16| group = Some(group.map_or(g, |cur| cur.min(g)));
     let mut whitelist = IpList::default();
     let mut blacklist = IpList::default();
-    if segments.len() > 3 {
-        return Err(ApiError::InvalidPath(path.to_owned()));
-    }
     if let Some(g) = segments.first().filter(|g| !g.is_empty()) {
         lower(group_of(&decode(g), route_group));
     }
@@ -337,7 +333,7 @@ mod tests {
         let err = parse("/api/v2/auth/4/w/1.2.3.4/extra", None)
             .unwrap()
             .unwrap_err();
-        assert!(matches!(err, ApiError::InvalidPath(_)));
+        assert!(matches!(err, ApiError::InvalidIps(_)));
         let err = parse("/api/v2/auth/4/w/nas.local", None)
             .unwrap()
             .unwrap_err();
@@ -358,6 +354,15 @@ mod tests {
         );
         // Outside the CIDR, a guest on an admin endpoint is refused.
         assert_eq!(answer(&req, None, ip("192.168.2.1")).status, 401);
+    }
+
+    #[test]
+    fn test_parse_cidr_with_plain_slash_in_path() {
+        let req = ok("/api/v2/auth/0/allow/10.0.0.0/8,192.168.1.0/24", None);
+        assert!(req.whitelist.contains(ip("10.9.8.7")));
+        assert!(req.whitelist.contains(ip("192.168.1.200")));
+        assert!(!req.whitelist.contains(ip("192.168.2.1")));
+        assert_eq!(answer(&req, None, ip("10.9.8.7")).status, 200);
     }
 
     #[test]
@@ -435,5 +440,34 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_str(&body_json(false, "maybe is not a valid type")).unwrap();
         assert_eq!(v["response"]["result"], "error");
+    }
+
+    /// xorshift64: a deterministic "random" byte string over `alphabet`.
+    fn random_string(state: &mut u64, alphabet: &[u8], max_len: u64) -> Vec<u8> {
+        let mut next = || {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state
+        };
+        let len = next() % max_len;
+        (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect()
+    }
+
+    #[test]
+    fn test_parse_random_paths_never_panic() {
+        let alphabet = b"/api/v2/auth-organizr0149wbl%2F.,:&=?group";
+        let mut state = 0x1234_5678_9ABC_DEF1;
+        for _ in 0..20_000 {
+            let path = random_string(&mut state, alphabet, 40);
+            let query = random_string(&mut state, alphabet, 30);
+            let path = format!("/api/v2/{}", String::from_utf8_lossy(&path));
+            let query = String::from_utf8_lossy(&query).into_owned();
+            if let Some(Ok(req)) = parse(&path, Some(&query)) {
+                assert!(req.group <= groups::MAX);
+            }
+        }
     }
 }

@@ -394,4 +394,45 @@ mod tests {
         assert_eq!(remove_dot_segments("/a/.."), "/");
         assert_eq!(remove_dot_segments("/../..//evil.com"), "//evil.com");
     }
+
+    /// xorshift64: a deterministic "random" byte string over `alphabet`.
+    fn random_string(state: &mut u64, alphabet: &[u8], max_len: u64) -> Vec<u8> {
+        let mut next = || {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state
+        };
+        let len = next() % max_len;
+        (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect()
+    }
+
+    #[test]
+    fn test_safe_rd_random_inputs_never_escape() {
+        let alphabet = b"/\\%092fFeE5cC.:@ ?#=&htps:/example.comevil\t\x00";
+        let mut state = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..20_000 {
+            let bytes = random_string(&mut state, alphabet, 40);
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            let Some(target) = rd(&text) else { continue };
+            if target.starts_with('/') {
+                assert!(!target.starts_with("//"), "{text:?}");
+                let decoded = fully_decoded(&target).unwrap();
+                assert!(!remove_dot_segments(&decoded).starts_with("//"), "{text:?}");
+            } else {
+                let url = Url::parse(&target).unwrap();
+                let host = url.host_str().unwrap();
+                assert!(
+                    host == "gw.example.com"
+                        || host == "example.com"
+                        || host.ends_with(".example.com"),
+                    "{text:?}"
+                );
+            }
+        }
+    }
 }
