@@ -64,7 +64,7 @@ pub fn safe_rd(
         return None;
     }
     let path = fully_decoded(url.path())?;
-    if path.contains(['\\']) || path.bytes().any(|b| b.is_ascii_control()) {
+    if path.contains('\\') || path.bytes().any(|b| b.is_ascii_control()) {
         return None;
     }
     if url.query().is_some_and(has_nested_redirect) {
