@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::config::{Config, LoginBackend, Plex, Sso};
 use crate::sso::tokens::{FetchResult, SsoTokens};
-use crate::sso::{ombi, safe_url};
+use crate::sso::{ombi, safe_url, OMBI_COOKIE, PLEX_COOKIE};
 
 /// Organizr's five flags for one service.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -118,14 +118,14 @@ pub fn flags(
     SsoDebug {
         plex: ServiceFlags {
             enabled: sso.plex.enabled,
-            cookie: has_cookie("mpt"),
+            cookie: has_cookie(PLEX_COOKIE),
             url: web(&plex.api_url),
             api: !plex.token.is_empty(),
             backend,
         },
         ombi: ServiceFlags {
             enabled: sso.ombi.enabled,
-            cookie: has_cookie("Auth"),
+            cookie: has_cookie(OMBI_COOKIE),
             url: sso.ombi.url.as_ref().is_some_and(web),
             api: !sso.ombi.api_key.is_empty() && ombi_api_ok,
             backend,

@@ -7,7 +7,7 @@
 use crate::sso::tokens::TautulliToken;
 
 /// Name prefix of Tautulli's JWT cookie.
-pub const TOKEN_COOKIE_PREFIX: &str = "tautulli_token_";
+pub const TOKEN_COOKIE_PREFIX: &str = crate::sso::TAUTULLI_COOKIE_PREFIX;
 
 /// Builds the upstream `Cookie` value from the client's `Cookie` headers, the
 /// session's Tautulli tokens and the route's upstream addresses (`host:port`).

@@ -29,6 +29,15 @@ use url::Url;
 /// Connect timeout of every outbound SSO call (Organizr's value).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Cookie holding the Plex token (Organizr's name; Plex Web's JS reads it).
+pub const PLEX_COOKIE: &str = "mpt";
+
+/// Cookie holding the Ombi JWT (read by Ombi's `/auth/cookie` page).
+pub const OMBI_COOKIE: &str = "Auth";
+
+/// Prefix of Tautulli's JWT cookie: `tautulli_token_<uuid>`.
+pub const TAUTULLI_COOKIE_PREFIX: &str = "tautulli_token_";
+
 /// `User-Agent` of every outbound call.
 pub const USER_AGENT: &str = concat!("gatehouse/", env!("CARGO_PKG_VERSION"));
 

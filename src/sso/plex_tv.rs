@@ -53,6 +53,15 @@ pub enum PlexError {
     Client(String),
 }
 
+/// A fresh client identifier for a new install (32 random hex digits); the
+/// caller stores it and passes the same one to [`PlexTv::new`] ever after, so
+/// plex.tv sees one device and PINs stay bound to it.
+pub fn new_client_id() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::thread_rng().gen();
+    hex::encode(bytes)
+}
+
 /// A plex.tv client for one install.
 #[derive(Clone, Debug)]
 pub struct PlexTv {
@@ -285,6 +294,14 @@ mod tests {
             p.auth_url("ab&c"),
             "https://app.plex.tv/auth#?clientID=id+with+space&code=ab%26c&context%5Bdevice%5D%5Bproduct%5D=Gatehouse"
         );
+    }
+
+    #[test]
+    fn test_new_client_id_is_random_hex() {
+        let (a, b) = (new_client_id(), new_client_id());
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
     }
 
     #[test]
