@@ -143,9 +143,11 @@ async fn tautulli_all(
     }
     if user.group > t.min_group {
         return TautulliOutcome::Skipped(format!(
-            "group {} is below min_group {}",
+            "group {} ({}) is not admitted by min_group {} ({})",
             groups::name(user.group),
-            groups::name(t.min_group)
+            user.group,
+            groups::name(t.min_group),
+            t.min_group
         ));
     }
     let mut set = JoinSet::new();

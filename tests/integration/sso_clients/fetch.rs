@@ -261,6 +261,15 @@ async fn test_fetch_all_gates_and_disabled_services() {
         "user is below min_group"
     );
     assert_eq!(status_of(&tokens, "tautulli"), ["skipped"]);
+    let why = tokens
+        .results
+        .iter()
+        .find(|r| r.service == "tautulli")
+        .unwrap();
+    assert_eq!(
+        why.error.as_deref(),
+        Some("group user (4) is not admitted by min_group power-user (3)")
+    );
     assert_eq!(
         status_of(&tokens, "plex"),
         ["skipped"],
