@@ -1,4 +1,28 @@
 //! Configuration: the TOML file, its validation and the internal model.
+//!
+//! [`load`] / [`parse`] read `conf/gatehouse.toml` (DESIGN §3) into a
+//! [`Config`], or return every problem found as [`ConfigErrors`], each
+//! `FILE:LINE: KEY: reason (value)`.
+//!
+//! Layout: `file.rs` walks the TOML tree (types, unknown keys, lines),
+//! `units.rs` parses sizes and durations, `template.rs` the `set_headers`
+//! variables, `validate.rs` holds the small named checks, `sections.rs`,
+//! `overrides.rs` and `routes.rs` build the model from them, `defaults.rs`
+//! holds every default, `load.rs` ties it together.
 
+pub mod defaults;
+pub mod error;
+mod file;
+mod load;
+mod locate;
 pub mod model;
+mod overrides;
+mod routes;
+mod sections;
+pub mod template;
+pub mod units;
+mod validate;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use load::{load, parse};
 pub use model::*;
