@@ -24,6 +24,9 @@ pub struct RequestVars<'a> {
     pub server_addr: Option<IpAddr>,
     /// `$remote_addr`: the client address the gateway believes.
     pub remote_addr: IpAddr,
+    /// The address of the connection's peer (the client, or the trusted proxy
+    /// in front of the gateway): what `$proxy_add_x_forwarded_for` appends.
+    pub peer_addr: IpAddr,
     /// `$scheme`.
     pub scheme: &'static str,
     /// The client's own `X-Forwarded-For`, only when the peer is a trusted proxy.
@@ -67,7 +70,7 @@ pub fn expand(template: &HeaderTemplate, vars: &RequestVars<'_>) -> Option<Heade
                         out.push_str(", ");
                     }
                 }
-                let _ = write!(out, "{}", vars.remote_addr);
+                let _ = write!(out, "{}", vars.peer_addr);
             }
             TemplatePart::HttpHeader(name) => {
                 if let Some(v) = vars.headers.get(name).and_then(|v| v.to_str().ok()) {
@@ -147,6 +150,7 @@ mod tests {
             server_port: 8443,
             server_addr: None,
             remote_addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)),
+            peer_addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)),
             scheme: "https",
             forwarded_for: xff,
             request_uri: "/plex/x?y=1",

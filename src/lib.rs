@@ -18,6 +18,7 @@ pub mod net;
 pub mod observability;
 pub mod portal;
 pub mod proxy;
+pub mod reply;
 pub mod route;
 pub mod sso;
 pub mod store;

@@ -52,6 +52,7 @@ impl Gateway {
     async fn reply(&self, session: &mut Session, ctx: &mut RequestCtx, reply: Reply) -> Result<bool> {
         ctx.local_status = Some(reply.status);
         respond::send(session, reply).await?;
+        respond::drain_body(session).await;
         Ok(true)
     }
 }
@@ -82,6 +83,9 @@ impl ProxyHttp for Gateway {
             return self.reply(session, ctx, Reply::text(403, "forbidden\n")).await;
         };
         let req = session.req_header();
+        if let Some(status) = super::limits::check(req) {
+            return self.reply(session, ctx, Reply::text(status, "bad request\n")).await;
+        }
         let xff = req.headers.get("x-forwarded-for").map(|v| v.as_bytes());
         ctx.client_ip = Some(crate::net::client_ip(peer, xff, &app.config.server.trusted_proxies));
 

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod ctx;
 pub mod gateway;
+pub mod limits;
 pub mod local;
 pub mod peer;
 pub mod respond;

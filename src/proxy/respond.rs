@@ -2,42 +2,11 @@
 //! portal pages). They keep the client connection alive, unlike Pingora's
 //! `respond_error`.
 
-use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
 use pingora::http::ResponseHeader;
 use pingora::prelude::*;
 use pingora::proxy::Session;
 
-/// A response built by a plain (non-Pingora) module.
-#[derive(Debug, Default)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub body: Bytes,
-}
-
-impl Reply {
-    /// A plain-text reply.
-    pub fn text(status: u16, body: &'static str) -> Reply {
-        Reply {
-            status,
-            headers: vec![(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            )],
-            body: Bytes::from_static(body.as_bytes()),
-        }
-    }
-
-    /// A redirect with an empty body.
-    pub fn redirect(status: u16, location: &str) -> Reply {
-        let mut r = Reply::text(status, "");
-        if let Ok(v) = HeaderValue::from_str(location) {
-            r.headers.push((http::header::LOCATION, v));
-        }
-        r
-    }
-}
+pub use crate::reply::Reply;
 
 /// Writes `reply` to the client; the connection stays reusable.
 pub async fn send(session: &mut Session, reply: Reply) -> Result<()> {
@@ -53,4 +22,19 @@ pub async fn send(session: &mut Session, reply: Reply) -> Result<()> {
         session.write_response_body(Some(reply.body), true).await?;
     }
     Ok(())
+}
+
+/// How long an unread request body is read and discarded after a reply the
+/// gateway wrote itself (nginx's lingering close): the client finishes
+/// sending and then reads the reply, instead of a connection reset.
+pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads and discards what is left of the request body, bounded by
+/// [`DRAIN_TIMEOUT`]; on failure the connection is simply not reused.
+pub async fn drain_body(session: &mut Session) {
+    let downstream = session.as_downstream_mut();
+    downstream.set_total_drain_timeout(Some(DRAIN_TIMEOUT));
+    if downstream.drain_request_body().await.is_err() {
+        downstream.set_keepalive(None);
+    }
 }

@@ -51,6 +51,11 @@ pub fn rewrite(app: &App, session: &Session, up: &mut RequestHeader, ctx: &Reque
             .client_ip
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "no client address"))?,
         scheme: if ctx.tls { "https" } else { "http" },
+        peer_addr: session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip())
+            .ok_or_else(|| Error::explain(ErrorType::InternalError, "no peer address"))?,
         forwarded_for: forwarded_for(app, session, client),
         request_uri: client.uri.path_and_query().map_or("/", |p| p.as_str()),
         headers: &client.headers,
