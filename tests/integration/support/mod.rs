@@ -1,1 +1,23 @@
-//! Test support: real upstreams and the gateway binary harness.
+//! Test support: real upstreams on loopback, the gateway binary harness,
+//! port allocation and a raw-bytes HTTP client for malformed requests.
+//!
+//! Every server here runs on one background Tokio runtime (see `runtime.rs`),
+//! so the helpers work the same from `#[test]` and `#[tokio::test]` functions
+//! and keep serving while a test blocks.
+
+// Not every test file uses every helper.
+#![allow(dead_code)]
+// Test support code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod binary;
+pub mod conf;
+pub mod fakes;
+mod http1;
+mod misbehaving;
+pub mod ports;
+pub mod raw;
+mod selftest;
+mod runtime;
+pub mod upstream;
+mod ws;

@@ -1,0 +1,266 @@
+//! The gateway harness: renders a configuration into a temporary directory,
+//! starts the real `gatehouse` binary on fresh loopback ports, waits until
+//! `GET /gatehouse/health` answers 200, and kills the process when dropped.
+
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use super::ports::free_port;
+use super::runtime::rt;
+
+/// How long the gateway may take to become healthy.
+pub const START_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Interval between health probes while starting.
+const POLL_EVERY: Duration = Duration::from_millis(50);
+
+/// The HTTP client every test uses: no redirects followed, no proxy from the
+/// environment, a 10 s overall timeout.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("build the test HTTP client")
+}
+
+/// Builds a gateway configuration and starts it.
+#[derive(Debug, Clone)]
+pub struct GatewayBuilder {
+    rest: String,
+    server_extra: Vec<String>,
+    tls: bool,
+    env: Vec<(String, String)>,
+}
+
+impl GatewayBuilder {
+    /// `rest_toml` is everything after `[server]` (routes, `[proxy]`, …).
+    pub fn new(rest_toml: &str) -> GatewayBuilder {
+        GatewayBuilder {
+            rest: rest_toml.to_string(),
+            server_extra: Vec::new(),
+            tls: false,
+            env: Vec::new(),
+        }
+    }
+
+    /// Extra `key = value` lines inside `[server]`.
+    pub fn server_extra(mut self, lines: &str) -> GatewayBuilder {
+        self.server_extra.push(lines.to_string());
+        self
+    }
+
+    /// Also listen for TLS on a fresh port (certificates from `<repo>/certs`).
+    pub fn tls(mut self, on: bool) -> GatewayBuilder {
+        self.tls = on;
+        self
+    }
+
+    /// An extra environment variable for the gateway process.
+    pub fn env(mut self, key: &str, value: &str) -> GatewayBuilder {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Writes the configuration, starts the binary and waits until it is healthy.
+    pub fn start(self) -> Gateway {
+        let dir = tempfile::Builder::new()
+            .prefix("gatehouse-test-")
+            .tempdir()
+            .expect("temp dir");
+        let port = free_port();
+        let tls_port = self.tls.then(free_port);
+        let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs");
+        let mut toml = String::from("[server]\n");
+        toml += &format!("listen = [\"127.0.0.1:{port}\"]\n");
+        if let Some(tls) = tls_port {
+            toml += &format!("tls_listen = [\"127.0.0.1:{tls}\"]\n");
+        }
+        toml += &format!("certs_dir = {}\n", toml_str(&certs));
+        toml += &format!("data_dir = {}\n", toml_str(&dir.path().join("data")));
+        toml += &format!("public_url = \"http://127.0.0.1:{port}\"\n");
+        toml += "threads = 1\n";
+        for extra in &self.server_extra {
+            toml += extra;
+            toml += "\n";
+        }
+        toml += "\n";
+        toml += &self.rest;
+        toml += "\n";
+        let config = dir.path().join("gatehouse.toml");
+        fs::write(&config, toml).expect("write the gateway config");
+        let log_path = dir.path().join("gateway.log");
+        let mut gw = Gateway {
+            port,
+            tls_port,
+            config,
+            log_path,
+            env: self.env,
+            child: None,
+            dir,
+        };
+        gw.spawn_and_wait();
+        gw
+    }
+}
+
+/// TOML basic-string literal of a path.
+fn toml_str(p: &Path) -> String {
+    let s = p.display().to_string();
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A running gateway process; killed on drop.
+#[derive(Debug)]
+pub struct Gateway {
+    /// The plain-HTTP listener port.
+    pub port: u16,
+    /// The TLS listener port, when built with `.tls(true)`.
+    pub tls_port: Option<u16>,
+    config: PathBuf,
+    log_path: PathBuf,
+    env: Vec<(String, String)>,
+    child: Option<Child>,
+    dir: TempDir,
+}
+
+impl Gateway {
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The gateway's stdout and stderr so far.
+    pub fn log(&self) -> String {
+        fs::read(&self.log_path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Waits until the log contains `needle` (the access log is written after
+    /// the response); returns the log, or panics with it after `within`.
+    pub async fn wait_log(&self, needle: &str, within: Duration) -> String {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!("{needle:?} not in the gateway log after {within:?}; log:\n{log}");
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+
+    /// The configuration file it runs with.
+    pub fn config_path(&self) -> &Path {
+        &self.config
+    }
+
+    /// Its temporary directory (config, log, `data/`).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Kills the process and starts it again with the same config and ports.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn_and_wait();
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn spawn_and_wait(&mut self) {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .expect("open the log");
+        let log_err: File = log.try_clone().expect("clone the log handle");
+        let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .arg("run")
+            .arg("-c")
+            .arg(&self.config)
+            .current_dir(self.dir.path())
+            .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .expect("spawn the gatehouse binary");
+        let url = self.url("/gatehouse/health");
+        let (tx, rx) = std::sync::mpsc::channel();
+        rt().spawn(async move {
+            let result = wait_healthy(child, url).await;
+            let _ = tx.send(result);
+        });
+        let (child, outcome) = rx.recv().expect("the readiness probe vanished");
+        self.child = Some(child);
+        match outcome {
+            Ready::Healthy => {}
+            Ready::Exited(status) => {
+                self.child = None;
+                panic!(
+                    "gatehouse exited during start-up ({status}); log:\n{}",
+                    self.log()
+                )
+            }
+            Ready::TimedOut(last) => {
+                panic!(
+                    "gatehouse not healthy after {START_DEADLINE:?} (last probe: {last}); log:\n{}",
+                    self.log()
+                )
+            }
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+enum Ready {
+    Healthy,
+    Exited(ExitStatus),
+    TimedOut(String),
+}
+
+/// Probes the health URL every `POLL_EVERY` until 200, the process exits, or
+/// `START_DEADLINE` passes. Hands the child back.
+async fn wait_healthy(mut child: Child, url: String) -> (Child, Ready) {
+    let probe = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("build the probe client");
+    let deadline = tokio::time::Instant::now() + START_DEADLINE;
+    let mut last: String;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return (child, Ready::Exited(status));
+        }
+        match probe.get(&url).send().await {
+            Ok(resp) if resp.status() == 200 => return (child, Ready::Healthy),
+            Ok(resp) => last = format!("status {}", resp.status()),
+            Err(e) => last = e.to_string(),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return (child, Ready::TimedOut(last));
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
