@@ -1,1 +1,331 @@
-//! (tests under construction)
+//! Request and response headers (the seed's proxy.conf): the default
+//! `set_headers`, nginx variables, `trusted_proxies`, `hide_headers`,
+//! `redirect_scheme`, Set-Cookie pass-through, HTTP/1.1 and keep-alive to the
+//! upstream, and the access log.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::support::binary::{client, GatewayBuilder};
+use crate::support::conf::route;
+use crate::support::raw::{raw_request, status_of};
+use crate::support::upstream::EchoServer;
+
+fn app(echo: &EchoServer) -> String {
+    route("app", "/app/", &[echo.url()])
+}
+
+#[tokio::test]
+async fn test_headers_default_set_headers() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo)).start();
+    let resp = client().get(gw.url("/app/h")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let r = echo.last();
+    assert_eq!(
+        r.header_all("host"),
+        vec![format!("127.0.0.1:{}", gw.port)],
+        "$host:$server_port"
+    );
+    assert_eq!(r.header("x-real-ip"), Some("127.0.0.1"));
+    assert_eq!(r.header("x-forwarded-for"), Some("127.0.0.1"));
+    assert_eq!(
+        r.header("x-forwarded-proto"),
+        Some("https"),
+        "the seed sets https literally"
+    );
+
+    // A named Host: $host is the name without the port, $server_port the listener's.
+    client()
+        .get(gw.url("/app/h"))
+        .header("Host", "media.example.com:9999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        echo.last().header("host"),
+        Some(format!("media.example.com:{}", gw.port).as_str())
+    );
+
+    // Client-sent copies of the headers the gateway sets are replaced, not kept.
+    client()
+        .get(gw.url("/app/h"))
+        .header("X-Real-IP", "9.9.9.9")
+        .header("X-Forwarded-Proto", "http")
+        .send()
+        .await
+        .unwrap();
+    let r = echo.last();
+    assert_eq!(r.header_all("x-real-ip"), vec!["127.0.0.1"]);
+    assert_eq!(r.header_all("x-forwarded-proto"), vec!["https"]);
+}
+
+#[tokio::test]
+async fn test_headers_untrusted_forwarded_for_not_believed() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo)).start();
+    client()
+        .get(gw.url("/app/h"))
+        .header("X-Forwarded-For", "6.6.6.6")
+        .send()
+        .await
+        .unwrap();
+    let r = echo.last();
+    assert_eq!(
+        r.header("x-real-ip"),
+        Some("127.0.0.1"),
+        "untrusted X-Forwarded-For must not set the client address"
+    );
+    let xff = r.header_all("x-forwarded-for").join(", ");
+    assert!(
+        xff.ends_with("127.0.0.1"),
+        "the real peer is appended last: {xff:?}"
+    );
+}
+
+#[tokio::test]
+async fn test_headers_trusted_proxy_forwarded_for_believed() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo))
+        .server_extra("trusted_proxies = [\"127.0.0.1/32\"]")
+        .start();
+    client()
+        .get(gw.url("/app/h"))
+        .header("X-Forwarded-For", "6.6.6.6")
+        .send()
+        .await
+        .unwrap();
+    let r = echo.last();
+    assert_eq!(r.header("x-real-ip"), Some("6.6.6.6"));
+    assert_eq!(r.header_all("x-forwarded-for"), vec!["6.6.6.6, 127.0.0.1"]);
+
+    // Several hops: the client is the last address the trusted proxy added.
+    client()
+        .get(gw.url("/app/h"))
+        .header("X-Forwarded-For", "1.1.1.1, 6.6.6.6")
+        .send()
+        .await
+        .unwrap();
+    let r = echo.last();
+    assert_eq!(r.header("x-real-ip"), Some("6.6.6.6"));
+    assert_eq!(
+        r.header_all("x-forwarded-for"),
+        vec!["1.1.1.1, 6.6.6.6, 127.0.0.1"]
+    );
+}
+
+#[tokio::test]
+async fn test_headers_custom_set_headers_and_variables() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&format!(
+        "{}set_headers = {{ \"Host\" = \"$host:$server_port\", \"X-UA\" = \"$http_user_agent\", \
+         \"X-Cookie\" = \"$cookie_name\", \"X-Scheme\" = \"$scheme\", \
+         \"X-Mixed\" = \"$scheme://$host:$server_port\", \"X-Secret\" = \"\" }}\n",
+        app(&echo)
+    ))
+    .start();
+    client()
+        .get(gw.url("/app/vars"))
+        .header("User-Agent", "test-agent/1.0")
+        .header("Cookie", "other=x; name=v1; last=y")
+        .header("X-Secret", "client-sent")
+        .send()
+        .await
+        .unwrap();
+    let r = echo.last();
+    assert_eq!(r.header("x-ua"), Some("test-agent/1.0"));
+    assert_eq!(r.header("x-cookie"), Some("v1"));
+    assert_eq!(r.header("x-scheme"), Some("http"));
+    assert_eq!(
+        r.header("x-mixed"),
+        Some(format!("http://127.0.0.1:{}", gw.port).as_str())
+    );
+    assert_eq!(
+        r.header("x-secret"),
+        None,
+        "an empty set_headers value removes the header"
+    );
+}
+
+#[tokio::test]
+async fn test_headers_hide_headers() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo)).start();
+    let resp = client().get(gw.url("/app/xfo")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers().get("x-frame-options").is_none(),
+        "hidden by default (seed)"
+    );
+    assert_eq!(resp.headers()["x-other"], "kept");
+
+    // An explicit empty list keeps it.
+    let gw = GatewayBuilder::new(&format!("{}hide_headers = []\n", app(&echo))).start();
+    let resp = client().get(gw.url("/app/xfo")).send().await.unwrap();
+    assert_eq!(resp.headers()["x-frame-options"], "DENY");
+}
+
+#[tokio::test]
+async fn test_headers_redirect_scheme() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo)).tls(true).start();
+    let tls_port = gw.tls_port.unwrap();
+    let want_http = format!("http://127.0.0.1:{}/somewhere", echo.port());
+
+    let resp = client().get(gw.url("/app/redirect")).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        resp.headers()["location"],
+        want_http.as_str(),
+        "an HTTP client sees it unchanged"
+    );
+
+    let https = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .danger_accept_invalid_certs(true)
+        .resolve("localhost", SocketAddr::from(([127, 0, 0, 1], tls_port)))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let resp = https
+        .get(format!("https://localhost:{tls_port}/app/redirect"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        resp.headers()["location"],
+        format!("https://127.0.0.1:{}/somewhere", echo.port()).as_str(),
+        "proxy_redirect http:// $scheme://"
+    );
+
+    let gw = GatewayBuilder::new(&format!("{}redirect_scheme = false\n", app(&echo)))
+        .tls(true)
+        .start();
+    let tls_port = gw.tls_port.unwrap();
+    let https = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .danger_accept_invalid_certs(true)
+        .resolve("localhost", SocketAddr::from(([127, 0, 0, 1], tls_port)))
+        .build()
+        .unwrap();
+    let resp = https
+        .get(format!("https://localhost:{tls_port}/app/redirect"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers()["location"],
+        want_http.as_str(),
+        "redirect_scheme = false"
+    );
+}
+
+#[tokio::test]
+async fn test_headers_set_cookie_passed_untouched() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo)).start();
+    let resp = client().get(gw.url("/app/cookie")).send().await.unwrap();
+    let cookies: Vec<&str> = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(cookies, vec!["a=1; Path=/x; HttpOnly", "b=2"]);
+}
+
+#[tokio::test]
+async fn test_headers_upstream_gets_http11_from_http10_client() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo)).start();
+    let resp = raw_request(gw.port, b"GET /app/v HTTP/1.0\r\nHost: x\r\n\r\n").await;
+    assert_eq!(status_of(&resp), Some(200), "{resp}");
+    let r = echo.last();
+    assert_eq!(r.version, "HTTP/1.1", "proxy_http_version 1.1");
+    assert_eq!(r.target, "/app/v");
+}
+
+#[tokio::test]
+async fn test_headers_upstream_keepalive_reuses_connection() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo)).start();
+    let c = client();
+    for i in 0..3 {
+        let resp = c.get(gw.url(&format!("/app/k{i}"))).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.bytes().await.unwrap();
+    }
+    assert_eq!(echo.requests().len(), 3);
+    assert_eq!(
+        echo.connections(),
+        1,
+        "sequential requests share one upstream connection"
+    );
+    for r in echo.requests() {
+        let conn = r.header("connection").unwrap_or("").to_ascii_lowercase();
+        assert!(
+            !conn.contains("close"),
+            "Connection \"\" (keep-alive) expected, got {conn:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn test_headers_keepalive_false_opens_new_connections() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&format!("{}keepalive = false\n", app(&echo))).start();
+    let c = client();
+    for i in 0..2 {
+        let resp = c.get(gw.url(&format!("/app/k{i}"))).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.bytes().await.unwrap();
+    }
+    assert_eq!(echo.requests().len(), 2);
+    assert_eq!(
+        echo.connections(),
+        2,
+        "keepalive = false: no upstream connection reuse"
+    );
+}
+
+#[tokio::test]
+async fn test_headers_access_log_line_without_secrets() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&route("logroute", "/app/", &[echo.url()])).start();
+    let resp = client()
+        .post(gw.url("/app/logged?q=1"))
+        .header(
+            "Cookie",
+            "gatehouse_session=SECRETCOOKIE123; other=SECRETOTHER789",
+        )
+        .header("Authorization", "Bearer SECRETAUTH456")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let log = gw.wait_log("/app/logged", Duration::from_secs(10)).await;
+    let line = log
+        .lines()
+        .find(|l| l.contains("/app/logged"))
+        .unwrap()
+        .to_string();
+    for want in ["POST", "200", "logroute", "127.0.0.1"] {
+        assert!(
+            line.contains(want),
+            "access log line lacks {want:?}: {line}"
+        );
+    }
+    assert!(
+        line.contains(&echo.port().to_string()),
+        "upstream missing: {line}"
+    );
+    for secret in ["SECRETCOOKIE123", "SECRETOTHER789", "SECRETAUTH456"] {
+        assert!(!log.contains(secret), "the log leaks {secret}:\n{log}");
+    }
+}

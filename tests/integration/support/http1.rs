@@ -82,6 +82,7 @@ pub type Responder = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
 pub struct Log {
     requests: Mutex<Vec<Recorded>>,
     connections: AtomicUsize,
+    closed: AtomicUsize,
     changed: Notify,
 }
 
@@ -94,6 +95,28 @@ impl Log {
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Connections that ended (either side closed) so far.
+    pub fn closed(&self) -> usize {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least `n` connections ended; panics after `within`.
+    pub async fn wait_for_closed(&self, n: usize, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let notified = self.changed.notified();
+            if self.closed() >= n {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "wanted {n} closed upstream connections within {within:?}, got {}",
+                    self.closed()
+                );
+            }
+        }
     }
 
     pub(crate) fn record(&self, r: Recorded) {
@@ -272,6 +295,12 @@ pub async fn serve(listener: TcpListener, log: Arc<Log>, responder: Responder) {
 }
 
 async fn serve_conn(stream: TcpStream, log: Arc<Log>, responder: Responder) {
+    serve_requests(stream, &log, responder).await;
+    log.closed.fetch_add(1, Ordering::SeqCst);
+    log.changed.notify_waiters();
+}
+
+async fn serve_requests(stream: TcpStream, log: &Log, responder: Responder) {
     let (rd, mut wr) = stream.into_split();
     let mut rd = BufReader::new(rd);
     loop {

@@ -1,16 +1,20 @@
 //! Upstreams that misbehave on purpose: one that never answers, one that
-//! closes in the middle of its response, and a port with nothing listening.
+//! closes in the middle of its response, one that answers garbage, one whose
+//! accept queue is full, one that never reads, and a port with nothing
+//! listening.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 
 use super::ports;
-use super::runtime::{listen, TaskGuard};
+use super::runtime::{listen, rt, TaskGuard};
 
 /// What `CloseMidResponse` sends before closing: a head announcing 1000 bytes
 /// and only 10 of them.
@@ -155,6 +159,97 @@ impl GarbageServer {
     /// Starts it on a fresh loopback port.
     pub fn start() -> Canned {
         Canned::start(GARBAGE_RESPONSE)
+    }
+}
+
+/// A listener whose accept queue is full and never drained: the kernel drops
+/// further SYNs, so connection attempts hang (for connect timeouts).
+#[derive(Debug)]
+pub struct Blackhole {
+    addr: SocketAddr,
+    _listener: tokio::net::TcpListener,
+    _fillers: Vec<std::net::TcpStream>,
+}
+
+impl Blackhole {
+    /// Binds with a backlog of 0 and fills the queue with idle connections.
+    pub fn start() -> Blackhole {
+        let _guard = rt().enter();
+        let socket = TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("bind");
+        let listener = socket.listen(0).expect("listen");
+        let addr = listener.local_addr().expect("local_addr");
+        ports::reserve(addr.port());
+        let mut fillers = Vec::new();
+        for _ in 0..16 {
+            match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                Ok(s) => fillers.push(s),
+                Err(_) => {
+                    return Blackhole {
+                        addr,
+                        _listener: listener,
+                        _fillers: fillers,
+                    }
+                }
+            }
+        }
+        panic!("the accept queue of {addr} never filled up");
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port())
+    }
+}
+
+/// Accepts connections and never reads from them (for send timeouts).
+#[derive(Debug)]
+pub struct NonReader {
+    addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    _task: TaskGuard,
+}
+
+impl NonReader {
+    /// Starts it on a fresh loopback port.
+    pub fn start() -> NonReader {
+        let (listener, addr) = listen();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let count = connections.clone();
+        let task = TaskGuard::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        NonReader {
+            addr,
+            connections,
+            _task: task,
+        }
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port())
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 

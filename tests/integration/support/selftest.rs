@@ -10,8 +10,8 @@ use tokio_tungstenite::tungstenite::Message;
 use super::binary::client;
 use super::raw::{raw_request, status_of};
 use super::upstream::{
-    dead_port, CloseMidResponse, EchoServer, GarbageServer, StallServer, StatusServer,
-    WsEchoServer, BIG_BODY,
+    dead_port, Blackhole, CloseMidResponse, EchoServer, GarbageServer, NonReader, StallServer,
+    StatusServer, WsEchoServer, BIG_BODY, HUGE_BODY,
 };
 
 const WITHIN: Duration = Duration::from_secs(5);
@@ -111,6 +111,13 @@ async fn test_echo_special_paths() {
     assert_eq!(resp.headers().get_all("set-cookie").iter().count(), 2);
     let resp = c.get(format!("{}/p/big", echo.url())).send().await.unwrap();
     assert_eq!(resp.bytes().await.unwrap().len(), BIG_BODY);
+    let resp = c
+        .get(format!("{}/p/huge", echo.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.bytes().await.unwrap().len(), HUGE_BODY);
+    assert_eq!(echo.closed(), 0, "keep-alive: still open");
 }
 
 #[tokio::test]
@@ -142,6 +149,33 @@ async fn test_misbehaving_servers() {
         .await
         .unwrap_err();
     assert!(err.is_connect(), "{err}");
+
+    let hole = Blackhole::start();
+    let attempt = tokio::time::timeout(
+        Duration::from_millis(500),
+        tokio::net::TcpStream::connect(("127.0.0.1", hole.port())),
+    )
+    .await;
+    assert!(attempt.is_err(), "a connection to the blackhole must hang");
+
+    let deaf = NonReader::start();
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", deaf.port()))
+        .await
+        .unwrap();
+    let chunk = vec![0u8; 1024 * 1024];
+    let mut sent = 0;
+    let stuck = tokio::time::timeout(Duration::from_millis(500), async {
+        loop {
+            tcp.write_all(&chunk).await.unwrap();
+            sent += chunk.len();
+        }
+    })
+    .await;
+    assert!(
+        stuck.is_err() && sent < 64 * 1024 * 1024,
+        "writes to a non-reader must block"
+    );
+    assert_eq!(deaf.connections(), 1);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //!
 //! - [`EchoServer`]: answers 200 with a JSON description of the request, or a
 //!   special reply chosen by the path (`/status/<code>`, `/redirect`, `/xfo`,
-//!   `/cookie`, `/big`).
+//!   `/cookie`, `/big` (1 MiB), `/huge` (32 MiB)).
 //! - [`StatusServer`]: reads each request fully, answers a fixed status.
 //! - [`StallServer`], [`CloseMidResponse`], [`GarbageServer`], [`dead_port`]:
 //!   misbehaving peers.
@@ -18,13 +18,19 @@ use serde_json::json;
 use super::http1::{serve, Log, Responder};
 pub use super::http1::{Recorded, Reply};
 #[allow(unused_imports)] // part of the API even where no test names it
-pub use super::misbehaving::{dead_port, Canned, CloseMidResponse, GarbageServer, StallServer};
+pub use super::misbehaving::{
+    dead_port, Blackhole, Canned, CloseMidResponse, GarbageServer, NonReader, StallServer,
+};
 use super::runtime::{listen, TaskGuard};
 #[allow(unused_imports)]
 pub use super::ws::{WsEchoServer, WsRecorded};
 
 /// Size of the `/big` reply body.
 pub const BIG_BODY: usize = 1024 * 1024;
+
+/// Size of the `/huge` reply body: more than loopback socket buffers hold, so
+/// a client that stops reading makes the sender block.
+pub const HUGE_BODY: usize = 32 * 1024 * 1024;
 
 /// An HTTP server that records every request and runs until dropped.
 #[derive(Debug)]
@@ -78,6 +84,16 @@ impl Recording {
     /// Number of TCP connections accepted.
     pub fn connections(&self) -> usize {
         self.log.connections()
+    }
+
+    /// Connections that ended so far (either side closed).
+    pub fn closed(&self) -> usize {
+        self.log.closed()
+    }
+
+    /// Waits until `n` connections ended, panicking after `within`.
+    pub async fn wait_for_closed(&self, n: usize, within: Duration) {
+        self.log.wait_for_closed(n, within).await
     }
 
     /// Waits until `n` requests were recorded, panicking after `within`.
@@ -138,9 +154,16 @@ fn echo_reply(r: &Recorded, port: u16) -> Reply {
             .push(("Set-Cookie".into(), "a=1; Path=/x; HttpOnly".into()));
         reply.headers.push(("Set-Cookie".into(), "b=2".into()));
     }
-    if path.contains("/big") {
+    let size = if path.contains("/huge") {
+        Some(HUGE_BODY)
+    } else if path.contains("/big") {
+        Some(BIG_BODY)
+    } else {
+        None
+    };
+    if let Some(size) = size {
         reply.headers[0].1 = "application/octet-stream".into();
-        reply.body = vec![b'x'; BIG_BODY];
+        reply.body = vec![b'x'; size];
         return reply;
     }
     let headers: Vec<[&str; 2]> = r
