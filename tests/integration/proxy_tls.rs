@@ -6,69 +6,15 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 use crate::support::binary::{client, Gateway, GatewayBuilder};
 use crate::support::conf::route;
+use crate::support::tls::{dns_name, tls_connect};
 use crate::support::upstream::EchoServer;
-
-/// Accepts any certificate: the tests compare the presented one themselves.
-#[derive(Debug)]
-struct AcceptAny(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
 
 /// The DER of `certs/<name>.crt`.
 fn cert_der(name: &str) -> Vec<u8> {
@@ -84,21 +30,7 @@ fn cert_der(name: &str) -> Vec<u8> {
 /// Handshakes with `server_name` (an IP address sends no SNI) and returns the
 /// leaf certificate the gateway presented.
 async fn presented_cert(port: u16, server_name: ServerName<'static>) -> Vec<u8> {
-    let provider = Arc::new(ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-        .with_no_client_auth();
-    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let tls = tokio::time::timeout(
-        Duration::from_secs(10),
-        TlsConnector::from(Arc::new(config)).connect(server_name, tcp),
-    )
-    .await
-    .expect("TLS handshake timed out")
-    .expect("TLS handshake");
+    let tls = tls_connect(port, server_name, &[]).await;
     let chain = tls
         .get_ref()
         .1
@@ -139,7 +71,7 @@ async fn test_tls_sni_picks_certificate() {
     let (a, b, default) = (cert_der("a.test"), cert_der("b.test"), cert_der("default"));
     assert_ne!(a, b);
 
-    let name = |n: &str| ServerName::try_from(n.to_string()).unwrap();
+    let name = dns_name;
     assert!(
         presented_cert(port, name("a.test")).await == a,
         "SNI a.test must get a.test.crt"
@@ -196,6 +128,32 @@ async fn test_tls_http2_by_alpn() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.version(), reqwest::Version::HTTP_2);
     assert_eq!(echo.last().body.len(), 100_000);
+
+    // client_max_body_size applies to HTTP/2 streams as well.
+    let before = echo.requests().len();
+    let resp = tls_client("a.test", port, false)
+        .post(format!("https://a.test:{port}/app/too-big"))
+        .body(vec![b'z'; 10 * 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    assert!(
+        echo.requests()[before..].iter().all(|r| !r.complete),
+        "the upstream got the whole oversized body"
+    );
+}
+
+#[tokio::test]
+async fn test_tls_alpn_offers_h2_and_http11() {
+    let echo = EchoServer::start();
+    let gw = gateway(&echo);
+    let port = gw.tls_port.unwrap();
+    let tls = tls_connect(port, dns_name("a.test"), &[b"h2", b"http/1.1"]).await;
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let tls = tls_connect(port, dns_name("a.test"), &[b"http/1.1"]).await;
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::binary::GatewayBuilder;
 use crate::support::conf::route;
+use crate::support::tls::{dns_name, tls_connect};
 use crate::support::upstream::WsEchoServer;
 
 const WITHIN: Duration = Duration::from_secs(10);
@@ -96,4 +97,30 @@ async fn test_websocket_disabled_refuses_upgrade() {
         ws_up.upgrades().is_empty(),
         "the upstream must not have upgraded"
     );
+}
+
+#[tokio::test]
+async fn test_websocket_over_tls() {
+    let ws_up = WsEchoServer::start();
+    let gw = GatewayBuilder::new(&route("plex", "/plex/", &[format!("{}/", ws_up.url())]))
+        .tls(true)
+        .start();
+    let port = gw.tls_port.unwrap();
+    let tls = tls_connect(port, dns_name("a.test"), &[b"http/1.1"]).await;
+    let url = format!("wss://a.test:{port}/plex/:/websockets/notifications");
+    let (mut ws, resp) =
+        tokio::time::timeout(WITHIN, tokio_tungstenite::client_async(url.as_str(), tls))
+            .await
+            .expect("handshake timed out")
+            .expect("WebSocket handshake over TLS");
+    assert_eq!(resp.status(), 101);
+    let seen = ws_up.wait_for_upgrades(1, WITHIN).await;
+    assert_eq!(seen[0].target, "/:/websockets/notifications");
+    assert_eq!(
+        seen[0].header("host"),
+        Some(format!("a.test:{port}").as_str())
+    );
+    ws.send(Message::Text("over tls".into())).await.unwrap();
+    assert_eq!(next_data(&mut ws).await, Message::Text("over tls".into()));
+    ws.close(None).await.unwrap();
 }

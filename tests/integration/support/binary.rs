@@ -69,6 +69,18 @@ impl GatewayBuilder {
 
     /// Writes the configuration, starts the binary and waits until it is healthy.
     pub fn start(self) -> Gateway {
+        match self.try_start() {
+            Ok(gw) => gw,
+            Err(e) => panic!(
+                "gatehouse exited during start-up ({}); log:\n{}",
+                e.status, e.log
+            ),
+        }
+    }
+
+    /// Like [`start`](Self::start), but a process that exits during start-up
+    /// is an `Err` (for configurations that must be refused) instead of a panic.
+    pub fn try_start(self) -> Result<Gateway, StartError> {
         let dir = tempfile::Builder::new()
             .prefix("gatehouse-test-")
             .tempdir()
@@ -104,8 +116,8 @@ impl GatewayBuilder {
             child: None,
             dir,
         };
-        gw.spawn_and_wait();
-        gw
+        gw.spawn_and_wait()?;
+        Ok(gw)
     }
 }
 
@@ -113,6 +125,15 @@ impl GatewayBuilder {
 fn toml_str(p: &Path) -> String {
     let s = p.display().to_string();
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The gateway process exited before it became healthy.
+#[derive(Debug)]
+pub struct StartError {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Everything it printed.
+    pub log: String,
 }
 
 /// A running gateway process; killed on drop.
@@ -171,7 +192,12 @@ impl Gateway {
     /// Kills the process and starts it again with the same config and ports.
     pub fn restart(&mut self) {
         self.kill();
-        self.spawn_and_wait();
+        if let Err(e) = self.spawn_and_wait() {
+            panic!(
+                "gatehouse exited during restart ({}); log:\n{}",
+                e.status, e.log
+            );
+        }
     }
 
     fn kill(&mut self) {
@@ -181,7 +207,7 @@ impl Gateway {
         }
     }
 
-    fn spawn_and_wait(&mut self) {
+    fn spawn_and_wait(&mut self) -> Result<(), StartError> {
         let log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -209,13 +235,13 @@ impl Gateway {
         let (child, outcome) = rx.recv().expect("the readiness probe vanished");
         self.child = Some(child);
         match outcome {
-            Ready::Healthy => {}
+            Ready::Healthy => Ok(()),
             Ready::Exited(status) => {
                 self.child = None;
-                panic!(
-                    "gatehouse exited during start-up ({status}); log:\n{}",
-                    self.log()
-                )
+                Err(StartError {
+                    status,
+                    log: self.log(),
+                })
             }
             Ready::TimedOut(last) => {
                 panic!(
