@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::support::binary::{client, GatewayBuilder};
 use crate::support::conf::route;
 use crate::support::raw::{raw_request, status_of};
-use crate::support::upstream::EchoServer;
+use crate::support::upstream::{dead_port, EchoServer};
 
 fn app(echo: &EchoServer) -> String {
     route("app", "/app/", &[echo.url()])
@@ -179,6 +179,14 @@ async fn test_headers_custom_set_headers_and_variables() {
         None,
         "an empty set_headers value removes the header"
     );
+
+    // A variable with no value (no User-Agent, no such cookie) yields an empty
+    // value, and nginx does not pass a header whose value is empty.
+    client().get(gw.url("/app/vars")).send().await.unwrap();
+    let r = echo.last();
+    assert_eq!(r.header("x-ua"), None);
+    assert_eq!(r.header("x-cookie"), None);
+    assert_eq!(r.header("x-scheme"), Some("http"));
 }
 
 #[tokio::test]
@@ -341,10 +349,10 @@ async fn test_headers_access_log_line_without_secrets() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let log = gw.wait_log("/app/logged", Duration::from_secs(10)).await;
+    let log = gw.wait_log("logroute", Duration::from_secs(10)).await;
     let line = log
         .lines()
-        .find(|l| l.contains("/app/logged"))
+        .find(|l| l.contains("/app/logged") && l.contains("logroute"))
         .unwrap()
         .to_string();
     for want in ["POST", "200", "logroute", "127.0.0.1"] {
@@ -358,6 +366,84 @@ async fn test_headers_access_log_line_without_secrets() {
         "upstream missing: {line}"
     );
     for secret in ["SECRETCOOKIE123", "SECRETOTHER789", "SECRETAUTH456"] {
+        assert!(!log.contains(secret), "the log leaks {secret}:\n{log}");
+    }
+}
+
+#[tokio::test]
+async fn test_headers_access_log_for_gateway_answers() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&format!(
+        "{}{}",
+        route("logroute", "/app/", &[echo.url()]),
+        route(
+            "deadroute",
+            "/dead/",
+            &[format!("http://127.0.0.1:{}", dead_port())]
+        ),
+    ))
+    .start();
+    let c = client();
+    assert_eq!(
+        c.get(gw.url("/nowhere-404")).send().await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        c.get(gw.url("/dead/x-502")).send().await.unwrap().status(),
+        502
+    );
+    let log = gw.wait_log("deadroute", Duration::from_secs(10)).await;
+    let has = |parts: &[&str]| log.lines().any(|l| parts.iter().all(|p| l.contains(p)));
+    assert!(
+        has(&["/nowhere-404", "404"]),
+        "no access line for the 404:\n{log}"
+    );
+    assert!(
+        has(&["/dead/x-502", "502", "deadroute"]),
+        "no access line for the 502:\n{log}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "gateway bug: Pingora's `Fail to proxy` error line logs the query (request_summary)"]
+async fn test_headers_log_never_holds_plex_tokens() {
+    // Plex clients put the token in the query and in a header; neither may
+    // reach the log — not in the access line, not in an error line.
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&format!(
+        "{}{}",
+        route("plex", "/plex/", &[format!("{}/", echo.url())]),
+        route(
+            "deadroute",
+            "/dead/",
+            &[format!("http://127.0.0.1:{}", dead_port())]
+        ),
+    ))
+    .start();
+    let c = client();
+    let ok = c
+        .get(gw.url("/plex/library/sections?X-Plex-Token=SECRETQUERYTOKEN1"))
+        .header("X-Plex-Token", "SECRETHEADERTOKEN2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        echo.last().target,
+        "/library/sections?X-Plex-Token=SECRETQUERYTOKEN1"
+    );
+    let failed = c
+        .get(gw.url("/dead/x?X-Plex-Token=SECRETQUERYTOKEN3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 502);
+    let log = gw.wait_log("deadroute", Duration::from_secs(10)).await;
+    for secret in [
+        "SECRETQUERYTOKEN1",
+        "SECRETHEADERTOKEN2",
+        "SECRETQUERYTOKEN3",
+    ] {
         assert!(!log.contains(secret), "the log leaks {secret}:\n{log}");
     }
 }

@@ -279,3 +279,19 @@ async fn test_malformed_body_framing_is_not_smuggled() {
         .unwrap();
     assert_eq!(ok.status(), 200);
 }
+
+#[tokio::test]
+async fn test_malformed_big_but_legitimate_cookie_passes() {
+    let (plex, app) = (EchoServer::start(), EchoServer::start());
+    let gw = gateway(&plex, &app);
+    // SSO cookies add up (Plex token, Ombi JWT, Tautulli tokens): 12 KiB is fine.
+    let cookie = format!("big={}", "c".repeat(12 * 1024));
+    let resp = client()
+        .get(gw.url("/app/cookie-jar"))
+        .header("Cookie", cookie.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.last().header("cookie"), Some(cookie.as_str()));
+}

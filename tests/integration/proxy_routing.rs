@@ -133,10 +133,11 @@ async fn test_routing_proxy_pass_uri_rule() {
     let without_path = EchoServer::start();
     let inner = EchoServer::start();
     let gw = GatewayBuilder::new(&format!(
-        "{}{}{}",
+        "{}{}{}{}",
         route("plex", "/plex/", &[format!("{}/", with_slash.url())]),
         route("plain", "/plain/", &[without_path.url()]),
         route("app", "/app/", &[format!("{}/inner/", inner.url())]),
+        route("glued", "/glued/", &[format!("{}/inner", inner.url())]),
     ))
     .start();
     let c = client();
@@ -154,6 +155,8 @@ async fn test_routing_proxy_pass_uri_rule() {
         ),
         ("/app/a", &inner, "/inner/a"),
         ("/app/a/b?q=%20z", &inner, "/inner/a/b?q=%20z"),
+        // nginx replaces the prefix literally: no slash is added.
+        ("/glued/a", &inner, "/innera"),
     ];
     for (path, server, want) in cases {
         let resp = c.get(gw.url(path)).send().await.unwrap();
@@ -297,4 +300,44 @@ async fn test_routing_unresolvable_upstream_never_panics() {
             assert_eq!(resp.status(), 200);
         }
     }
+}
+
+#[tokio::test]
+async fn test_routing_prefix_without_trailing_slash() {
+    let api = EchoServer::start();
+    let gw = GatewayBuilder::new(&route("api", "/api", &[api.url()])).start();
+    let c = client();
+    // A plain prefix match, as nginx `location /api`: no 301, and `/apix` matches too.
+    for path in ["/api", "/api/v1", "/apix"] {
+        let resp = c.get(gw.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(api.last().target, path);
+    }
+}
+
+#[tokio::test]
+async fn test_routing_redirects_in_file_order() {
+    let app = EchoServer::start();
+    let gw = GatewayBuilder::new(&format!(
+        r#"{}
+[[redirect]]
+from = "^/old/(.*)"
+to = "/app/new/$1"
+status = 301
+
+[[redirect]]
+from = "^/old/special"
+to = "/never"
+"#,
+        route("app", "/app/", &[app.url()])
+    ))
+    .start();
+    let resp = client()
+        .get(gw.url("/old/special?q=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 301);
+    assert_eq!(resp.headers()["location"], "/app/new/special");
+    assert!(app.requests().is_empty());
 }
