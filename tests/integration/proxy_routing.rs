@@ -235,7 +235,7 @@ async fn test_routing_referer_redirect_needs_referer() {
 #[tokio::test]
 async fn test_routing_health_endpoint() {
     let app = EchoServer::start();
-    let gw = GatewayBuilder::new(&route("root", "/", &[app.url()])).start();
+    let mut gw = GatewayBuilder::new(&route("root", "/", &[app.url()])).start();
     let resp = client()
         .get(gw.url("/gatehouse/health"))
         .send()
@@ -247,6 +247,21 @@ async fn test_routing_health_endpoint() {
         app.requests().is_empty(),
         "the portal answers before any route, even `/`"
     );
+
+    // The harness can restart the same gateway on the same port (sessions tests rely on it).
+    let port = gw.port;
+    client().get(gw.url("/anything")).send().await.unwrap();
+    gw.restart();
+    assert_eq!(gw.port, port);
+    let resp = client()
+        .get(gw.url("/gatehouse/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = client().get(gw.url("/after-restart")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.last().target, "/after-restart");
 }
 
 #[tokio::test]
