@@ -6,3 +6,6 @@ pub mod groups;
 pub mod organizr_api;
 pub mod redirect_target;
 pub mod spoof;
+pub mod password;
+pub mod regulation;
+pub mod session;

@@ -1,0 +1,374 @@
+//! The in-memory session table: the hot path's only source of truth.
+//!
+//! A request's cookie token is hashed (SHA-256; only hashes are stored, in
+//! memory and on disk) and looked up in a concurrent map; the user behind
+//! the session comes from a second map of prebuilt identities (header
+//! values ready to inject). No I/O, no global lock, no allocation on a
+//! look-up. The store is written at login, logout and expiry — and
+//! `last_seen` in batches by a background task — never per request.
+//!
+//! Users changed by the CLI (group, lock, delete) are picked up by
+//! [`SessionTable::refresh_users`], which the gateway calls when the
+//! store's `data_version` moves.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use dashmap::DashMap;
+use http::HeaderValue;
+use rand::RngCore as _;
+use sha2::{Digest, Sha256};
+
+use crate::auth::groups;
+use crate::clock::unix;
+use crate::config::SessionSettings;
+use crate::sso::tokens::SsoTokens;
+use crate::store::{SessionRow, Store, StoreError, User};
+
+/// A signed-in user as the hot path needs it: plain fields plus prebuilt
+/// header values (`None` when the value holds a control character, so it is
+/// never emitted).
+#[derive(Debug)]
+pub struct Identity {
+    pub user_id: i64,
+    pub username: String,
+    pub email: String,
+    pub group: u16,
+    pub locked: bool,
+    pub username_value: Option<HeaderValue>,
+    pub email_value: Option<HeaderValue>,
+    pub group_value: HeaderValue,
+    pub group_name_value: HeaderValue,
+}
+
+/// A header value, or `None` for text a header must never carry.
+pub fn header_value(text: &str) -> Option<HeaderValue> {
+    if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return None;
+    }
+    HeaderValue::from_str(text).ok()
+}
+
+impl Identity {
+    /// Builds the identity of a stored user.
+    pub fn from_user(u: &User) -> Identity {
+        let group_name = groups::name(u.group);
+        Identity {
+            user_id: u.id,
+            username: u.name.clone(),
+            email: u.email.clone(),
+            group: u.group,
+            locked: u.locked,
+            username_value: header_value(&u.name),
+            email_value: header_value(&u.email),
+            group_value: HeaderValue::from(u.group),
+            group_name_value: header_value(&group_name)
+                .unwrap_or_else(|| HeaderValue::from_static("user")),
+        }
+    }
+}
+
+/// One live session.
+#[derive(Debug)]
+pub struct SessionEntry {
+    pub user_id: i64,
+    /// Unix seconds.
+    pub created: u64,
+    pub expires: u64,
+    pub remember: bool,
+    /// Unix seconds of the last request (idle timeout); kept in memory,
+    /// flushed to the store in batches.
+    pub last_seen: AtomicU64,
+    /// Value of `last_seen` at the last flush.
+    flushed: AtomicU64,
+    sso: RwLock<Arc<SsoTokens>>,
+}
+
+impl SessionEntry {
+    /// The session's SSO tokens.
+    pub fn sso(&self) -> Arc<SsoTokens> {
+        match self.sso.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+}
+
+/// The hash a token is stored and looked up under.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Live sessions and the users they belong to.
+#[derive(Debug)]
+pub struct SessionTable {
+    sessions: DashMap<[u8; 32], Arc<SessionEntry>>,
+    users: DashMap<i64, Arc<Identity>>,
+    settings: SessionSettings,
+}
+
+impl SessionTable {
+    /// Loads every live session and every user from the store.
+    pub fn load(store: &Store, settings: &SessionSettings, now: SystemTime) -> Result<SessionTable, StoreError> {
+        let table = SessionTable {
+            sessions: DashMap::new(),
+            users: DashMap::new(),
+            settings: settings.clone(),
+        };
+        table.refresh_users(store)?;
+        for row in store.live_sessions(now)? {
+            table.sessions.insert(row.token_hash, Arc::new(entry_from_row(row)));
+        }
+        Ok(table)
+    }
+
+    /// The session and user for a cookie token, if the session is live:
+    /// not expired, not idle past `idle_timeout`, user present and not locked.
+    pub fn lookup(&self, token: &str, now: SystemTime) -> Option<(Arc<SessionEntry>, Arc<Identity>)> {
+        if token.is_empty() || token.len() > 128 {
+            return None;
+        }
+        let entry = self.sessions.get(&token_hash(token))?.value().clone();
+        let now = unix(now);
+        if now >= entry.expires {
+            return None;
+        }
+        if let Some(idle) = self.settings.idle_timeout {
+            if now >= entry.last_seen.load(Ordering::Relaxed).saturating_add(idle.as_secs()) {
+                return None;
+            }
+        }
+        if entry.last_seen.load(Ordering::Relaxed) < now {
+            entry.last_seen.store(now, Ordering::Relaxed);
+        }
+        let identity = self.users.get(&entry.user_id)?.value().clone();
+        if identity.locked {
+            return None;
+        }
+        Some((entry, identity))
+    }
+
+    /// Creates a session for `user_id` and returns its cookie token (256
+    /// random bits, base64url). Only the hash is kept.
+    pub fn create(
+        &self,
+        store: &Store,
+        user_id: i64,
+        remember: bool,
+        sso: SsoTokens,
+        now: SystemTime,
+    ) -> Result<String, StoreError> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let hash = token_hash(&token);
+        let lifetime = if remember {
+            self.settings.remember_me
+        } else {
+            self.settings.lifetime
+        };
+        let created = unix(now);
+        let row = SessionRow {
+            token_hash: hash,
+            user_id,
+            created: to_i64(created),
+            expires: to_i64(created.saturating_add(lifetime.as_secs())),
+            last_seen: to_i64(created),
+            remember,
+            sso,
+        };
+        store.insert_session(&row)?;
+        if !self.users.contains_key(&user_id) {
+            if let Some(u) = store.user_by_id(user_id)? {
+                self.users.insert(u.id, Arc::new(Identity::from_user(&u)));
+            }
+        }
+        self.sessions.insert(hash, Arc::new(entry_from_row(row)));
+        Ok(token)
+    }
+
+    /// Ends a session (memory and store); returns its SSO tokens so the
+    /// caller can clear their cookies.
+    pub fn destroy(&self, store: &Store, token: &str) -> Result<Option<Arc<SsoTokens>>, StoreError> {
+        let hash = token_hash(token);
+        let removed = self.sessions.remove(&hash).map(|(_, e)| e.sso());
+        store.delete_session(&hash)?;
+        Ok(removed)
+    }
+
+    /// Ends every session of a user.
+    pub fn destroy_user_sessions(&self, store: &Store, user_id: i64) -> Result<(), StoreError> {
+        self.sessions.retain(|_, e| e.user_id != user_id);
+        store.delete_user_sessions(user_id)?;
+        Ok(())
+    }
+
+    /// Re-reads every user (group changes, locks, deletions by the CLI take
+    /// effect) and drops sessions of users that are gone.
+    pub fn refresh_users(&self, store: &Store) -> Result<(), StoreError> {
+        let users = store.list_users()?;
+        let ids: std::collections::HashSet<i64> = users.iter().map(|u| u.id).collect();
+        for u in &users {
+            self.users.insert(u.id, Arc::new(Identity::from_user(u)));
+        }
+        self.users.retain(|id, _| ids.contains(id));
+        self.sessions.retain(|_, e| ids.contains(&e.user_id));
+        Ok(())
+    }
+
+    /// Drops expired and idle sessions from memory and the store.
+    pub fn purge_expired(&self, store: &Store, now: SystemTime) -> Result<usize, StoreError> {
+        let t = unix(now);
+        let idle = self.settings.idle_timeout.map(|d| d.as_secs());
+        let mut idle_gone = Vec::new();
+        self.sessions.retain(|hash, e| {
+            let idle_out = idle.is_some_and(|i| t >= e.last_seen.load(Ordering::Relaxed).saturating_add(i));
+            if idle_out {
+                idle_gone.push(*hash);
+            }
+            t < e.expires && !idle_out
+        });
+        for h in &idle_gone {
+            store.delete_session(h)?;
+        }
+        Ok(store.delete_expired(now)? + idle_gone.len())
+    }
+
+    /// Writes `last_seen` of the sessions used since the last flush.
+    pub fn persist_last_seen(&self, store: &Store) -> Result<usize, StoreError> {
+        let mut batch = Vec::new();
+        for item in self.sessions.iter() {
+            let seen = item.last_seen.load(Ordering::Relaxed);
+            if item.flushed.swap(seen, Ordering::Relaxed) != seen {
+                batch.push((*item.key(), to_i64(seen)));
+            }
+        }
+        store.update_last_seen(&batch)?;
+        Ok(batch.len())
+    }
+
+    /// Number of sessions in memory.
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// `true` when no session is live.
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+
+    /// The configured settings.
+    pub fn settings(&self) -> &SessionSettings {
+        &self.settings
+    }
+
+    /// The lifetime a new session gets.
+    pub fn lifetime(&self, remember: bool) -> Duration {
+        if remember {
+            self.settings.remember_me
+        } else {
+            self.settings.lifetime
+        }
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn entry_from_row(row: SessionRow) -> SessionEntry {
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+    SessionEntry {
+        user_id: row.user_id,
+        created: u(row.created),
+        expires: u(row.expires),
+        remember: row.remember,
+        last_seen: AtomicU64::new(u(row.last_seen)),
+        flushed: AtomicU64::new(u(row.last_seen)),
+        sso: RwLock::new(Arc::new(row.sso)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    fn settings(idle: Option<u64>) -> SessionSettings {
+        SessionSettings {
+            cookie: "gatehouse_session".into(),
+            domain: None,
+            lifetime: Duration::from_secs(100),
+            remember_me: Duration::from_secs(1000),
+            idle_timeout: idle.map(Duration::from_secs),
+        }
+    }
+
+    fn at(s: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(s)
+    }
+
+    #[test]
+    fn test_create_lookup_expire_and_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let u = store.add_user("alice", "a@x", 4, None, None, at(0)).unwrap();
+        let table = SessionTable::load(&store, &settings(None), at(10)).unwrap();
+        let token = table.create(&store, u.id, false, SsoTokens::default(), at(10)).unwrap();
+        assert_eq!(token.len(), 43);
+        let (_, id) = table.lookup(&token, at(50)).unwrap();
+        assert_eq!((id.username.as_str(), id.group), ("alice", 4));
+        assert_eq!(id.group_name_value, "user");
+        assert!(table.lookup(&token, at(110)).is_none(), "expired");
+        assert!(table.lookup("forged", at(50)).is_none());
+        // a restart: a new table from the same store still knows the session
+        let again = SessionTable::load(&Store::open(dir.path()).unwrap(), &settings(None), at(60)).unwrap();
+        assert!(again.lookup(&token, at(60)).is_some());
+        assert!(again.lookup(&token, at(200)).is_none());
+    }
+
+    #[test]
+    fn test_idle_timeout_lock_and_destroy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let u = store.add_user("bob", "", 4, None, None, at(0)).unwrap();
+        let table = SessionTable::load(&store, &settings(Some(30)), at(0)).unwrap();
+        let token = table.create(&store, u.id, true, SsoTokens::default(), at(0)).unwrap();
+        assert!(table.lookup(&token, at(20)).is_some());
+        assert!(table.lookup(&token, at(45)).is_some(), "last_seen moved to 20");
+        assert!(table.lookup(&token, at(80)).is_none(), "idle for 35 s");
+        let token = table.create(&store, u.id, true, SsoTokens::default(), at(100)).unwrap();
+        store.set_locked("bob", true).unwrap();
+        table.refresh_users(&store).unwrap();
+        assert!(table.lookup(&token, at(101)).is_none(), "locked");
+        store.set_locked("bob", false).unwrap();
+        table.refresh_users(&store).unwrap();
+        assert!(table.lookup(&token, at(102)).is_some());
+        table.destroy(&store, &token).unwrap();
+        assert!(table.lookup(&token, at(103)).is_none());
+        let gone = token_hash(&token);
+        assert!(store.live_sessions(at(103)).unwrap().iter().all(|r| r.token_hash != gone));
+    }
+
+    #[test]
+    fn test_control_characters_never_become_header_values() {
+        assert!(header_value("ok name").is_some());
+        assert!(header_value("evil\r\nX-Admin: 1").is_none());
+        assert!(header_value("nul\0").is_none());
+    }
+
+    #[test]
+    fn test_persist_last_seen_batches_only_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let u = store.add_user("c", "", 4, None, None, at(0)).unwrap();
+        let table = SessionTable::load(&store, &settings(None), at(0)).unwrap();
+        let token = table.create(&store, u.id, false, SsoTokens::default(), at(0)).unwrap();
+        assert_eq!(table.persist_last_seen(&store).unwrap(), 0);
+        table.lookup(&token, at(5)).unwrap();
+        assert_eq!(table.persist_last_seen(&store).unwrap(), 1);
+        assert_eq!(store.live_sessions(at(6)).unwrap()[0].last_seen, 5);
+    }
+}

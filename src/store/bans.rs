@@ -1,0 +1,90 @@
+//! The `bans` table: login bans per user name and per client IP, so they
+//! survive a restart.
+
+use std::time::SystemTime;
+
+use rusqlite::params;
+
+use super::{secs, Result, Store};
+
+/// What a ban is keyed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BanKind {
+    /// A (lowercased) user name.
+    User,
+    /// A client IP address.
+    Ip,
+}
+
+impl BanKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            BanKind::User => "user",
+            BanKind::Ip => "ip",
+        }
+    }
+}
+
+/// One stored ban.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ban {
+    pub kind: BanKind,
+    pub key: String,
+    /// Unix seconds.
+    pub until: i64,
+}
+
+impl Store {
+    /// Records (or extends) a ban.
+    pub fn save_ban(&self, kind: BanKind, key: &str, until: i64) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO bans (kind, key, until) VALUES (?1, ?2, ?3)
+             ON CONFLICT(kind, key) DO UPDATE SET until = max(until, excluded.until)",
+            params![kind.as_str(), key, until],
+        )?;
+        Ok(())
+    }
+
+    /// Bans still in force; expired ones are deleted on the way.
+    pub fn live_bans(&self, now: SystemTime) -> Result<Vec<Ban>> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM bans WHERE until <= ?1", [secs(now)])?;
+        let mut stmt = conn.prepare("SELECT kind, key, until FROM bans")?;
+        let rows = stmt.query_map([], |r| {
+            let kind: String = r.get(0)?;
+            Ok((kind, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (kind, key, until) = row?;
+            let kind = if kind == "ip" { BanKind::Ip } else { BanKind::User };
+            out.push(Ban { kind, key, until });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn test_bans_persist_and_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        s.save_ban(BanKind::User, "alice", 300).unwrap();
+        s.save_ban(BanKind::Ip, "10.0.0.9", 100).unwrap();
+        s.save_ban(BanKind::User, "alice", 200).unwrap(); // never shortens
+        let again = Store::open(dir.path()).unwrap();
+        let bans = again.live_bans(UNIX_EPOCH + Duration::from_secs(150)).unwrap();
+        assert_eq!(
+            bans,
+            vec![Ban {
+                kind: BanKind::User,
+                key: "alice".into(),
+                until: 300
+            }]
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! Versioned schema migrations.
+//!
+//! `PRAGMA user_version` holds the number of steps applied. On open, every
+//! step after it runs in order, all in one transaction together with the new
+//! `user_version`, so a crash mid-migration leaves the previous schema
+//! intact. Steps are append-only: never edit a released step, add a new one.
+
+use rusqlite::Connection;
+
+/// The migration steps; step `i` brings the schema to version `i + 1`.
+const STEPS: &[&str] = &[
+    // 1: users, sessions, bans, meta.
+    "CREATE TABLE users (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        name          TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+        email         TEXT    NOT NULL DEFAULT '',
+        grp           INTEGER NOT NULL,
+        password_hash TEXT    NULL,
+        locked        INTEGER NOT NULL DEFAULT 0,
+        plex_id       INTEGER NULL,
+        created       INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash BLOB    PRIMARY KEY CHECK (length(token_hash) = 32),
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created    INTEGER NOT NULL,
+        expires    INTEGER NOT NULL,
+        last_seen  INTEGER NOT NULL,
+        remember   INTEGER NOT NULL,
+        sso        TEXT    NOT NULL DEFAULT '{}'
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE INDEX sessions_expires ON sessions(expires);
+    CREATE TABLE bans (
+        kind  TEXT    NOT NULL CHECK (kind IN ('user', 'ip')),
+        key   TEXT    NOT NULL,
+        until INTEGER NOT NULL,
+        PRIMARY KEY (kind, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX bans_until ON bans(until);
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;",
+];
+
+/// The schema version after every step.
+pub fn latest() -> i64 {
+    STEPS.len() as i64
+}
+
+/// Applies every step after the current `user_version`, in one transaction.
+/// A database newer than this binary is left alone (and reported).
+pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > latest() {
+        tracing::warn!(
+            current,
+            known = latest(),
+            "the database schema is newer than this gatehouse binary"
+        );
+        return Ok(());
+    }
+    let from = usize::try_from(current).unwrap_or(0);
+    for (i, step) in STEPS.iter().enumerate().skip(from) {
+        tx.execute_batch(step)?;
+        tracing::info!(version = i + 1, "database schema migrated");
+    }
+    // PRAGMA takes no bound parameters; the value is our own integer.
+    tx.execute_batch(&format!("PRAGMA user_version = {}", latest()))?;
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_apply_is_idempotent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply(&mut conn).unwrap();
+        apply(&mut conn).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, latest());
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'
+                 AND name IN ('users', 'sessions', 'bans', 'meta')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 4);
+    }
+
+    #[test]
+    fn test_apply_leaves_newer_schema_alone() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA user_version = 99").unwrap();
+        apply(&mut conn).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 99);
+    }
+}

@@ -1,0 +1,174 @@
+//! The `sessions` table: only the SHA-256 of each token is stored, with its
+//! lifetimes and the SSO tokens fetched at login (JSON).
+
+use std::time::SystemTime;
+
+use rusqlite::{params, Row};
+
+use super::{secs, Result, Store, StoreError};
+use crate::sso::tokens::SsoTokens;
+
+/// One stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// SHA-256 of the cookie token.
+    pub token_hash: [u8; 32],
+    pub user_id: i64,
+    /// Unix seconds.
+    pub created: i64,
+    pub expires: i64,
+    pub last_seen: i64,
+    pub remember: bool,
+    pub sso: SsoTokens,
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<(Vec<u8>, i64, i64, i64, i64, bool, String)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get::<_, i64>(5)? != 0,
+        r.get(6)?,
+    ))
+}
+
+impl Store {
+    /// Stores a new session.
+    pub fn insert_session(&self, row: &SessionRow) -> Result<()> {
+        let sso = serde_json::to_string(&row.sso)
+            .map_err(|e| StoreError::Corrupt("sessions.sso".into(), e.to_string()))?;
+        self.conn().execute(
+            "INSERT INTO sessions (token_hash, user_id, created, expires, last_seen, remember, sso)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                &row.token_hash[..],
+                row.user_id,
+                row.created,
+                row.expires,
+                row.last_seen,
+                i64::from(row.remember),
+                sso
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes one session; `true` when it existed.
+    pub fn delete_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [&token_hash[..]])?
+            > 0)
+    }
+
+    /// Deletes every session of a user; how many.
+    pub fn delete_user_sessions(&self, user_id: i64) -> Result<usize> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
+    }
+
+    /// Deletes sessions past their absolute expiry; how many.
+    pub fn delete_expired(&self, now: SystemTime) -> Result<usize> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM sessions WHERE expires <= ?1", [secs(now)])?)
+    }
+
+    /// Every session not yet past its absolute expiry. A row whose SSO JSON
+    /// cannot be read keeps the session, without tokens.
+    pub fn live_sessions(&self, now: SystemTime) -> Result<Vec<SessionRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT token_hash, user_id, created, expires, last_seen, remember, sso
+             FROM sessions WHERE expires > ?1",
+        )?;
+        let rows = stmt.query_map([secs(now)], from_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (hash, user_id, created, expires, last_seen, remember, sso) = row?;
+            let Ok(token_hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
+                continue;
+            };
+            let sso = serde_json::from_str(&sso).unwrap_or_else(|e| {
+                tracing::warn!(user_id, error = %e, "session SSO tokens unreadable; dropped");
+                SsoTokens::default()
+            });
+            out.push(SessionRow {
+                token_hash,
+                user_id,
+                created,
+                expires,
+                last_seen,
+                remember,
+                sso,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes `last_seen` for many sessions in one transaction.
+    pub fn update_last_seen(&self, batch: &[([u8; 32], i64)]) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare("UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1")?;
+            for (hash, seen) in batch {
+                stmt.execute(params![&hash[..], seen])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replaces a session's SSO tokens.
+    pub fn update_session_sso(&self, token_hash: &[u8; 32], sso: &SsoTokens) -> Result<()> {
+        let json = serde_json::to_string(sso)
+            .map_err(|e| StoreError::Corrupt("sessions.sso".into(), e.to_string()))?;
+        self.conn().execute(
+            "UPDATE sessions SET sso = ?2 WHERE token_hash = ?1",
+            params![&token_hash[..], json],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn test_sessions_roundtrip_expiry_and_cascade() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let u = s.add_user("alice", "", 4, None, None, UNIX_EPOCH).unwrap();
+        let mut sso = SsoTokens::default();
+        sso.plex = Some("tok".into());
+        let row = SessionRow {
+            token_hash: [7; 32],
+            user_id: u.id,
+            created: 100,
+            expires: 200,
+            last_seen: 100,
+            remember: true,
+            sso,
+        };
+        s.insert_session(&row).unwrap();
+        let now = UNIX_EPOCH + Duration::from_secs(150);
+        assert_eq!(s.live_sessions(now).unwrap(), vec![row.clone()]);
+        s.update_last_seen(&[([7; 32], 160)]).unwrap();
+        assert_eq!(s.live_sessions(now).unwrap()[0].last_seen, 160);
+        let later = UNIX_EPOCH + Duration::from_secs(200);
+        assert!(s.live_sessions(later).unwrap().is_empty());
+        s.delete_user("alice").unwrap();
+        assert_eq!(s.delete_expired(UNIX_EPOCH + Duration::from_secs(1000)).unwrap(), 0);
+        assert!(!s.delete_session(&[7; 32]).unwrap(), "cascade removed it");
+    }
+}

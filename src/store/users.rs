@@ -1,0 +1,272 @@
+//! The `users` table: accounts with an Organizr group number.
+
+use std::time::SystemTime;
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{secs, Result, Store, StoreError};
+
+/// One account.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    /// Organizr group number (0 admin … 4 user, custom up to 997).
+    pub group: u16,
+    /// PHC string (argon2id, or an imported bcrypt hash); `None` for
+    /// Plex-only accounts, which have no usable local password.
+    pub password_hash: Option<String>,
+    pub locked: bool,
+    pub plex_id: Option<i64>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("group", &self.group)
+            .field("password_hash", &self.password_hash.as_ref().map(|_| "<redacted>"))
+            .field("locked", &self.locked)
+            .field("plex_id", &self.plex_id)
+            .field("created", &self.created)
+            .finish()
+    }
+}
+
+const COLUMNS: &str = "id, name, email, grp, password_hash, locked, plex_id, created";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    let group: i64 = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        group: u16::try_from(group).unwrap_or(crate::auth::groups::GUEST),
+        password_hash: r.get(4)?,
+        locked: r.get::<_, i64>(5)? != 0,
+        plex_id: r.get(6)?,
+        created: r.get(7)?,
+    })
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+impl Store {
+    /// Adds a user; the name must be unique case-insensitively.
+    pub fn add_user(
+        &self,
+        name: &str,
+        email: &str,
+        group: u16,
+        password_hash: Option<&str>,
+        plex_id: Option<i64>,
+        now: SystemTime,
+    ) -> Result<User> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+            params![name, email, i64::from(group), password_hash, plex_id, secs(now)],
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::DuplicateName(name.to_string())
+            } else {
+                StoreError::Sqlite(e)
+            }
+        })?;
+        let id = conn.last_insert_rowid();
+        drop(conn);
+        self.user_by_id(id)?
+            .ok_or_else(|| StoreError::UnknownUser(format!("id {id}")))
+    }
+
+    /// The user with this name (case-insensitive).
+    pub fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM users WHERE name = ?1 COLLATE NOCASE"),
+                [name],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    /// The user with this e-mail (case-insensitive; the first one if several).
+    pub fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        if email.is_empty() {
+            return Ok(None);
+        }
+        Ok(self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE ORDER BY id LIMIT 1"
+                ),
+                [email],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    /// The user linked to this plex.tv account id.
+    pub fn user_by_plex_id(&self, plex_id: i64) -> Result<Option<User>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM users WHERE plex_id = ?1 ORDER BY id LIMIT 1"),
+                [plex_id],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    /// The user with this id.
+    pub fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
+                [id],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    /// Every user, by name.
+    pub fn list_users(&self) -> Result<Vec<User>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY name COLLATE NOCASE"))?;
+        let rows = stmt.query_map([], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// How many users are in group 0.
+    pub fn count_admins(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM users WHERE grp = 0", [], |r| r.get(0))?)
+    }
+
+    fn update(&self, name: &str, sql: &str, value: &dyn rusqlite::ToSql) -> Result<()> {
+        let n = self.conn().execute(sql, params![value, name])?;
+        if n == 0 {
+            return Err(StoreError::UnknownUser(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Replaces the password hash (`None`: no usable local password).
+    pub fn set_password(&self, name: &str, hash: Option<&str>) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET password_hash = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &hash,
+        )
+    }
+
+    /// Changes the group.
+    pub fn set_group(&self, name: &str, group: u16) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET grp = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &i64::from(group),
+        )
+    }
+
+    /// Locks or unlocks (a locked user counts as signed out everywhere).
+    pub fn set_locked(&self, name: &str, locked: bool) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET locked = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &i64::from(locked),
+        )
+    }
+
+    /// Changes the e-mail.
+    pub fn set_email(&self, name: &str, email: &str) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET email = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &email,
+        )
+    }
+
+    /// Links the plex.tv account id.
+    pub fn set_plex_id(&self, name: &str, plex_id: Option<i64>) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET plex_id = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &plex_id,
+        )
+    }
+
+    /// Deletes a user and (by cascade) their sessions.
+    pub fn delete_user(&self, name: &str) -> Result<()> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM users WHERE name = ?1 COLLATE NOCASE", [name])?;
+        if n == 0 {
+            return Err(StoreError::UnknownUser(name.to_string()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn test_add_user_names_unique_case_insensitively() {
+        let (_d, s) = store();
+        let u = s.add_user("Alice", "a@x", 4, Some("h"), None, UNIX_EPOCH).unwrap();
+        assert_eq!(u.group, 4);
+        let err = s.add_user("alice", "", 4, None, None, UNIX_EPOCH).unwrap_err();
+        assert!(matches!(err, StoreError::DuplicateName(ref n) if n == "alice"));
+        assert_eq!(s.user_by_name("ALICE").unwrap().unwrap().id, u.id);
+        assert_eq!(s.user_by_email("A@X").unwrap().unwrap().id, u.id);
+    }
+
+    #[test]
+    fn test_updates_and_unknown_user() {
+        let (_d, s) = store();
+        s.add_user("bob", "", 4, None, Some(22), UNIX_EPOCH).unwrap();
+        s.set_group("bob", 1).unwrap();
+        s.set_locked("bob", true).unwrap();
+        s.set_password("bob", Some("$argon2id$x")).unwrap();
+        let b = s.user_by_name("bob").unwrap().unwrap();
+        assert_eq!((b.group, b.locked, b.password_hash.as_deref()), (1, true, Some("$argon2id$x")));
+        assert_eq!(s.user_by_plex_id(22).unwrap().unwrap().name, "bob");
+        assert!(matches!(s.set_group("nobody", 1), Err(StoreError::UnknownUser(_))));
+        assert!(matches!(s.delete_user("nobody"), Err(StoreError::UnknownUser(_))));
+        s.delete_user("BOB").unwrap();
+        assert!(s.list_users().unwrap().is_empty());
+    }
+
+    #[test]
+    fn test_debug_redacts_hash() {
+        let (_d, s) = store();
+        let u = s.add_user("c", "", 0, Some("$argon2id$secret"), None, UNIX_EPOCH).unwrap();
+        assert!(!format!("{u:?}").contains("secret"));
+        assert_eq!(s.count_admins().unwrap(), 1);
+    }
+}
