@@ -45,7 +45,7 @@ fn gateway(echo: &EchoServer) -> Gateway {
     GatewayBuilder::new(&format!(
         "[proxy]\nset_headers = {{ \"Host\" = \"$host:$server_port\", \"X-Forwarded-Proto\" = \"$scheme\", \
          \"X-Scheme\" = \"$scheme\" }}\n\n{}",
-        app(&echo)
+        app(echo)
     ))
     .tls(true)
     .start()
