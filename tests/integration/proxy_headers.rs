@@ -145,6 +145,15 @@ async fn test_headers_trusted_proxy_forwarded_for_believed() {
         r.header_all("x-forwarded-for"),
         vec!["1.1.1.1, 6.6.6.6, 127.0.0.1"]
     );
+
+    // Garbage from a trusted proxy does not become the client address.
+    client()
+        .get(gw.url("/app/h"))
+        .header("X-Forwarded-For", "not-an-ip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echo.last().header("x-real-ip"), Some("127.0.0.1"));
 }
 
 #[tokio::test]
