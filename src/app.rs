@@ -1,13 +1,19 @@
 //! The shared state of a running gateway, built once at start from the
 //! validated configuration: routes with their prebuilt per-request data, the
-//! router, and the account layer.
+//! router, the strip list, and the account layer (store, sessions,
+//! regulation, password hasher, SSO client).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use http::header::{HeaderName, HeaderValue};
 
+use crate::auth::password::{Hasher, PasswordPolicy};
+use crate::auth::regulation::Regulation;
+use crate::auth::session::SessionTable;
+use crate::auth::spoof::StripList;
 use crate::config::{Config, HeaderTemplate, Route};
 use crate::route::Router;
+use crate::store::{Store, StoreError};
 
 /// A route's `set_headers`, split once at start into prebuilt static values
 /// and templates that need per-request expansion.
@@ -28,12 +34,13 @@ pub struct RouteRuntime {
     pub header_rules: Vec<HeaderRule>,
     /// How many upstream attempts a request may make.
     pub max_attempts: usize,
-    /// Prebuilt `X-Gatehouse-Route`-free name used in logs.
+    /// The route name, shared with log lines.
     pub name: Arc<str>,
 }
 
 impl RouteRuntime {
-    fn from_conf(route: &Route) -> RouteRuntime {
+    /// Computes the per-route data once.
+    pub fn from_conf(route: &Route) -> RouteRuntime {
         let header_rules = route
             .proxy
             .set_headers
@@ -59,25 +66,71 @@ impl RouteRuntime {
     }
 }
 
-/// Everything the proxy hooks read. Immutable after start except for the
-/// concurrent maps inside the account layer.
+/// Why the gateway's state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("store {0}")]
+    Store(#[from] StoreError),
+    #[error("SSO client: {0}")]
+    Sso(#[from] crate::sso::SsoError),
+}
+
+/// Everything the proxy hooks and the portal read.
 #[derive(Debug)]
 pub struct App {
     pub config: Config,
     pub router: Router,
     /// Parallel to `config.routes`.
     pub routes: Vec<RouteRuntime>,
+    pub strip: StripList,
+    pub store: Store,
+    pub sessions: SessionTable,
+    pub regulation: Regulation,
+    pub hasher: Hasher,
+    /// Outbound client for Ombi / Tautulli (SSO at login).
+    pub http: reqwest::Client,
+    /// This install's plex.tv client identifier (kept in the store).
+    pub plex_client_id: String,
+    /// The one-time first-admin token while no admin exists.
+    pub setup_token: Mutex<Option<String>>,
+    /// Pending "Sign in with Plex" PINs: id → browser nonce.
+    pub plex_pins: crate::portal::plex::Pins,
 }
 
+/// The store key of the plex.tv client identifier.
+pub const PLEX_CLIENT_ID_KEY: &str = "plex_client_id";
+
 impl App {
-    /// Builds the runtime state from the validated configuration.
-    pub fn new(config: Config) -> App {
+    /// Opens the store and builds the runtime state.
+    pub fn open(config: Config) -> Result<App, AppError> {
+        let now = crate::clock::now();
+        let store = Store::open(&config.server.data_dir)?;
+        let sessions = SessionTable::load(&store, &config.session, now)?;
+        let regulation = Regulation::load(&store, &config.login, now)?;
+        let plex_client_id = match store.get_meta(PLEX_CLIENT_ID_KEY)? {
+            Some(id) => id,
+            None => {
+                let id = crate::sso::plex_tv::new_client_id();
+                store.set_meta(PLEX_CLIENT_ID_KEY, &id)?;
+                id
+            }
+        };
         let router = Router::from_conf(&config);
         let routes = config.routes.iter().map(RouteRuntime::from_conf).collect();
-        App {
-            config,
+        let strip = StripList::from_config(&config);
+        Ok(App {
             router,
             routes,
-        }
+            strip,
+            sessions,
+            regulation,
+            hasher: Hasher::new(PasswordPolicy::from_env()),
+            http: crate::sso::http_client()?,
+            plex_client_id,
+            setup_token: Mutex::new(None),
+            plex_pins: crate::portal::plex::Pins::default(),
+            store,
+            config,
+        })
     }
 }

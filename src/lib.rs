@@ -8,12 +8,14 @@
 //! that tests and benches call directly.
 
 pub mod access_log;
+pub mod account;
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod headers;
+pub mod maintenance;
 pub mod net;
 pub mod observability;
 pub mod portal;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use gatehouse::cli::{Cli, Command};
+use gatehouse::cli::{self, Cli, Command};
 use gatehouse::config;
 
 #[global_allocator]
@@ -19,17 +19,33 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match command.unwrap_or(Command::Run) {
+    let outcome = match command.unwrap_or(Command::Run) {
         Command::Check => {
             println!("{}: ok ({} routes)", path.display(), cfg.routes.len());
-            ExitCode::SUCCESS
+            Ok(())
         }
         Command::Run => match gatehouse::proxy::run(cfg) {
             Ok(never) => match never {},
-            Err(e) => {
-                eprintln!("gatehouse: {e}");
-                ExitCode::from(1)
-            }
+            Err(e) => Err(e.to_string()),
         },
+        Command::User { cmd } => cli::user::run(cmd, &cfg).map_err(|e| e.to_string()),
+        Command::Plex { cmd } => plex(cmd, &cfg),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            ExitCode::from(1)
+        }
     }
+}
+
+fn plex(cmd: cli::plex::PlexCommand, cfg: &config::Config) -> Result<(), String> {
+    let client_id = cli::plex_client_id(cfg).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(cli::plex::run(cmd, cfg, &client_id))
+        .map_err(|e| e.to_string())
 }

@@ -1,5 +1,8 @@
 //! The command line (DESIGN §2): `run` (default), `check`, `user …`, `plex …`.
 
+pub mod plex;
+pub mod user;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -9,7 +12,11 @@ pub const DEFAULT_CONFIG: &str = "conf/gatehouse.toml";
 
 /// `gatehouse [run] [-c FILE]`, `gatehouse check [-c FILE]`, …
 #[derive(Debug, Parser)]
-#[command(name = "gatehouse", version, about = "Front door for a home server: reverse proxy, group auth and SSO in one binary")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Front door for a home server: reverse proxy, group auth and SSO in one binary"
+)]
 pub struct Cli {
     /// Configuration file.
     #[arg(short = 'c', long = "config", global = true, default_value = DEFAULT_CONFIG)]
@@ -26,4 +33,27 @@ pub enum Command {
     Run,
     /// Validate the configuration: exit 0, or 1 with `FILE:LINE: KEY: reason (value)` lines.
     Check,
+    /// Manage users in the store.
+    User {
+        #[command(subcommand)]
+        cmd: user::UserCommand,
+    },
+    /// plex.tv helpers: the owner's token and the server's machine identifier.
+    Plex {
+        #[command(subcommand)]
+        cmd: plex::PlexCommand,
+    },
+}
+
+/// This install's plex.tv client identifier (created once, kept in the store).
+pub fn plex_client_id(config: &crate::config::Config) -> Result<String, crate::store::StoreError> {
+    let store = crate::store::Store::open(&config.server.data_dir)?;
+    match store.get_meta(crate::app::PLEX_CLIENT_ID_KEY)? {
+        Some(id) => Ok(id),
+        None => {
+            let id = crate::sso::plex_tv::new_client_id();
+            store.set_meta(crate::app::PLEX_CLIENT_ID_KEY, &id)?;
+            Ok(id)
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! Per-request context carried through the Pingora phases.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Instant;
+
+use crate::auth::session::{Identity, SessionEntry};
 
 /// What the gateway knows about one request.
 #[derive(Debug)]
@@ -30,8 +33,8 @@ pub struct RequestCtx {
     pub retry_status: Option<u16>,
     /// Status of a response the gateway wrote itself.
     pub local_status: Option<u16>,
-    /// Signed-in user name for the access log.
-    pub user: Option<std::sync::Arc<str>>,
+    /// The session and its user, when the route admitted a signed-in user.
+    pub session: Option<(Arc<SessionEntry>, Arc<Identity>)>,
 }
 
 impl RequestCtx {
@@ -50,7 +53,7 @@ impl RequestCtx {
             response_started: false,
             retry_status: None,
             local_status: None,
-            user: None,
+            session: None,
         }
     }
 }

@@ -117,7 +117,12 @@ impl ProxyHttp for Gateway {
                 return self.reply(session, ctx, Reply::redirect(301, &location)).await
             }
             Routing::NotFound => {
-                return self.reply(session, ctx, Reply::text(404, "not found\n")).await
+                let reply = if app.config.portal.home.as_deref() == Some(normalized.as_str()) {
+                    super::local::home(app, session, ctx).await?
+                } else {
+                    Reply::text(404, "not found\n")
+                };
+                return self.reply(session, ctx, reply).await;
             }
         };
         let route = &app.config.routes[index];

@@ -1,29 +1,150 @@
-//! Requests the gateway answers itself, before routing: `{portal}/…` and the
-//! Organizr-compatible auth API.
+//! Requests the gateway answers itself, before routing: `{portal}/…`, the
+//! Organizr-compatible auth API (DESIGN §7), and the portal home when no
+//! route takes its path.
 
+use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderName, HeaderValue};
 use pingora::prelude::*;
 use pingora::proxy::Session;
 
 use super::ctx::RequestCtx;
 use super::respond::Reply;
 use crate::app::App;
+use crate::auth::decision::UserState;
+use crate::auth::{cookie, organizr_api};
+use crate::portal::{self, PortalRequest};
 
 /// `Some(reply)` when the gateway itself answers this path.
 pub async fn handle(
     app: &App,
-    _session: &mut Session,
+    session: &mut Session,
     path: &str,
-    _ctx: &mut RequestCtx,
+    ctx: &mut RequestCtx,
 ) -> Result<Option<Reply>> {
     let prefix = app.config.portal.prefix.as_str();
-    let Some(rest) = path.strip_prefix(prefix) else {
-        return Ok(None);
-    };
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        return Ok(None);
+    if let Some(rest) = path.strip_prefix(prefix) {
+        if rest.is_empty() || rest.starts_with('/') {
+            let rest = rest.to_string();
+            return portal_reply(app, session, &rest, ctx).await.map(Some);
+        }
     }
-    Ok(Some(match rest {
-        "/health" => Reply::text(200, "ok\n"),
-        _ => Reply::text(404, "not found\n"),
-    }))
+    if path.starts_with("/api/v2/") {
+        let query = session.req_header().uri.query();
+        let groups = |name: &str| {
+            app.config
+                .routes
+                .iter()
+                .find(|r| r.name.eq_ignore_ascii_case(name))
+                .and_then(|r| match r.auth {
+                    crate::config::AuthLevel::Group(n) => Some(n),
+                    crate::config::AuthLevel::None => Some(crate::auth::groups::GUEST),
+                })
+        };
+        if let Some(parsed) = organizr_api::parse_with(path, query, groups) {
+            return Ok(Some(organizr_reply(app, session, parsed, ctx)));
+        }
+    }
+    Ok(None)
+}
+
+/// The portal home, for a path no route takes.
+pub async fn home(app: &App, session: &mut Session, ctx: &mut RequestCtx) -> Result<Reply> {
+    let req = session.req_header();
+    let preq = portal_request(req, "", Bytes::new(), ctx);
+    Ok(portal::home::page(app, &preq))
+}
+
+fn portal_request<'a>(
+    req: &'a pingora::http::RequestHeader,
+    path: &'a str,
+    body: Bytes,
+    ctx: &RequestCtx,
+) -> PortalRequest<'a> {
+    PortalRequest {
+        method: &req.method,
+        path,
+        query: req.uri.query(),
+        headers: &req.headers,
+        body,
+        client_ip: ctx
+            .client_ip
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+        tls: ctx.tls,
+        host: req.headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        now: crate::clock::now(),
+    }
+}
+
+async fn portal_reply(
+    app: &App,
+    session: &mut Session,
+    rest: &str,
+    ctx: &mut RequestCtx,
+) -> Result<Reply> {
+    let mut body = BytesMut::new();
+    if portal::wants_body(&session.req_header().method) {
+        while let Some(chunk) = session.read_request_body().await? {
+            if body.len() + chunk.len() > portal::MAX_BODY {
+                return Ok(Reply::text(413, "request entity too large\n"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
+    let req = session.req_header();
+    let preq = portal_request(req, rest, body.freeze(), ctx);
+    Ok(portal::handle(app, preq).await)
+}
+
+fn organizr_reply(
+    app: &App,
+    session: &Session,
+    parsed: Result<organizr_api::AuthApiRequest, organizr_api::ApiError>,
+    ctx: &RequestCtx,
+) -> Reply {
+    let request = match parsed {
+        Ok(r) => r,
+        Err(e) => {
+            let mut r = Reply::json(401, &serde_json::Value::Null);
+            r.body = Bytes::from(organizr_api::body_json(false, &e.to_string()));
+            return r;
+        }
+    };
+    let req = session.req_header();
+    let found = cookie::find_in_headers(
+        req.headers.get_all(header::COOKIE).iter().map(|v| v.as_bytes()),
+        &app.config.session.cookie,
+    )
+    .and_then(|token| app.sessions.lookup(token, crate::clock::now()));
+    let state = found.as_ref().map(|(_, i)| UserState {
+        group: i.group,
+        locked: i.locked,
+    });
+    let client_ip = ctx
+        .client_ip
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let answer = organizr_api::answer(&request, state, client_ip);
+    let mut reply = Reply::json(answer.status, &serde_json::Value::Null);
+    reply.body = Bytes::from(answer.body_json());
+    if answer.identity {
+        let (user, email, group) = match &found {
+            Some((_, i)) => (
+                i.username_value.clone(),
+                i.email_value.clone(),
+                i.group_value.clone(),
+            ),
+            None => (
+                Some(HeaderValue::from_static("Guest")),
+                Some(HeaderValue::from_static("")),
+                HeaderValue::from_static("999"),
+            ),
+        };
+        if let Some(v) = user {
+            reply.push(HeaderName::from_static("x-organizr-user"), v);
+        }
+        if let Some(v) = email {
+            reply.push(HeaderName::from_static("x-organizr-email"), v);
+        }
+        reply.push(HeaderName::from_static("x-organizr-group"), group);
+    }
+    reply
 }

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod local;
 pub mod peer;
 pub mod respond;
+pub mod sso_inject;
 pub mod tls;
 pub mod upstream_request;
 
@@ -64,7 +65,18 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
 
     let listen = config.server.listen.clone();
     let tls_listen = config.server.tls_listen.clone();
-    let app = Arc::new(App::new(config));
+    let app = Arc::new(App::open(config).map_err(|e| StartError::App(e.to_string()))?);
+    if let Some(token) = app.ensure_setup_token() {
+        let url = format!(
+            "{}{}/setup?token={token}",
+            app.config.server.public_url.as_str().trim_end_matches('/'),
+            app.config.portal.prefix
+        );
+        // Printed (not logged) once: the only way in while no admin exists.
+        println!("No administrator yet. Create one at: {url}");
+        println!("(or run: gatehouse user add NAME --group admin)");
+    }
+    crate::maintenance::spawn(app.clone());
     let mut service = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
         gateway::Gateway::new(app),

@@ -1,0 +1,65 @@
+//! Background upkeep of the account layer, off the hot path: reload users
+//! when another process (the CLI) changed the store, flush `last_seen` in
+//! batches, and purge expired sessions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::App;
+
+/// How often the store's `data_version` is checked.
+pub const USER_POLL: Duration = Duration::from_secs(1);
+/// How often `last_seen` is flushed and expired sessions purged.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(60);
+
+/// Starts the upkeep thread (its own small runtime; never blocks a worker).
+pub fn spawn(app: Arc<App>) {
+    let spawned = std::thread::Builder::new()
+        .name("gatehouse-upkeep".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "upkeep runtime not started");
+                    return;
+                }
+            };
+            rt.block_on(run(app));
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "upkeep thread not started");
+    }
+}
+
+async fn run(app: Arc<App>) {
+    let mut version = app.store.data_version().unwrap_or(0);
+    let mut poll = tokio::time::interval(USER_POLL);
+    let mut since_flush = Duration::ZERO;
+    loop {
+        poll.tick().await;
+        since_flush += USER_POLL;
+        match app.store.data_version() {
+            Ok(v) if v != version => {
+                version = v;
+                if let Err(e) = app.sessions.refresh_users(&app.store) {
+                    tracing::error!(error = %e, "users not reloaded");
+                } else {
+                    tracing::info!("users reloaded after an outside change");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "store not readable"),
+        }
+        if since_flush >= FLUSH_EVERY {
+            since_flush = Duration::ZERO;
+            if let Err(e) = app.sessions.persist_last_seen(&app.store) {
+                tracing::error!(error = %e, "last_seen not flushed");
+            }
+            match app.sessions.purge_expired(&app.store, crate::clock::now()) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired sessions purged"),
+                Err(e) => tracing::error!(error = %e, "expired sessions not purged"),
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The portal home: the apps (routes with a `title`) the visitor's group may
+//! open. Served at `[portal] home` when no route takes that path.
+
+use crate::app::App;
+use crate::auth::decision::{decide, Decision, UserState};
+use crate::auth::groups;
+use crate::config::{AuthLevel, SsoService};
+use crate::reply::Reply;
+
+use super::html::{self, AppLink};
+use super::PortalRequest;
+
+/// `GET {prefix}/`: to the home when there is one, else to the sign-in page.
+pub fn portal_root(app: &App, req: &PortalRequest<'_>) -> Reply {
+    let prefix = &app.config.portal.prefix;
+    match &app.config.portal.home {
+        Some(home) => Reply::redirect(302, home),
+        None if req.session_token(app).is_some() => page(app, req),
+        None => Reply::redirect(302, &format!("{prefix}/login")),
+    }
+}
+
+/// The home page for the request's session (or a guest).
+pub fn page(app: &App, req: &PortalRequest<'_>) -> Reply {
+    let identity = req
+        .session_token(app)
+        .and_then(|t| app.sessions.lookup(t, req.now))
+        .map(|(_, identity)| identity);
+    let state = identity.as_ref().map(|i| UserState {
+        group: i.group,
+        locked: i.locked,
+    });
+    let prefix = &app.config.portal.prefix;
+    let public = &app.config.server.public_url;
+    let apps: Vec<AppLink> = app
+        .config
+        .routes
+        .iter()
+        .filter(|r| r.title.is_some())
+        .filter(|r| {
+            // A public route is listed for everyone; a protected one only to
+            // those it admits (guests see level-999 routes).
+            r.auth == AuthLevel::None || decide(r.auth, state, false) == Decision::Allow
+        })
+        .map(|r| {
+            let base = match &r.host {
+                Some(h) => {
+                    let port = public.port().map(|p| format!(":{p}")).unwrap_or_default();
+                    format!("{}://{h}{port}{}", public.scheme(), r.path)
+                }
+                None => r.path.clone(),
+            };
+            // Apps whose SSO needs a bootstrap page on their own host.
+            let href = if r.sso.contains(&SsoService::Plex) && app.config.sso.plex.enabled {
+                format!("{prefix}/sso/plex?to={}", super::form::encode(&base))
+            } else if r.sso.contains(&SsoService::Ombi) && app.config.sso.ombi.enabled {
+                format!("{prefix}/sso/ombi?to={}", super::form::encode(&base))
+            } else {
+                base
+            };
+            AppLink {
+                title: r.title.clone().unwrap_or_default(),
+                href,
+            }
+        })
+        .collect();
+    let (user, group_name) = match &identity {
+        Some(i) => (Some(i.username.as_str()), groups::name(i.group)),
+        None => (None, groups::name(groups::GUEST)),
+    };
+    Reply::html(200, html::home(prefix, user, &group_name, &apps))
+}
