@@ -13,3 +13,5 @@ mod proxy_websocket;
 mod proxy_tls;
 mod proxy_malformed;
 mod sso_clients;
+mod accounts;
+mod sso_gateway;

@@ -1,0 +1,1 @@
+//! Plex sign-in and SSO through the real gateway, against the fakes (issue 4).
