@@ -48,7 +48,8 @@ pub fn expand(template: &HeaderTemplate, vars: &RequestVars<'_>) -> Option<Heade
     for part in &template.parts {
         match part {
             TemplatePart::Literal(s) => out.push_str(s),
-            TemplatePart::Host => out.push_str(vars.host),
+            // nginx's $host is lowercase.
+            TemplatePart::Host => out.extend(vars.host.chars().map(|c| c.to_ascii_lowercase())),
             TemplatePart::ServerPort => {
                 let _ = write!(out, "{}", vars.server_port);
             }

@@ -15,6 +15,9 @@ pub struct RequestCtx {
     pub client_ip: Option<IpAddr>,
     /// Whether the client connection is TLS.
     pub tls: bool,
+    /// `$scheme` is https: TLS here, or `X-Forwarded-Proto: https` from a
+    /// trusted proxy.
+    pub https: bool,
     /// Matched route index.
     pub route: Option<usize>,
     /// Normalized path and query, as matched (the upstream target is derived from them).
@@ -44,6 +47,7 @@ impl RequestCtx {
             start: Instant::now(),
             client_ip: None,
             tls: false,
+            https: false,
             route: None,
             target: None,
             attempts: 0,

@@ -33,7 +33,7 @@ use crate::route::{path, redirect, Routing};
 pub struct Gateway {
     app: Arc<App>,
     /// `peers[route][upstream]`, built once.
-    peers: Vec<Vec<HttpPeer>>,
+    peers: Vec<Vec<super::peer::PeerSlot>>,
 }
 
 impl Gateway {
@@ -43,7 +43,12 @@ impl Gateway {
             .config
             .routes
             .iter()
-            .map(|r| r.upstreams.iter().map(|u| super::peer::build(u, &r.proxy)).collect())
+            .map(|r| {
+                r.upstreams
+                    .iter()
+                    .map(|u| super::peer::PeerSlot::new(u, &r.proxy))
+                    .collect()
+            })
             .collect();
         Gateway { app, peers }
     }
@@ -87,7 +92,14 @@ impl ProxyHttp for Gateway {
             return self.reply(session, ctx, Reply::text(status, "bad request\n")).await;
         }
         let xff = req.headers.get("x-forwarded-for").map(|v| v.as_bytes());
-        ctx.client_ip = Some(crate::net::client_ip(peer, xff, &app.config.server.trusted_proxies));
+        let trusted = &app.config.server.trusted_proxies;
+        ctx.client_ip = Some(crate::net::client_ip(peer, xff, trusted));
+        ctx.https = ctx.tls
+            || (crate::net::is_trusted(peer, trusted)
+                && req
+                    .headers
+                    .get("x-forwarded-proto")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")));
 
         let normalized = match path::normalize(req.uri.path()) {
             Ok(p) => p.into_owned(),
@@ -171,7 +183,14 @@ impl ProxyHttp for Gateway {
             ctx.upstream = ctx.attempts % peers.len();
             ctx.attempts += 1;
         }
-        Ok(Box::new(peers[ctx.upstream].clone()))
+        match peers[ctx.upstream].peer().await {
+            Ok(peer) => Ok(peer),
+            Err(mut e) => {
+                let policy = self.app.config.routes[index].proxy.next_upstream;
+                e.set_retry(policy.error && ctx.attempts < self.app.routes[index].max_attempts);
+                Err(e)
+            }
+        }
     }
 
     async fn upstream_request_filter(
@@ -225,7 +244,7 @@ impl ProxyHttp for Gateway {
             upstream_response.remove_header(name);
         }
         if route.proxy.redirect_scheme {
-            let scheme = if ctx.tls { "https" } else { "http" };
+            let scheme = if ctx.https { "https" } else { "http" };
             let rewritten = upstream_response
                 .headers
                 .get(header::LOCATION)
@@ -345,6 +364,20 @@ impl ProxyHttp for Gateway {
     fn suppress_error_log(&self, _session: &Session, _ctx: &RequestCtx, error: &Error) -> bool {
         // Client went away mid-request: not worth an ERROR line.
         matches!(error.esource(), ErrorSource::Downstream)
+    }
+
+    fn request_summary(&self, session: &Session, _ctx: &RequestCtx) -> String {
+        // Pingora's error lines use this; never the query (tokens live there).
+        let req = session.req_header();
+        format!(
+            "{} {}, Host: {}",
+            req.method,
+            req.uri.path(),
+            req.headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+        )
     }
 
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut RequestCtx) {

@@ -10,13 +10,24 @@ pub const MAX_HEADER_VALUE: usize = 16 * 1024;
 pub const MAX_HEADERS_TOTAL: usize = 48 * 1024;
 
 /// `Some(status)` when the request head must be refused: 400 for a target
-/// with a space or control byte, 431 for headers over the limits.
+/// with a space or control byte, an HTTP/1.1 request without `Host` or with
+/// two, 431 for headers over the limits.
 pub fn check(req: &RequestHeader) -> Option<u16> {
     if req
         .raw_path()
         .iter()
         .any(|&b| b <= b' ' || b == 0x7f)
     {
+        return Some(400);
+    }
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); nginx answers 400 without it.
+    if req.version == http::Version::HTTP_11
+        && req.uri.host().is_none()
+        && req.headers.get(http::header::HOST).is_none()
+    {
+        return Some(400);
+    }
+    if req.headers.get_all(http::header::HOST).iter().count() > 1 {
         return Some(400);
     }
     let mut total = 0usize;

@@ -37,11 +37,15 @@ pub fn rewrite(app: &App, session: &Session, up: &mut RequestHeader, ctx: &Reque
     }
     super::access::strip_spoofable(app, up);
 
+    let server_ip = session.server_addr().and_then(|a| a.as_inet()).map(|a| a.ip());
+    let fallback_host = server_ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let host = headers::request_host(
+        client.uri.host(),
+        client.headers.get(header::HOST).map(|v| v.as_bytes()),
+    );
     let vars = RequestVars {
-        host: headers::request_host(
-            client.uri.host(),
-            client.headers.get(header::HOST).map(|v| v.as_bytes()),
-        ),
+        // nginx: $host falls back to the server name; ours is the listener address.
+        host: if host.is_empty() { &fallback_host } else { host },
         server_port: session
             .server_addr()
             .and_then(|a| a.as_inet())
@@ -50,7 +54,7 @@ pub fn rewrite(app: &App, session: &Session, up: &mut RequestHeader, ctx: &Reque
         remote_addr: ctx
             .client_ip
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "no client address"))?,
-        scheme: if ctx.tls { "https" } else { "http" },
+        scheme: if ctx.https { "https" } else { "http" },
         peer_addr: session
             .client_addr()
             .and_then(|a| a.as_inet())

@@ -197,7 +197,6 @@ async fn test_malformed_dot_dot_paths_do_not_escape() {
 // RFC 9112 §3.2: an HTTP/1.1 request without Host, or with two, gets 400
 // (nginx: "client sent HTTP/1.1 request without Host header" / "duplicate host").
 #[tokio::test]
-#[ignore = "gateway bug: an HTTP/1.1 request without Host is proxied (200) instead of 400"]
 async fn test_malformed_http11_without_host() {
     let (plex, app) = (EchoServer::start(), EchoServer::start());
     let gw = gateway(&plex, &app);

@@ -279,7 +279,6 @@ async fn test_routing_upstream_by_host_name() {
 }
 
 #[tokio::test]
-#[ignore = "gateway bug: HttpPeer::new unwraps DNS resolution, an unresolvable upstream host panics at start"]
 async fn test_routing_unresolvable_upstream_never_panics() {
     // nginx refuses to start ("host not found in upstream"); starting and
     // answering 502 for that route would be fine too. A panic is neither.

@@ -237,7 +237,6 @@ async fn test_tls_redirect_scheme() {
 }
 
 #[tokio::test]
-#[ignore = "gateway bug: X-Forwarded-Proto from trusted_proxies is ignored ($scheme stays http)"]
 async fn test_tls_forwarded_proto_believed_only_from_trusted_proxy() {
     // DESIGN §3: trusted_proxies are the CIDRs whose X-Forwarded-For *and*
     // X-Forwarded-Proto are believed: behind a TLS-terminating proxy, $scheme
