@@ -72,12 +72,18 @@ fn test_check_fixture_routes_only_ok() {
 fn test_check_missing_file() {
     let (code, out) = run_check(Path::new("/nonexistent/gatehouse.toml"));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("/nonexistent/gatehouse.toml:0: file: cannot read"), "{out}");
+    assert!(
+        out.contains("/nonexistent/gatehouse.toml:0: file: cannot read"),
+        "{out}"
+    );
 }
 
 #[test]
 fn test_check_toml_syntax_error() {
-    let out = assert_errors("[server]\nlisten = [\"127.0.0.1:8080\"\n\n[portal]\nprefix = \"/x\"\n", &[]);
+    let out = assert_errors(
+        "[server]\nlisten = [\"127.0.0.1:8080\"\n\n[portal]\nprefix = \"/x\"\n",
+        &[],
+    );
     assert!(out.contains(": toml: syntax error"), "{out}");
     assert_errors("[server]\n\nthreads = = 2\n", &[(3, "toml")]);
 }
@@ -89,7 +95,12 @@ fn test_check_unknown_keys() {
     );
     assert_errors(
         &text,
-        &[(1, "colour"), (3, "proxy.proxy_buffers"), (5, "sso.ombi.key"), (10, "route[0].auht")],
+        &[
+            (1, "colour"),
+            (3, "proxy.proxy_buffers"),
+            (5, "sso.ombi.key"),
+            (10, "route[0].auht"),
+        ],
     );
 }
 
@@ -103,7 +114,10 @@ fn test_check_wrong_types() {
 
 #[test]
 fn test_check_bad_size() {
-    assert_errors("[proxy]\nclient_max_body_size = \"10mb\"\n", &[(2, "proxy.client_max_body_size")]);
+    assert_errors(
+        "[proxy]\nclient_max_body_size = \"10mb\"\n",
+        &[(2, "proxy.client_max_body_size")],
+    );
 }
 
 #[test]
@@ -148,17 +162,26 @@ fn test_check_unknown_group_names() {
 
 #[test]
 fn test_check_bad_listen_address() {
-    assert_errors("[server]\nlisten = [\"localhost:8080\"]\n", &[(2, "server.listen[0]")]);
+    assert_errors(
+        "[server]\nlisten = [\"localhost:8080\"]\n",
+        &[(2, "server.listen[0]")],
+    );
 }
 
 #[test]
 fn test_check_bad_public_url() {
-    assert_errors("[server]\npublic_url = \"example.com\"\n", &[(2, "server.public_url")]);
+    assert_errors(
+        "[server]\npublic_url = \"example.com\"\n",
+        &[(2, "server.public_url")],
+    );
 }
 
 #[test]
 fn test_check_unknown_next_upstream() {
-    assert_errors("[proxy]\nnext_upstream = [\"error\", \"http_418\"]\n", &[(2, "proxy.next_upstream[1]")]);
+    assert_errors(
+        "[proxy]\nnext_upstream = [\"error\", \"http_418\"]\n",
+        &[(2, "proxy.next_upstream[1]")],
+    );
 }
 
 #[test]
@@ -168,7 +191,11 @@ fn test_check_bad_header_names() {
     );
     assert_errors(
         &text,
-        &[(2, "proxy.hide_headers[0]"), (3, "proxy.set_headers.Bad Header"), (8, "route[0].identity_headers.X User")],
+        &[
+            (2, "proxy.hide_headers[0]"),
+            (3, "proxy.set_headers.Bad Header"),
+            (8, "route[0].identity_headers.X User"),
+        ],
     );
 }
 
@@ -200,12 +227,18 @@ fn test_check_route_path_without_slash() {
 
 #[test]
 fn test_check_route_missing_upstream() {
-    assert_errors("\n[[route]]\nname = \"a\"\npath = \"/a/\"\n", &[(2, "route[0].upstream")]);
+    assert_errors(
+        "\n[[route]]\nname = \"a\"\npath = \"/a/\"\n",
+        &[(2, "route[0].upstream")],
+    );
 }
 
 #[test]
 fn test_check_public_suffix_domain() {
-    assert_errors("[session]\ndomain = \".duckdns.org\"\n", &[(2, "session.domain")]);
+    assert_errors(
+        "[session]\ndomain = \".duckdns.org\"\n",
+        &[(2, "session.domain")],
+    );
 }
 
 #[test]
@@ -218,12 +251,18 @@ fn test_check_bad_tautulli_urls() {
 
 #[test]
 fn test_check_bad_portal_prefix() {
-    assert_errors("[portal]\nprefix = \"/gatehouse/\"\n", &[(2, "portal.prefix")]);
+    assert_errors(
+        "[portal]\nprefix = \"/gatehouse/\"\n",
+        &[(2, "portal.prefix")],
+    );
 }
 
 #[test]
 fn test_check_bad_redirect_status() {
-    assert_errors("[[redirect]]\nfrom = \"^/a\"\nto = \"/b\"\nstatus = 200\n", &[(4, "redirect[0].status")]);
+    assert_errors(
+        "[[redirect]]\nfrom = \"^/a\"\nto = \"/b\"\nstatus = 200\n",
+        &[(4, "redirect[0].status")],
+    );
 }
 
 #[test]
@@ -233,7 +272,10 @@ fn test_check_bad_login_backend() {
 
 #[test]
 fn test_check_bad_machine_id() {
-    assert_errors("[plex]\nmachine_id = \"not-hex\"\n", &[(2, "plex.machine_id")]);
+    assert_errors(
+        "[plex]\nmachine_id = \"not-hex\"\n",
+        &[(2, "plex.machine_id")],
+    );
 }
 
 #[test]
@@ -263,6 +305,9 @@ fn test_check_several_errors_all_reported() {
         let want = format!("{}:{line}: {key}:", path.display());
         assert!(out.contains(&want), "missing {want:?} in:\n{out}");
     }
-    let reported = out.lines().filter(|l| l.contains("many_errors.toml:")).count();
+    let reported = out
+        .lines()
+        .filter(|l| l.contains("many_errors.toml:"))
+        .count();
     assert_eq!(reported, expected.len(), "{out}");
 }
