@@ -1,115 +1,90 @@
-//! The `bans` table: login bans per user name or client IP, so they survive
-//! a restart (DESIGN §5). Failure counters themselves live in memory only
-//! (`auth::regulation`).
+//! The `bans` table: login bans per user name and per client IP, so they
+//! survive a restart.
 
 use std::time::SystemTime;
 
 use rusqlite::params;
 
-use super::{secs, Result, Store, StoreError};
+use super::{secs, Result, Store};
 
 /// What a ban is keyed on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BanKind {
-    /// A user name, lowercased.
+    /// A (lowercased) user name.
     User,
-    /// A client address (IPv4, or an IPv6 /64 in CIDR form).
+    /// A client IP address.
     Ip,
 }
 
 impl BanKind {
-    /// The stored spelling: `user` or `ip`.
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             BanKind::User => "user",
             BanKind::Ip => "ip",
         }
     }
-
-    fn parse(s: &str) -> Option<BanKind> {
-        match s {
-            "user" => Some(BanKind::User),
-            "ip" => Some(BanKind::Ip),
-            _ => None,
-        }
-    }
 }
 
 /// One stored ban.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ban {
-    /// User or IP.
     pub kind: BanKind,
-    /// The lowercased user name or the address text.
     pub key: String,
-    /// Unix seconds; the ban ends at this instant.
+    /// Unix seconds.
     pub until: i64,
 }
 
 impl Store {
-    /// Stores (or extends/replaces) a ban.
-    pub fn save_ban(&self, kind: BanKind, key: &str, until: SystemTime) -> Result<()> {
+    /// Records (or extends) a ban.
+    pub fn save_ban(&self, kind: BanKind, key: &str, until: i64) -> Result<()> {
         self.conn().execute(
             "INSERT INTO bans (kind, key, until) VALUES (?1, ?2, ?3)
-             ON CONFLICT(kind, key) DO UPDATE SET until = excluded.until",
-            params![kind.as_str(), key, secs(until)],
+             ON CONFLICT(kind, key) DO UPDATE SET until = max(until, excluded.until)",
+            params![kind.as_str(), key, until],
         )?;
         Ok(())
     }
 
-    /// Every ban that has not ended at `now`.
+    /// Bans still in force; expired ones are deleted on the way.
     pub fn live_bans(&self, now: SystemTime) -> Result<Vec<Ban>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT kind, key, until FROM bans WHERE until > ?1")?;
-        let rows = stmt.query_map([secs(now)], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        conn.execute("DELETE FROM bans WHERE until <= ?1", [secs(now)])?;
+        let mut stmt = conn.prepare("SELECT kind, key, until FROM bans")?;
+        let rows = stmt.query_map([], |r| {
+            let kind: String = r.get(0)?;
+            Ok((kind, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (kind, key, until) = row?;
-            let kind = BanKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt("bans.kind".into(), kind.clone()))?;
+            let kind = if kind == "ip" { BanKind::Ip } else { BanKind::User };
             out.push(Ban { kind, key, until });
         }
         Ok(out)
-    }
-
-    /// Deletes bans that have ended; returns how many.
-    pub fn delete_expired_bans(&self, now: SystemTime) -> Result<usize> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM bans WHERE until <= ?1", [secs(now)])?)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use std::time::{Duration, UNIX_EPOCH};
 
-    use super::*;
-
-    fn at(s: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(s)
-    }
-
     #[test]
-    fn test_bans_save_extend_and_expire() {
+    fn test_bans_persist_and_expire() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
-        s.save_ban(BanKind::User, "alice", at(100)).unwrap();
-        s.save_ban(BanKind::Ip, "192.0.2.1", at(50)).unwrap();
-        s.save_ban(BanKind::User, "alice", at(200)).unwrap();
-        let mut live = s.live_bans(at(60)).unwrap();
-        live.sort_by(|a, b| a.key.cmp(&b.key));
+        s.save_ban(BanKind::User, "alice", 300).unwrap();
+        s.save_ban(BanKind::Ip, "10.0.0.9", 100).unwrap();
+        s.save_ban(BanKind::User, "alice", 200).unwrap(); // never shortens
+        let again = Store::open(dir.path()).unwrap();
+        let bans = again.live_bans(UNIX_EPOCH + Duration::from_secs(150)).unwrap();
         assert_eq!(
-            live,
+            bans,
             vec![Ban {
                 kind: BanKind::User,
                 key: "alice".into(),
-                until: 200
+                until: 300
             }]
         );
-        assert_eq!(s.delete_expired_bans(at(60)).unwrap(), 1);
-        assert_eq!(s.live_bans(at(0)).unwrap().len(), 1);
     }
 }

@@ -1,30 +1,23 @@
 //! The `users` table: accounts with an Organizr group number.
-//!
-//! Names are unique case-insensitively (`COLLATE NOCASE`, which folds ASCII
-//! letters only). Methods that change one user take its id and answer
-//! [`StoreError::UnknownUser`] when no row matched.
+
+use std::time::SystemTime;
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{Result, Store, StoreError};
+use super::{secs, Result, Store, StoreError};
 
 /// One account.
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
-    /// Row id, stable for the account's life.
     pub id: i64,
-    /// Login name as written at creation.
     pub name: String,
-    /// E-mail ("" when unknown).
     pub email: String,
-    /// Organizr group number (0 admin … 4 user, 5–997 custom).
+    /// Organizr group number (0 admin … 4 user, custom up to 997).
     pub group: u16,
     /// PHC string (argon2id, or an imported bcrypt hash); `None` for
-    /// accounts that only sign in through Plex.
+    /// Plex-only accounts, which have no usable local password.
     pub password_hash: Option<String>,
-    /// A locked user is treated as signed out everywhere.
     pub locked: bool,
-    /// plex.tv account id, for users created or linked by the Plex backend.
     pub plex_id: Option<i64>,
     /// Unix seconds.
     pub created: i64,
@@ -53,7 +46,6 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         id: r.get(0)?,
         name: r.get(1)?,
         email: r.get(2)?,
-        // Out-of-range values (hand-edited rows) become the least privilege.
         group: u16::try_from(group).unwrap_or(crate::auth::groups::GUEST),
         password_hash: r.get(4)?,
         locked: r.get::<_, i64>(5)? != 0,
@@ -64,12 +56,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 impl Store {
-    /// Creates a user; `created` is the current time.
-    /// [`StoreError::DuplicateName`] when the name exists in any letter case.
+    /// Adds a user; the name must be unique case-insensitively.
     pub fn add_user(
         &self,
         name: &str,
@@ -77,103 +69,156 @@ impl Store {
         group: u16,
         password_hash: Option<&str>,
         plex_id: Option<i64>,
+        now: SystemTime,
     ) -> Result<User> {
-        let created = super::secs(crate::clock::now());
         let conn = self.conn();
-        let inserted = conn.execute(
+        conn.execute(
             "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
              VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
-            params![name, email, group, password_hash, plex_id, created],
-        );
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateName(name.to_owned())),
-            Err(e) => return Err(e.into()),
-        }
-        Ok(User {
-            id: conn.last_insert_rowid(),
-            name: name.to_owned(),
-            email: email.to_owned(),
-            group,
-            password_hash: password_hash.map(str::to_owned),
-            locked: false,
-            plex_id,
-            created,
-        })
+            params![name, email, i64::from(group), password_hash, plex_id, secs(now)],
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::DuplicateName(name.to_string())
+            } else {
+                StoreError::Sqlite(e)
+            }
+        })?;
+        let id = conn.last_insert_rowid();
+        drop(conn);
+        self.user_by_id(id)?
+            .ok_or_else(|| StoreError::UnknownUser(format!("id {id}")))
     }
 
-    /// The user with this name, compared case-insensitively.
+    /// The user with this name (case-insensitive).
     pub fn user_by_name(&self, name: &str) -> Result<Option<User>> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE name = ?1");
-        Ok(self.conn().query_row(&sql, [name], from_row).optional()?)
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM users WHERE name = ?1 COLLATE NOCASE"),
+                [name],
+                from_row,
+            )
+            .optional()?)
     }
 
-    /// The user with this id.
-    pub fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
-        Ok(self.conn().query_row(&sql, [id], from_row).optional()?)
+    /// The user with this e-mail (case-insensitive; the first one if several).
+    pub fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        if email.is_empty() {
+            return Ok(None);
+        }
+        Ok(self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE ORDER BY id LIMIT 1"
+                ),
+                [email],
+                from_row,
+            )
+            .optional()?)
     }
 
     /// The user linked to this plex.tv account id.
     pub fn user_by_plex_id(&self, plex_id: i64) -> Result<Option<User>> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE plex_id = ?1 ORDER BY id LIMIT 1");
-        Ok(self.conn().query_row(&sql, [plex_id], from_row).optional()?)
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM users WHERE plex_id = ?1 ORDER BY id LIMIT 1"),
+                [plex_id],
+                from_row,
+            )
+            .optional()?)
     }
 
-    /// Every user, by id.
+    /// The user with this id.
+    pub fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
+                [id],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    /// Every user, by name.
     pub fn list_users(&self) -> Result<Vec<User>> {
-        let sql = format!("SELECT {COLUMNS} FROM users ORDER BY id");
         let conn = self.conn();
-        let mut stmt = conn.prepare(&sql)?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY name COLLATE NOCASE"))?;
         let rows = stmt.query_map([], from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Number of users in group 0 (locked ones included).
+    /// How many users are in group 0.
     pub fn count_admins(&self) -> Result<i64> {
         Ok(self
             .conn()
             .query_row("SELECT count(*) FROM users WHERE grp = 0", [], |r| r.get(0))?)
     }
 
-    fn update_user(&self, id: i64, sql: &str, value: impl rusqlite::ToSql) -> Result<()> {
-        let n = self.conn().execute(sql, params![value, id])?;
+    fn update(&self, name: &str, sql: &str, value: &dyn rusqlite::ToSql) -> Result<()> {
+        let n = self.conn().execute(sql, params![value, name])?;
         if n == 0 {
-            return Err(StoreError::UnknownUser(format!("id {id}")));
+            return Err(StoreError::UnknownUser(name.to_string()));
         }
         Ok(())
     }
 
-    /// Replaces the password hash (`None` removes local sign-in).
-    pub fn set_password(&self, id: i64, password_hash: Option<&str>) -> Result<()> {
-        self.update_user(id, "UPDATE users SET password_hash = ?1 WHERE id = ?2", password_hash)
+    /// Replaces the password hash (`None`: no usable local password).
+    pub fn set_password(&self, name: &str, hash: Option<&str>) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET password_hash = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &hash,
+        )
     }
 
-    /// Changes the group number.
-    pub fn set_group(&self, id: i64, group: u16) -> Result<()> {
-        self.update_user(id, "UPDATE users SET grp = ?1 WHERE id = ?2", group)
+    /// Changes the group.
+    pub fn set_group(&self, name: &str, group: u16) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET grp = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &i64::from(group),
+        )
     }
 
-    /// Locks or unlocks the account.
-    pub fn set_locked(&self, id: i64, locked: bool) -> Result<()> {
-        self.update_user(id, "UPDATE users SET locked = ?1 WHERE id = ?2", i64::from(locked))
+    /// Locks or unlocks (a locked user counts as signed out everywhere).
+    pub fn set_locked(&self, name: &str, locked: bool) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET locked = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &i64::from(locked),
+        )
     }
 
     /// Changes the e-mail.
-    pub fn set_email(&self, id: i64, email: &str) -> Result<()> {
-        self.update_user(id, "UPDATE users SET email = ?1 WHERE id = ?2", email)
+    pub fn set_email(&self, name: &str, email: &str) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET email = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &email,
+        )
     }
 
-    /// Links (or unlinks) a plex.tv account id.
-    pub fn set_plex_id(&self, id: i64, plex_id: Option<i64>) -> Result<()> {
-        self.update_user(id, "UPDATE users SET plex_id = ?1 WHERE id = ?2", plex_id)
+    /// Links the plex.tv account id.
+    pub fn set_plex_id(&self, name: &str, plex_id: Option<i64>) -> Result<()> {
+        self.update(
+            name,
+            "UPDATE users SET plex_id = ?1 WHERE name = ?2 COLLATE NOCASE",
+            &plex_id,
+        )
     }
 
-    /// Deletes the user; its sessions go with it (`ON DELETE CASCADE`).
-    pub fn delete_user(&self, id: i64) -> Result<()> {
-        let n = self.conn().execute("DELETE FROM users WHERE id = ?1", [id])?;
+    /// Deletes a user and (by cascade) their sessions.
+    pub fn delete_user(&self, name: &str) -> Result<()> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM users WHERE name = ?1 COLLATE NOCASE", [name])?;
         if n == 0 {
-            return Err(StoreError::UnknownUser(format!("id {id}")));
+            return Err(StoreError::UnknownUser(name.to_string()));
         }
         Ok(())
     }
@@ -182,61 +227,46 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        (dir, store)
+        let s = Store::open(dir.path()).unwrap();
+        (dir, s)
     }
 
     #[test]
-    fn test_add_user_and_lookups() {
+    fn test_add_user_names_unique_case_insensitively() {
         let (_d, s) = store();
-        let u = s.add_user("Alice", "a@example.com", 4, Some("$argon2id$x"), Some(7)).unwrap();
-        assert!(u.id > 0 && u.created > 0 && !u.locked);
-        assert_eq!(s.user_by_name("alice").unwrap(), Some(u.clone()));
-        assert_eq!(s.user_by_name("ALICE").unwrap(), Some(u.clone()));
-        assert_eq!(s.user_by_id(u.id).unwrap(), Some(u.clone()));
-        assert_eq!(s.user_by_plex_id(7).unwrap(), Some(u.clone()));
-        assert_eq!(s.user_by_name("bob").unwrap(), None);
-        assert_eq!(s.list_users().unwrap(), vec![u]);
+        let u = s.add_user("Alice", "a@x", 4, Some("h"), None, UNIX_EPOCH).unwrap();
+        assert_eq!(u.group, 4);
+        let err = s.add_user("alice", "", 4, None, None, UNIX_EPOCH).unwrap_err();
+        assert!(matches!(err, StoreError::DuplicateName(ref n) if n == "alice"));
+        assert_eq!(s.user_by_name("ALICE").unwrap().unwrap().id, u.id);
+        assert_eq!(s.user_by_email("A@X").unwrap().unwrap().id, u.id);
     }
 
     #[test]
-    fn test_add_user_duplicate_name_any_case() {
+    fn test_updates_and_unknown_user() {
         let (_d, s) = store();
-        s.add_user("Alice", "", 4, None, None).unwrap();
-        let err = s.add_user("aLiCe", "", 4, None, None).unwrap_err();
-        assert!(matches!(err, StoreError::DuplicateName(ref n) if n == "aLiCe"), "{err}");
-    }
-
-    #[test]
-    fn test_setters_change_row() {
-        let (_d, s) = store();
-        let u = s.add_user("bob", "", 4, None, None).unwrap();
-        s.set_password(u.id, Some("$argon2id$new")).unwrap();
-        s.set_group(u.id, 0).unwrap();
-        s.set_locked(u.id, true).unwrap();
-        s.set_email(u.id, "b@example.com").unwrap();
-        s.set_plex_id(u.id, Some(42)).unwrap();
-        let got = s.user_by_id(u.id).unwrap().unwrap();
-        assert_eq!(got.password_hash.as_deref(), Some("$argon2id$new"));
-        assert_eq!((got.group, got.locked, got.plex_id), (0, true, Some(42)));
-        assert_eq!(got.email, "b@example.com");
-        assert_eq!(s.count_admins().unwrap(), 1);
-    }
-
-    #[test]
-    fn test_setters_unknown_id() {
-        let (_d, s) = store();
-        assert!(matches!(s.set_group(99, 1), Err(StoreError::UnknownUser(ref m)) if m == "id 99"));
-        assert!(matches!(s.delete_user(99), Err(StoreError::UnknownUser(_))));
+        s.add_user("bob", "", 4, None, Some(22), UNIX_EPOCH).unwrap();
+        s.set_group("bob", 1).unwrap();
+        s.set_locked("bob", true).unwrap();
+        s.set_password("bob", Some("$argon2id$x")).unwrap();
+        let b = s.user_by_name("bob").unwrap().unwrap();
+        assert_eq!((b.group, b.locked, b.password_hash.as_deref()), (1, true, Some("$argon2id$x")));
+        assert_eq!(s.user_by_plex_id(22).unwrap().unwrap().name, "bob");
+        assert!(matches!(s.set_group("nobody", 1), Err(StoreError::UnknownUser(_))));
+        assert!(matches!(s.delete_user("nobody"), Err(StoreError::UnknownUser(_))));
+        s.delete_user("BOB").unwrap();
+        assert!(s.list_users().unwrap().is_empty());
     }
 
     #[test]
     fn test_debug_redacts_hash() {
         let (_d, s) = store();
-        let u = s.add_user("c", "", 4, Some("$2y$10$secret"), None).unwrap();
+        let u = s.add_user("c", "", 0, Some("$argon2id$secret"), None, UNIX_EPOCH).unwrap();
         assert!(!format!("{u:?}").contains("secret"));
+        assert_eq!(s.count_admins().unwrap(), 1);
     }
 }
