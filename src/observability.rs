@@ -1,6 +1,8 @@
 //! Logging: `tracing` to stderr, with Pingora's `log` lines bridged in.
 //! `RUST_LOG` filters as usual (default `info`).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Installs the subscriber once; later calls do nothing.
@@ -10,6 +12,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
