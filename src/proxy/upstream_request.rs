@@ -38,14 +38,20 @@ pub fn rewrite(app: &App, session: &Session, up: &mut RequestHeader, ctx: &Reque
     super::access::strip_spoofable(app, up);
 
     let server_ip = session.server_addr().and_then(|a| a.as_inet()).map(|a| a.ip());
-    let fallback_host = server_ip.map(|ip| ip.to_string()).unwrap_or_default();
     let host = headers::request_host(
         client.uri.host(),
         client.headers.get(header::HOST).map(|v| v.as_bytes()),
     );
+    // nginx: $host falls back to the server name; ours is the listener address.
+    let fallback_host;
+    let host = if host.is_empty() {
+        fallback_host = server_ip.map(|ip| ip.to_string()).unwrap_or_default();
+        fallback_host.as_str()
+    } else {
+        host
+    };
     let vars = RequestVars {
-        // nginx: $host falls back to the server name; ours is the listener address.
-        host: if host.is_empty() { &fallback_host } else { host },
+        host,
         server_port: session
             .server_addr()
             .and_then(|a| a.as_inet())
