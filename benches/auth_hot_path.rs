@@ -5,6 +5,8 @@
 //! Run with `cargo bench --bench auth_hot_path`. The session look-up and the
 //! header injection are benched next to the session store.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 use std::net::IpAddr;
 

@@ -2,6 +2,8 @@
 //! (path normalization + host/longest-prefix) and the upstream request-header
 //! values (`proxy_pass` target + `set_headers` expansion).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
@@ -66,12 +68,18 @@ fn bench_header_rewrite(c: &mut Criterion) {
     headers.insert("user-agent", HeaderValue::from_static("Mozilla/5.0"));
     c.bench_function("upstream_request_headers", |b| {
         b.iter(|| {
-            let target = upstream_target(&route.path, &route.upstreams[0], "/plex/web/index.html", Some("a=1"));
+            let target = upstream_target(
+                &route.path,
+                &route.upstreams[0],
+                "/plex/web/index.html",
+                Some("a=1"),
+            );
             let vars = RequestVars {
                 host: "home.example.com",
                 server_port: 443,
                 server_addr: None,
                 remote_addr: IpAddr::V4(Ipv4Addr::new(192, 168, 1, 20)),
+                peer_addr: IpAddr::V4(Ipv4Addr::new(192, 168, 1, 20)),
                 scheme: "https",
                 forwarded_for: None,
                 request_uri: "/plex/web/index.html?a=1",

@@ -35,7 +35,10 @@ pub fn write(app: &App, req: RequestView<'_>, error: Option<String>, ctx: &Reque
         .client_ip
         .map_or_else(|| "-".to_string(), |ip| ip.to_string());
     let ms = ctx.start.elapsed().as_secs_f64() * 1000.0;
-    let user = ctx.session.as_ref().map_or("-", |(_, i)| i.username.as_str());
+    let user = ctx
+        .session
+        .as_ref()
+        .map_or("-", |(_, i)| i.username.as_str());
     match error {
         None => tracing::info!(
             target: "gatehouse::access",

@@ -70,9 +70,18 @@ impl App {
 
     /// Checks a user name (or e-mail) and password. `None` for every kind of
     /// failure — the caller shows one generic message.
-    pub async fn authenticate(&self, username: &str, password: &str, ip: IpAddr, now: SystemTime) -> Option<SignedIn> {
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+        ip: IpAddr,
+        now: SystemTime,
+    ) -> Option<SignedIn> {
         let username = username.trim();
-        if username.is_empty() || username.len() > MAX_USERNAME || password.len() > MAX_PASSWORD_BYTES {
+        if username.is_empty()
+            || username.len() > MAX_USERNAME
+            || password.len() > MAX_PASSWORD_BYTES
+        {
             return None;
         }
         let banned = self.regulation.is_banned(username, ip, now);
@@ -139,7 +148,12 @@ impl App {
 
     /// The Plex backend: plex.tv sign-in, then owner / friend admission, then
     /// the local account (created on first login).
-    async fn plex_password_login(&self, login: &str, password: &str, now: SystemTime) -> Option<PlexUser> {
+    async fn plex_password_login(
+        &self,
+        login: &str,
+        password: &str,
+        now: SystemTime,
+    ) -> Option<PlexUser> {
         let plex = self.plex_tv()?;
         let account = match plex.sign_in(login, password).await {
             Ok(a) => a,
@@ -152,7 +166,12 @@ impl App {
     }
 
     /// Admission and local account for a plex.tv account (password or PIN).
-    pub async fn admit_plex_account(&self, plex: &PlexTv, account: PlexAccount, now: SystemTime) -> Option<PlexUser> {
+    pub async fn admit_plex_account(
+        &self,
+        plex: &PlexTv,
+        account: PlexAccount,
+        now: SystemTime,
+    ) -> Option<PlexUser> {
         let admission = match plex.admission(&account, &self.config.plex).await {
             Ok(a) => a,
             Err(e) => {
@@ -210,7 +229,9 @@ impl App {
         sso: SsoTokens,
         now: SystemTime,
     ) -> Result<(String, SsoTokens), StoreError> {
-        let token = self.sessions.create(&self.store, user.user_id, remember, sso.clone(), now)?;
+        let token = self
+            .sessions
+            .create(&self.store, user.user_id, remember, sso.clone(), now)?;
         tracing::info!(user = %user.username, remember, "signed in");
         Ok((token, sso))
     }
@@ -256,8 +277,17 @@ impl App {
     }
 
     /// Creates the first admin and retires the setup token.
-    pub async fn create_first_admin(&self, name: &str, email: &str, password: &str) -> Result<(), String> {
-        let hash = self.hasher.hash(password).await.map_err(|e| e.to_string())?;
+    pub async fn create_first_admin(
+        &self,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<(), String> {
+        let hash = self
+            .hasher
+            .hash(password)
+            .await
+            .map_err(|e| e.to_string())?;
         let (name, email) = (name.to_string(), email.to_string());
         let now = crate::clock::now();
         blocking(&self.store, move |s| {
@@ -292,7 +322,12 @@ impl PlexUser {
 /// The local account of a plex.tv account: linked by plex id, else by equal
 /// e-mail; otherwise created (Plex-only: no usable local password) under the
 /// Plex user name, or `name-plex<ID>` when that name is taken by someone else.
-fn plex_local_user(s: &Store, a: &PlexAccount, group: u16, now: SystemTime) -> Result<User, StoreError> {
+fn plex_local_user(
+    s: &Store,
+    a: &PlexAccount,
+    group: u16,
+    now: SystemTime,
+) -> Result<User, StoreError> {
     let plex_id = i64::try_from(a.id).ok();
     if let Some(id) = plex_id {
         if let Some(u) = s.user_by_plex_id(id)? {
@@ -301,7 +336,9 @@ fn plex_local_user(s: &Store, a: &PlexAccount, group: u16, now: SystemTime) -> R
     }
     if let Some(u) = s.user_by_email(&a.email)? {
         s.set_plex_id(&u.name, plex_id)?;
-        return s.user_by_name(&u.name)?.ok_or(StoreError::UnknownUser(u.name));
+        return s
+            .user_by_name(&u.name)?
+            .ok_or(StoreError::UnknownUser(u.name));
     }
     let name = if s.user_by_name(&a.username)?.is_some() {
         format!("{}-plex{}", a.username, a.id)

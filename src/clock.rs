@@ -10,5 +10,7 @@ pub fn now() -> SystemTime {
 
 /// Seconds since the Unix epoch of `t` (0 for times before it).
 pub fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

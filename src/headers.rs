@@ -171,7 +171,10 @@ mod tests {
             TemplatePart::Literal(":".into()),
             TemplatePart::ServerPort,
         ]);
-        assert_eq!(expand(&host, &vars(&h, None)).unwrap(), "gw.example.com:8443");
+        assert_eq!(
+            expand(&host, &vars(&h, None)).unwrap(),
+            "gw.example.com:8443"
+        );
         let xff = t(vec![TemplatePart::ProxyAddXForwardedFor]);
         assert_eq!(expand(&xff, &vars(&h, None)).unwrap(), "10.0.0.7");
         assert_eq!(
@@ -185,7 +188,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("user-agent", HeaderValue::from_static("curl/8"));
         h.insert("cookie", HeaderValue::from_static("a=1; session=abc"));
-        let ua = t(vec![TemplatePart::HttpHeader(HeaderName::from_static("user-agent"))]);
+        let ua = t(vec![TemplatePart::HttpHeader(HeaderName::from_static(
+            "user-agent",
+        ))]);
         assert_eq!(expand(&ua, &vars(&h, None)).unwrap(), "curl/8");
         let c = t(vec![TemplatePart::Cookie("session".into())]);
         assert_eq!(expand(&c, &vars(&h, None)).unwrap(), "abc");

@@ -11,7 +11,10 @@ use gatehouse::config;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let Cli { config: path, command } = Cli::parse();
+    let Cli {
+        config: path,
+        command,
+    } = Cli::parse();
     let cfg = match config::load(&path) {
         Ok(cfg) => cfg,
         Err(errors) => {

@@ -17,7 +17,10 @@ pub fn spawn(app: Arc<App>) {
     let spawned = std::thread::Builder::new()
         .name("gatehouse-upkeep".into())
         .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     tracing::error!(error = %e, "upkeep runtime not started");

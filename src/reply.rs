@@ -15,7 +15,11 @@ pub struct Reply {
 impl Reply {
     /// A plain-text reply.
     pub fn text(status: u16, body: &'static str) -> Reply {
-        Reply::with_type(status, "text/plain; charset=utf-8", Bytes::from_static(body.as_bytes()))
+        Reply::with_type(
+            status,
+            "text/plain; charset=utf-8",
+            Bytes::from_static(body.as_bytes()),
+        )
     }
 
     /// An HTML page (never cached, never framed by other sites).

@@ -32,18 +32,28 @@ use crate::store::{SessionRow, Store, StoreError, User};
 /// never emitted).
 #[derive(Debug)]
 pub struct Identity {
+    /// The user's row id.
     pub user_id: i64,
+    /// Login name.
     pub username: String,
+    /// E-mail ("" when unknown).
     pub email: String,
+    /// Organizr group number.
     pub group: u16,
+    /// Locked users are treated as signed out.
     pub locked: bool,
+    /// `username` as a header value, `None` when it may not be emitted.
     pub username_value: Option<HeaderValue>,
+    /// `email` as a header value, `None` when empty-unsafe or invalid.
     pub email_value: Option<HeaderValue>,
+    /// The group number, e.g. `4`.
     pub group_value: HeaderValue,
+    /// The group name, e.g. `user` or `group-7`.
     pub group_name_value: HeaderValue,
 }
 
-/// A header value, or `None` for text a header must never carry.
+/// A header value, or `None` for text a header must never carry: any byte
+/// below 0x20 (tab included) or 0x7f, or anything `HeaderValue` refuses.
 pub fn header_value(text: &str) -> Option<HeaderValue> {
     if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
         return None;
@@ -73,10 +83,13 @@ impl Identity {
 /// One live session.
 #[derive(Debug)]
 pub struct SessionEntry {
+    /// The owner.
     pub user_id: i64,
     /// Unix seconds.
     pub created: u64,
+    /// Unix seconds of the absolute expiry.
     pub expires: u64,
+    /// Issued with "remember me".
     pub remember: bool,
     /// Unix seconds of the last request (idle timeout); kept in memory,
     /// flushed to the store in batches.
@@ -94,7 +107,15 @@ impl SessionEntry {
             Err(p) => p.into_inner().clone(),
         }
     }
+
+    fn set_sso(&self, sso: SsoTokens) {
+        let mut slot = self.sso.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = Arc::new(sso);
+    }
 }
+
+/// Length of a cookie token: 32 random bytes in unpadded base64url.
+pub const TOKEN_LEN: usize = 43;
 
 /// The hash a token is stored and looked up under.
 pub fn token_hash(token: &str) -> [u8; 32] {
@@ -111,7 +132,11 @@ pub struct SessionTable {
 
 impl SessionTable {
     /// Loads every live session and every user from the store.
-    pub fn load(store: &Store, settings: &SessionSettings, now: SystemTime) -> Result<SessionTable, StoreError> {
+    pub fn load(
+        store: &Store,
+        settings: &SessionSettings,
+        now: SystemTime,
+    ) -> Result<SessionTable, StoreError> {
         let table = SessionTable {
             sessions: DashMap::new(),
             users: DashMap::new(),
@@ -119,15 +144,21 @@ impl SessionTable {
         };
         table.refresh_users(store)?;
         for row in store.live_sessions(now)? {
-            table.sessions.insert(row.token_hash, Arc::new(entry_from_row(row)));
+            table
+                .sessions
+                .insert(row.token_hash, Arc::new(entry_from_row(row)));
         }
         Ok(table)
     }
 
     /// The session and user for a cookie token, if the session is live:
     /// not expired, not idle past `idle_timeout`, user present and not locked.
-    pub fn lookup(&self, token: &str, now: SystemTime) -> Option<(Arc<SessionEntry>, Arc<Identity>)> {
-        if token.is_empty() || token.len() > 128 {
+    pub fn lookup(
+        &self,
+        token: &str,
+        now: SystemTime,
+    ) -> Option<(Arc<SessionEntry>, Arc<Identity>)> {
+        if token.len() != TOKEN_LEN {
             return None;
         }
         let entry = self.sessions.get(&token_hash(token))?.value().clone();
@@ -136,16 +167,22 @@ impl SessionTable {
             return None;
         }
         if let Some(idle) = self.settings.idle_timeout {
-            if now >= entry.last_seen.load(Ordering::Relaxed).saturating_add(idle.as_secs()) {
+            if now
+                >= entry
+                    .last_seen
+                    .load(Ordering::Relaxed)
+                    .saturating_add(idle.as_secs())
+            {
                 return None;
             }
-        }
-        if entry.last_seen.load(Ordering::Relaxed) < now {
-            entry.last_seen.store(now, Ordering::Relaxed);
         }
         let identity = self.users.get(&entry.user_id)?.value().clone();
         if identity.locked {
             return None;
+        }
+        // Seconds resolution: at most one store per second per session.
+        if entry.last_seen.load(Ordering::Relaxed) < now {
+            entry.last_seen.fetch_max(now, Ordering::Relaxed);
         }
         Some((entry, identity))
     }
@@ -179,19 +216,21 @@ impl SessionTable {
             remember,
             sso,
         };
+        // The user may be new or changed by this process (own writes do not
+        // move `data_version`): take its current row.
+        self.refresh_user(store, user_id)?;
         store.insert_session(&row)?;
-        if !self.users.contains_key(&user_id) {
-            if let Some(u) = store.user_by_id(user_id)? {
-                self.users.insert(u.id, Arc::new(Identity::from_user(&u)));
-            }
-        }
         self.sessions.insert(hash, Arc::new(entry_from_row(row)));
         Ok(token)
     }
 
     /// Ends a session (memory and store); returns its SSO tokens so the
     /// caller can clear their cookies.
-    pub fn destroy(&self, store: &Store, token: &str) -> Result<Option<Arc<SsoTokens>>, StoreError> {
+    pub fn destroy(
+        &self,
+        store: &Store,
+        token: &str,
+    ) -> Result<Option<Arc<SsoTokens>>, StoreError> {
         let hash = token_hash(token);
         let removed = self.sessions.remove(&hash).map(|(_, e)| e.sso());
         store.delete_session(&hash)?;
@@ -206,16 +245,48 @@ impl SessionTable {
     }
 
     /// Re-reads every user (group changes, locks, deletions by the CLI take
-    /// effect) and drops sessions of users that are gone.
+    /// effect) and drops sessions of users that are gone. A user created
+    /// after the read started (id above the store's high-water mark) is
+    /// kept, so a concurrent sign-in is never dropped.
     pub fn refresh_users(&self, store: &Store) -> Result<(), StoreError> {
+        let high_water = store.user_id_high_water()?;
         let users = store.list_users()?;
         let ids: std::collections::HashSet<i64> = users.iter().map(|u| u.id).collect();
         for u in &users {
             self.users.insert(u.id, Arc::new(Identity::from_user(u)));
         }
-        self.users.retain(|id, _| ids.contains(id));
-        self.sessions.retain(|_, e| ids.contains(&e.user_id));
+        let alive = |id: i64| id > high_water || ids.contains(&id);
+        self.users.retain(|id, _| alive(*id));
+        self.sessions.retain(|_, e| alive(e.user_id));
         Ok(())
+    }
+
+    /// Re-reads one user after this process changed it (group, lock, plex
+    /// link); a deleted user loses its sessions.
+    pub fn refresh_user(&self, store: &Store, user_id: i64) -> Result<(), StoreError> {
+        match store.user_by_id(user_id)? {
+            Some(u) => {
+                self.users.insert(u.id, Arc::new(Identity::from_user(&u)));
+                Ok(())
+            }
+            None => {
+                self.users.remove(&user_id);
+                self.sessions.retain(|_, e| e.user_id != user_id);
+                Err(StoreError::UnknownUser(format!("id {user_id}")))
+            }
+        }
+    }
+
+    /// Replaces the SSO tokens of a live session (memory and store);
+    /// `false` when the session is unknown.
+    pub fn update_sso(&self, store: &Store, token: &str, sso: SsoTokens) -> Result<bool, StoreError> {
+        let hash = token_hash(token);
+        let Some(entry) = self.sessions.get(&hash).map(|e| e.value().clone()) else {
+            return Ok(false);
+        };
+        store.update_session_sso(&hash, &sso)?;
+        entry.set_sso(sso);
+        Ok(true)
     }
 
     /// Drops expired and idle sessions from memory and the store.
@@ -224,28 +295,36 @@ impl SessionTable {
         let idle = self.settings.idle_timeout.map(|d| d.as_secs());
         let mut idle_gone = Vec::new();
         self.sessions.retain(|hash, e| {
-            let idle_out = idle.is_some_and(|i| t >= e.last_seen.load(Ordering::Relaxed).saturating_add(i));
+            let idle_out =
+                idle.is_some_and(|i| t >= e.last_seen.load(Ordering::Relaxed).saturating_add(i));
             if idle_out {
                 idle_gone.push(*hash);
             }
             t < e.expires && !idle_out
         });
-        for h in &idle_gone {
-            store.delete_session(h)?;
-        }
+        store.delete_sessions(&idle_gone)?;
         Ok(store.delete_expired(now)? + idle_gone.len())
     }
 
     /// Writes `last_seen` of the sessions used since the last flush.
+    /// On a store error the batch is retried at the next call.
     pub fn persist_last_seen(&self, store: &Store) -> Result<usize, StoreError> {
         let mut batch = Vec::new();
+        let mut entries = Vec::new();
         for item in self.sessions.iter() {
             let seen = item.last_seen.load(Ordering::Relaxed);
-            if item.flushed.swap(seen, Ordering::Relaxed) != seen {
+            let before = item.flushed.swap(seen, Ordering::Relaxed);
+            if before != seen {
                 batch.push((*item.key(), to_i64(seen)));
+                entries.push((item.value().clone(), before));
             }
         }
-        store.update_last_seen(&batch)?;
+        if let Err(e) = store.update_last_seen(&batch) {
+            for (entry, before) in entries {
+                entry.flushed.store(before, Ordering::Relaxed);
+            }
+            return Err(e);
+        }
         Ok(batch.len())
     }
 
@@ -314,9 +393,13 @@ mod tests {
     fn test_create_lookup_expire_and_restart() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let u = store.add_user("alice", "a@x", 4, None, None, at(0)).unwrap();
+        let u = store
+            .add_user("alice", "a@x", 4, None, None, at(0))
+            .unwrap();
         let table = SessionTable::load(&store, &settings(None), at(10)).unwrap();
-        let token = table.create(&store, u.id, false, SsoTokens::default(), at(10)).unwrap();
+        let token = table
+            .create(&store, u.id, false, SsoTokens::default(), at(10))
+            .unwrap();
         assert_eq!(token.len(), 43);
         let (_, id) = table.lookup(&token, at(50)).unwrap();
         assert_eq!((id.username.as_str(), id.group), ("alice", 4));
@@ -324,7 +407,8 @@ mod tests {
         assert!(table.lookup(&token, at(110)).is_none(), "expired");
         assert!(table.lookup("forged", at(50)).is_none());
         // a restart: a new table from the same store still knows the session
-        let again = SessionTable::load(&Store::open(dir.path()).unwrap(), &settings(None), at(60)).unwrap();
+        let again =
+            SessionTable::load(&Store::open(dir.path()).unwrap(), &settings(None), at(60)).unwrap();
         assert!(again.lookup(&token, at(60)).is_some());
         assert!(again.lookup(&token, at(200)).is_none());
     }
@@ -335,11 +419,18 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let u = store.add_user("bob", "", 4, None, None, at(0)).unwrap();
         let table = SessionTable::load(&store, &settings(Some(30)), at(0)).unwrap();
-        let token = table.create(&store, u.id, true, SsoTokens::default(), at(0)).unwrap();
+        let token = table
+            .create(&store, u.id, true, SsoTokens::default(), at(0))
+            .unwrap();
         assert!(table.lookup(&token, at(20)).is_some());
-        assert!(table.lookup(&token, at(45)).is_some(), "last_seen moved to 20");
+        assert!(
+            table.lookup(&token, at(45)).is_some(),
+            "last_seen moved to 20"
+        );
         assert!(table.lookup(&token, at(80)).is_none(), "idle for 35 s");
-        let token = table.create(&store, u.id, true, SsoTokens::default(), at(100)).unwrap();
+        let token = table
+            .create(&store, u.id, true, SsoTokens::default(), at(100))
+            .unwrap();
         store.set_locked("bob", true).unwrap();
         table.refresh_users(&store).unwrap();
         assert!(table.lookup(&token, at(101)).is_none(), "locked");
@@ -349,7 +440,11 @@ mod tests {
         table.destroy(&store, &token).unwrap();
         assert!(table.lookup(&token, at(103)).is_none());
         let gone = token_hash(&token);
-        assert!(store.live_sessions(at(103)).unwrap().iter().all(|r| r.token_hash != gone));
+        assert!(store
+            .live_sessions(at(103))
+            .unwrap()
+            .iter()
+            .all(|r| r.token_hash != gone));
     }
 
     #[test]
@@ -365,7 +460,9 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let u = store.add_user("c", "", 4, None, None, at(0)).unwrap();
         let table = SessionTable::load(&store, &settings(None), at(0)).unwrap();
-        let token = table.create(&store, u.id, false, SsoTokens::default(), at(0)).unwrap();
+        let token = table
+            .create(&store, u.id, false, SsoTokens::default(), at(0))
+            .unwrap();
         assert_eq!(table.persist_last_seen(&store).unwrap(), 0);
         table.lookup(&token, at(5)).unwrap();
         assert_eq!(table.persist_last_seen(&store).unwrap(), 1);

@@ -108,24 +108,42 @@ pub fn run(cmd: UserCommand, config: &Config) -> Result<(), UserCliError> {
     let store = Store::open(&config.server.data_dir)?;
     let now = crate::clock::now();
     match cmd {
-        UserCommand::Add { name, group, email, password_stdin } => {
+        UserCommand::Add {
+            name,
+            group,
+            email,
+            password_stdin,
+        } => {
             let group = group.as_deref().map_or(Ok(groups::USER), parse_group)?;
             let name = name.trim();
             if name.is_empty() || name.chars().any(char::is_control) {
-                return Err(UserCliError::Password("the user name is empty or has control characters".into()));
+                return Err(UserCliError::Password(
+                    "the user name is empty or has control characters".into(),
+                ));
             }
             if store.user_by_name(name)?.is_some() {
                 return Err(StoreError::DuplicateName(name.to_string()).into());
             }
             let hash = hash(&read_password(password_stdin)?)?;
-            let u = store.add_user(name, email.as_deref().unwrap_or(""), group, Some(&hash), None, now)?;
+            let u = store.add_user(
+                name,
+                email.as_deref().unwrap_or(""),
+                group,
+                Some(&hash),
+                None,
+                now,
+            )?;
             println!("added {} ({} {})", u.name, u.group, groups::name(u.group));
         }
         UserCommand::List => {
-            println!("{:<24} {:<32} {:<18} {:<6} created", "name", "email", "group", "locked");
+            println!(
+                "{:<24} {:<32} {:<18} {:<6} created",
+                "name", "email", "group", "locked"
+            );
             for u in store.list_users()? {
                 let created = humantime::format_rfc3339_seconds(
-                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(u.created).unwrap_or(0)),
+                    std::time::UNIX_EPOCH
+                        + std::time::Duration::from_secs(u64::try_from(u.created).unwrap_or(0)),
                 );
                 println!(
                     "{:<24} {:<32} {:<18} {:<6} {created}",
@@ -136,7 +154,10 @@ pub fn run(cmd: UserCommand, config: &Config) -> Result<(), UserCliError> {
                 );
             }
         }
-        UserCommand::Passwd { name, password_stdin } => {
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
             if store.user_by_name(&name)?.is_none() {
                 return Err(StoreError::UnknownUser(name).into());
             }
@@ -173,7 +194,10 @@ mod tests {
     fn test_parse_group_names_numbers_and_refusals() {
         assert_eq!(parse_group("admin").unwrap(), 0);
         assert_eq!(parse_group("7").unwrap(), 7);
-        assert!(parse_group("member").is_err(), "998 is a route level, not a user group");
+        assert!(
+            parse_group("member").is_err(),
+            "998 is a route level, not a user group"
+        );
         assert!(parse_group("wizard").is_err());
     }
 }

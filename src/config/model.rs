@@ -163,7 +163,10 @@ impl std::fmt::Debug for SsoTautulli {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SsoTautulli")
             .field("enabled", &self.enabled)
-            .field("urls", &self.urls.iter().map(Url::as_str).collect::<Vec<_>>())
+            .field(
+                "urls",
+                &self.urls.iter().map(Url::as_str).collect::<Vec<_>>(),
+            )
             .field("api_key", &redacted(&self.api_key))
             .field("min_group", &self.min_group)
             .finish()

@@ -43,8 +43,20 @@ pub fn login_cookies(
     max_age: Option<Duration>,
     now: SystemTime,
 ) -> Vec<HeaderValue> {
-    let mut specs = vec![spec(app, &app.config.session.cookie, token, "/", true, secure, max_age)];
-    if let Some(t) = tokens.plex.as_deref().filter(|_| app.config.sso.plex.enabled) {
+    let mut specs = vec![spec(
+        app,
+        &app.config.session.cookie,
+        token,
+        "/",
+        true,
+        secure,
+        max_age,
+    )];
+    if let Some(t) = tokens
+        .plex
+        .as_deref()
+        .filter(|_| app.config.sso.plex.enabled)
+    {
         specs.push(spec(app, "mpt", t, "/", false, secure, max_age));
     }
     if let Some(t) = tokens.ombi.as_deref() {

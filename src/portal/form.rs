@@ -25,7 +25,10 @@ mod tests {
 
     #[test]
     fn test_get_decodes() {
-        assert_eq!(get(b"a=1&rd=%2Fplex%2F%3Fx%3D1&u=a+b", "rd").unwrap(), "/plex/?x=1");
+        assert_eq!(
+            get(b"a=1&rd=%2Fplex%2F%3Fx%3D1&u=a+b", "rd").unwrap(),
+            "/plex/?x=1"
+        );
         assert_eq!(get(b"u=a+b", "u").unwrap(), "a b");
         assert_eq!(get(b"u=a", "x"), None);
         assert!(flag(b"remember=on", "remember"));

@@ -14,7 +14,10 @@ pub fn same_origin(headers: &HeaderMap, host_header: Option<&str>, public_url: &
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return matches!(site, "same-origin" | "none");
     }
-    let Some(origin) = headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
         return true;
     };
     if origin == "null" {
@@ -50,9 +53,21 @@ mod tests {
     #[test]
     fn test_same_origin_fetch_metadata() {
         let public = Url::parse("https://home.example.com").unwrap();
-        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), None, &public));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")]), None, &public));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")]), None, &public));
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            None,
+            &public
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            None,
+            &public
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            None,
+            &public
+        ));
     }
 
     #[test]

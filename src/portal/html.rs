@@ -165,7 +165,11 @@ pub fn setup(prefix: &str, token: &str, error: Option<&str>) -> String {
 
 /// A short message page (setup done, not found…).
 pub fn message(title: &str, text: &str) -> String {
-    page(title, false, &format!("<h1>{}</h1><p>{}</p>", escape(title), escape(text)))
+    page(
+        title,
+        false,
+        &format!("<h1>{}</h1><p>{}</p>", escape(title), escape(text)),
+    )
 }
 
 #[cfg(test)]
@@ -174,7 +178,10 @@ mod tests {
 
     #[test]
     fn test_escape_all_specials() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 
     #[test]
@@ -198,7 +205,10 @@ mod tests {
             "/gatehouse",
             Some("alice"),
             "user",
-            &[AppLink { title: "Plex".into(), href: "/plex/".into() }],
+            &[AppLink {
+                title: "Plex".into(),
+                href: "/plex/".into(),
+            }],
         );
         assert!(html.contains("href=\"/plex/\">Plex</a>"));
         assert!(html.contains("/gatehouse/logout"));

@@ -71,7 +71,10 @@ pub async fn form_post(app: &App, req: &PortalRequest<'_>) -> Reply {
     let password = form::get(body, "password").unwrap_or_default();
     let remember = form::flag(body, "remember");
     let rd = safe_target(app, req, form::get(body, "rd").as_deref());
-    match app.authenticate(&username, &password, req.client_ip, req.now).await {
+    match app
+        .authenticate(&username, &password, req.client_ip, req.now)
+        .await
+    {
         Some(user) => {
             let mut reply = Reply::redirect(302, &rd.unwrap_or_else(|| home_or_default(app)));
             start_session(app, req, user, remember, &mut reply).await;
@@ -96,7 +99,11 @@ pub async fn api_post(app: &App, req: &PortalRequest<'_>) -> Reply {
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
     if !json_type || !guard::same_origin(req.headers, req.host, &app.config.server.public_url) {
         return Reply::json(403, &json!({"error": "cross-site request refused"}));
     }
@@ -106,7 +113,10 @@ pub async fn api_post(app: &App, req: &PortalRequest<'_>) -> Reply {
     let username = v.get("username").and_then(|x| x.as_str()).unwrap_or("");
     let password = v.get("password").and_then(|x| x.as_str()).unwrap_or("");
     let remember = v.get("remember").and_then(|x| x.as_bool()).unwrap_or(false);
-    match app.authenticate(username, password, req.client_ip, req.now).await {
+    match app
+        .authenticate(username, password, req.client_ip, req.now)
+        .await
+    {
         Some(user) => {
             let body = me_json(&user.username, &user.email, user.group);
             let mut reply = Reply::json(200, &body);
@@ -123,7 +133,10 @@ fn me_json(user: &str, email: &str, group: u16) -> serde_json::Value {
 
 /// `GET {prefix}/api/me`.
 pub fn api_me(app: &App, req: &PortalRequest<'_>) -> Reply {
-    match req.session_token(app).and_then(|t| app.sessions.lookup(t, req.now)) {
+    match req
+        .session_token(app)
+        .and_then(|t| app.sessions.lookup(t, req.now))
+    {
         Some((_, i)) => Reply::json(200, &me_json(&i.username, &i.email, i.group)),
         None => Reply::json(401, &json!({"error": "not signed in"})),
     }
@@ -148,7 +161,14 @@ pub async fn start_session(
             } else {
                 app.config.session.lifetime
             };
-            for value in crate::portal::cookies::login_cookies(app, &token, &tokens, secure, remember.then_some(lifetime), req.now) {
+            for value in crate::portal::cookies::login_cookies(
+                app,
+                &token,
+                &tokens,
+                secure,
+                remember.then_some(lifetime),
+                req.now,
+            ) {
                 reply.push(header::SET_COOKIE, value);
             }
         }

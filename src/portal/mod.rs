@@ -56,7 +56,10 @@ impl PortalRequest<'_> {
     /// The session token from the request's cookie, if any.
     pub fn session_token(&self, app: &App) -> Option<&str> {
         crate::auth::cookie::find_in_headers(
-            self.headers.get_all(http::header::COOKIE).iter().map(|v| v.as_bytes()),
+            self.headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .map(|v| v.as_bytes()),
             &app.config.session.cookie,
         )
     }
@@ -94,11 +97,16 @@ pub async fn handle(app: &App, req: PortalRequest<'_>) -> Reply {
             r.headers[0].1 = http::HeaderValue::from_static("text/javascript; charset=utf-8");
             r
         }
-        p if get && p.starts_with("/plex/pin/") => plex::poll(app, &req, &p["/plex/pin/".len()..]).await,
+        p if get && p.starts_with("/plex/pin/") => {
+            plex::poll(app, &req, &p["/plex/pin/".len()..]).await
+        }
         "/setup" if post => setup::post(app, &req).await,
         "/health" | "" | "/" | "/login" | "/api/login" | "/api/me" | "/logout" | "/setup" => {
             let mut r = Reply::text(405, "method not allowed\n");
-            r.push(http::header::ALLOW, http::HeaderValue::from_static("GET, HEAD, POST"));
+            r.push(
+                http::header::ALLOW,
+                http::HeaderValue::from_static("GET, HEAD, POST"),
+            );
             r
         }
         _ => Reply::html(404, html::message("Not found", "There is no such page.")),

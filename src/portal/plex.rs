@@ -42,12 +42,20 @@ pub struct Pins {
 
 impl Pins {
     fn insert(&self, id: u64, nonce: String, now: u64) -> bool {
-        let Ok(mut map) = self.map.lock() else { return false };
+        let Ok(mut map) = self.map.lock() else {
+            return false;
+        };
         map.retain(|_, p| now < p.created + PIN_LIFETIME_SECS);
         if map.len() >= MAX_PENDING {
             return false;
         }
-        map.insert(id, Pending { nonce, created: now });
+        map.insert(
+            id,
+            Pending {
+                nonce,
+                created: now,
+            },
+        );
         true
     }
 
@@ -66,7 +74,12 @@ impl Pins {
     }
 }
 
-fn pin_cookie(app: &App, req: &PortalRequest<'_>, value: &str, max_age: u64) -> Option<http::HeaderValue> {
+fn pin_cookie(
+    app: &App,
+    req: &PortalRequest<'_>,
+    value: &str,
+    max_age: u64,
+) -> Option<http::HeaderValue> {
     let path = format!("{}/plex", app.config.portal.prefix);
     cookie::set_cookie(
         &CookieSpec {
@@ -123,7 +136,10 @@ pub async fn poll(app: &App, req: &PortalRequest<'_>, id: &str) -> Reply {
         return Reply::json(404, &json!({"status": "expired"}));
     };
     let nonce = cookie::find_in_headers(
-        req.headers.get_all(header::COOKIE).iter().map(|v| v.as_bytes()),
+        req.headers
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.as_bytes()),
         PIN_COOKIE,
     )
     .unwrap_or("");

@@ -57,7 +57,10 @@ pub async fn post(app: &App, req: &PortalRequest<'_>) -> Reply {
     if let Some(p) = problem {
         return Reply::html(400, html::setup(&app.config.portal.prefix, &token, Some(p)));
     }
-    match app.create_first_admin(username.trim(), email.trim(), &password).await {
+    match app
+        .create_first_admin(username.trim(), email.trim(), &password)
+        .await
+    {
         Ok(()) => {
             let target = app
                 .config
@@ -65,11 +68,14 @@ pub async fn post(app: &App, req: &PortalRequest<'_>) -> Reply {
                 .home
                 .clone()
                 .unwrap_or_else(|| format!("{}/", app.config.portal.prefix));
-            let mut reply = Reply::redirect(302, &format!(
-                "{}/login?rd={}",
-                app.config.portal.prefix,
-                form::encode(&target)
-            ));
+            let mut reply = Reply::redirect(
+                302,
+                &format!(
+                    "{}/login?rd={}",
+                    app.config.portal.prefix,
+                    form::encode(&target)
+                ),
+            );
             reply.status = 303;
             reply
         }
@@ -77,7 +83,11 @@ pub async fn post(app: &App, req: &PortalRequest<'_>) -> Reply {
             tracing::error!(error = %e, "first admin not created");
             Reply::html(
                 500,
-                html::setup(&app.config.portal.prefix, &token, Some("The administrator could not be created.")),
+                html::setup(
+                    &app.config.portal.prefix,
+                    &token,
+                    Some("The administrator could not be created."),
+                ),
             )
         }
     }

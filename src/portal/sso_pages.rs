@@ -30,8 +30,15 @@ fn target(app: &App, req: &PortalRequest<'_>, default: &str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
-fn session<'a>(app: &'a App, req: &PortalRequest<'_>) -> Option<(std::sync::Arc<crate::auth::session::SessionEntry>, std::sync::Arc<crate::auth::session::Identity>)> {
-    req.session_token(app).and_then(|t| app.sessions.lookup(t, req.now))
+fn session(
+    app: &App,
+    req: &PortalRequest<'_>,
+) -> Option<(
+    std::sync::Arc<crate::auth::session::SessionEntry>,
+    std::sync::Arc<crate::auth::session::Identity>,
+)> {
+    req.session_token(app)
+        .and_then(|t| app.sessions.lookup(t, req.now))
 }
 
 fn sign_in_first(app: &App, req: &PortalRequest<'_>) -> Reply {
@@ -41,7 +48,11 @@ fn sign_in_first(app: &App, req: &PortalRequest<'_>) -> Reply {
     };
     Reply::redirect(
         302,
-        &format!("{}/login?rd={}", app.config.portal.prefix, super::form::encode(&here)),
+        &format!(
+            "{}/login?rd={}",
+            app.config.portal.prefix,
+            super::form::encode(&here)
+        ),
     )
 }
 
@@ -62,7 +73,11 @@ pub fn plex(app: &App, req: &PortalRequest<'_>) -> Reply {
     };
     let to = target(app, req, "/web/");
     let tokens = entry.sso();
-    let Some(token) = tokens.plex.as_deref().filter(|_| app.config.sso.plex.enabled) else {
+    let Some(token) = tokens
+        .plex
+        .as_deref()
+        .filter(|_| app.config.sso.plex.enabled)
+    else {
         return Reply::redirect(302, &to);
     };
     let body = format!(
@@ -84,7 +99,11 @@ pub fn ombi(app: &App, req: &PortalRequest<'_>) -> Reply {
         return sign_in_first(app, req);
     };
     let to = target(app, req, "/");
-    let base = if to.ends_with('/') { to } else { format!("{to}/") };
+    let base = if to.ends_with('/') {
+        to
+    } else {
+        format!("{to}/")
+    };
     let mut reply = Reply::redirect(302, &format!("{base}auth/cookie"));
     if let Some(token) = entry.sso().ombi.as_deref() {
         let spec = CookieSpec {
@@ -92,7 +111,9 @@ pub fn ombi(app: &App, req: &PortalRequest<'_>) -> Reply {
             value: token,
             domain: None,
             path: "/",
-            max_age: Some(std::time::Duration::from_secs(entry.expires.saturating_sub(crate::clock::unix(req.now)))),
+            max_age: Some(std::time::Duration::from_secs(
+                entry.expires.saturating_sub(crate::clock::unix(req.now)),
+            )),
             http_only: false,
             secure: req.secure(app),
             same_site: SameSite::Lax,
@@ -120,15 +141,28 @@ pub async fn debug_page(app: &App, req: &PortalRequest<'_>) -> Reply {
         return sign_in_first(app, req);
     };
     if identity.group > groups::CO_ADMIN {
-        return Reply::html(403, message("Forbidden", "The SSO debug area is for admins."));
+        return Reply::html(
+            403,
+            message("Forbidden", "The SSO debug area is for admins."),
+        );
     }
     let cookie_header = req.headers.get(header::COOKIE).map(|v| v.as_bytes());
-    let data = debug::collect(&app.http, Settings::from_config(&app.config), &entry.sso(), cookie_header).await;
+    let data = debug::collect(
+        &app.http,
+        Settings::from_config(&app.config),
+        &entry.sso(),
+        cookie_header,
+    )
+    .await;
     if req.query_param("format").as_deref() == Some("json") {
         return Reply::json(200, &serde_json::to_value(&data).unwrap_or_default());
     }
     let mut body = String::from("<h1>SSO debug</h1><table id=\"flags\"><tr><th>service</th><th>enabled</th><th>cookie</th><th>url</th><th>api</th><th>backend</th></tr>");
-    for (name, f) in [("plex", data.plex), ("ombi", data.ombi), ("tautulli", data.tautulli)] {
+    for (name, f) in [
+        ("plex", data.plex),
+        ("ombi", data.ombi),
+        ("tautulli", data.tautulli),
+    ] {
         let _ = write!(
             body,
             "<tr id=\"sso-{name}\"><td>{name}</td>{}{}{}{}{}</tr>",

@@ -23,7 +23,10 @@ pub fn check(app: &App, session: &Session, index: usize, ctx: &mut RequestCtx) -
     }
     let req = session.req_header();
     let found = cookie::find_in_headers(
-        req.headers.get_all(header::COOKIE).iter().map(|v| v.as_bytes()),
+        req.headers
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.as_bytes()),
         &app.config.session.cookie,
     )
     .and_then(|token| app.sessions.lookup(token, crate::clock::now()));

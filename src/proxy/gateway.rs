@@ -54,7 +54,12 @@ impl Gateway {
     }
 
     /// Writes a reply the gateway produced itself and records its status.
-    async fn reply(&self, session: &mut Session, ctx: &mut RequestCtx, reply: Reply) -> Result<bool> {
+    async fn reply(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        reply: Reply,
+    ) -> Result<bool> {
         ctx.local_status = Some(reply.status);
         respond::send(session, reply).await?;
         respond::drain_body(session).await;
@@ -76,20 +81,22 @@ impl ProxyHttp for Gateway {
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         let app = &*self.app;
-        ctx.tls = session
-            .digest()
-            .is_some_and(|d| d.ssl_digest.is_some());
+        ctx.tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
         let peer = session
             .client_addr()
             .and_then(|a| a.as_inet())
             .map(|a| a.ip());
         let Some(peer) = peer else {
             // Fail closed on an unknown client address.
-            return self.reply(session, ctx, Reply::text(403, "forbidden\n")).await;
+            return self
+                .reply(session, ctx, Reply::text(403, "forbidden\n"))
+                .await;
         };
         let req = session.req_header();
         if let Some(status) = super::limits::check(req) {
-            return self.reply(session, ctx, Reply::text(status, "bad request\n")).await;
+            return self
+                .reply(session, ctx, Reply::text(status, "bad request\n"))
+                .await;
         }
         let xff = req.headers.get("x-forwarded-for").map(|v| v.as_bytes());
         let trusted = &app.config.server.trusted_proxies;
@@ -103,7 +110,11 @@ impl ProxyHttp for Gateway {
 
         let normalized = match path::normalize(req.uri.path()) {
             Ok(p) => p.into_owned(),
-            Err(_) => return self.reply(session, ctx, Reply::text(400, "bad request\n")).await,
+            Err(_) => {
+                return self
+                    .reply(session, ctx, Reply::text(400, "bad request\n"))
+                    .await
+            }
         };
 
         if let Some(reply) = super::local::handle(app, session, &normalized, ctx).await? {
@@ -112,10 +123,16 @@ impl ProxyHttp for Gateway {
 
         let req = session.req_header();
         let query = req.uri.query();
-        let referer = req.headers.get(header::REFERER).and_then(|v| v.to_str().ok());
-        if let Some((status, location)) = redirect::apply(&app.config.redirects, &normalized, referer)
+        let referer = req
+            .headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok());
+        if let Some((status, location)) =
+            redirect::apply(&app.config.redirects, &normalized, referer)
         {
-            return self.reply(session, ctx, Reply::redirect(status, &location)).await;
+            return self
+                .reply(session, ctx, Reply::redirect(status, &location))
+                .await;
         }
 
         let host = crate::headers::request_host(
@@ -126,7 +143,9 @@ impl ProxyHttp for Gateway {
         let index = match routing {
             Routing::Route(i) => i,
             Routing::AddSlash(location) => {
-                return self.reply(session, ctx, Reply::redirect(301, &location)).await
+                return self
+                    .reply(session, ctx, Reply::redirect(301, &location))
+                    .await
             }
             Routing::NotFound => {
                 let reply = if app.config.portal.home.as_deref() == Some(normalized.as_str()) {
@@ -175,7 +194,10 @@ impl ProxyHttp for Gateway {
         };
         let peers = &self.peers[index];
         if peers.is_empty() {
-            return Err(Error::explain(ErrorType::InternalError, "route has no upstream"));
+            return Err(Error::explain(
+                ErrorType::InternalError,
+                "route has no upstream",
+            ));
         }
         if ctx.retry_same {
             ctx.retry_same = false;
@@ -209,7 +231,9 @@ impl ProxyHttp for Gateway {
         _end_of_stream: bool,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
-        let Some(index) = ctx.route else { return Ok(()) };
+        let Some(index) = ctx.route else {
+            return Ok(());
+        };
         if let Some(b) = body {
             ctx.body_bytes += b.len() as u64;
         }
@@ -228,7 +252,9 @@ impl ProxyHttp for Gateway {
         upstream_response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
-        let Some(index) = ctx.route else { return Ok(()) };
+        let Some(index) = ctx.route else {
+            return Ok(());
+        };
         let route = &self.app.config.routes[index];
         let status = upstream_response.status.as_u16();
         let policy = route.proxy.next_upstream;
@@ -238,7 +264,10 @@ impl ProxyHttp for Gateway {
             && (idempotent || policy.non_idempotent)
         {
             ctx.retry_status = Some(status);
-            return Err(Error::explain(ErrorType::HTTPStatus(status), "next_upstream"));
+            return Err(Error::explain(
+                ErrorType::HTTPStatus(status),
+                "next_upstream",
+            ));
         }
         for name in &route.proxy.hide_headers {
             upstream_response.remove_header(name);
@@ -276,7 +305,11 @@ impl ProxyHttp for Gateway {
         let Some(index) = ctx.route else { return e };
         let policy = self.app.config.routes[index].proxy.next_upstream;
         let timeout = matches!(e.etype(), ErrorType::ConnectTimedout);
-        let wanted = if timeout { policy.timeout } else { policy.error };
+        let wanted = if timeout {
+            policy.timeout
+        } else {
+            policy.error
+        };
         // Nothing reached the upstream yet: any method may go to the next one.
         e.set_retry(wanted && ctx.attempts < self.app.routes[index].max_attempts);
         e
@@ -381,7 +414,12 @@ impl ProxyHttp for Gateway {
     }
 
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut RequestCtx) {
-        crate::access_log::write(&self.app, session_view(session), e.map(|e| e.to_string()), ctx);
+        crate::access_log::write(
+            &self.app,
+            session_view(session),
+            e.map(|e| e.to_string()),
+            ctx,
+        );
     }
 }
 

@@ -13,11 +13,7 @@ pub const MAX_HEADERS_TOTAL: usize = 48 * 1024;
 /// with a space or control byte, an HTTP/1.1 request without `Host` or with
 /// two, 431 for headers over the limits.
 pub fn check(req: &RequestHeader) -> Option<u16> {
-    if req
-        .raw_path()
-        .iter()
-        .any(|&b| b <= b' ' || b == 0x7f)
-    {
+    if req.raw_path().iter().any(|&b| b <= b' ' || b == 0x7f) {
         return Some(400);
     }
     // HTTP/1.1 requires Host (RFC 9112 §3.2); nginx answers 400 without it.

@@ -35,9 +35,9 @@ pub async fn handle(
                 .routes
                 .iter()
                 .find(|r| r.name.eq_ignore_ascii_case(name))
-                .and_then(|r| match r.auth {
-                    crate::config::AuthLevel::Group(n) => Some(n),
-                    crate::config::AuthLevel::None => Some(crate::auth::groups::GUEST),
+                .map(|r| match r.auth {
+                    crate::config::AuthLevel::Group(n) => n,
+                    crate::config::AuthLevel::None => crate::auth::groups::GUEST,
                 })
         };
         if let Some(parsed) = organizr_api::parse_with(path, query, groups) {
@@ -111,7 +111,10 @@ fn organizr_reply(
     };
     let req = session.req_header();
     let found = cookie::find_in_headers(
-        req.headers.get_all(header::COOKIE).iter().map(|v| v.as_bytes()),
+        req.headers
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.as_bytes()),
         &app.config.session.cookie,
     )
     .and_then(|token| app.sessions.lookup(token, crate::clock::now()));

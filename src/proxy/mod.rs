@@ -88,7 +88,8 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     if let Some(resolver) = resolver {
         tracing::info!(certificates = ?resolver.names(), "TLS certificates loaded");
         for addr in &tls_listen {
-            let mut settings = TlsSettings::intermediate("", "").map_err(|e| StartError::App(e.to_string()))?;
+            let mut settings =
+                TlsSettings::intermediate("", "").map_err(|e| StartError::App(e.to_string()))?;
             settings.set_cert_resolver(resolver.clone());
             settings.enable_h2();
             service.add_tls_with_settings(&addr.to_string(), None, settings);

@@ -57,13 +57,11 @@ impl PeerSlot {
                     .and_then(|mut addrs| addrs.next());
                 match addr {
                     Some(addr) => Ok(Box::new(build(upstream, proxy, addr))),
-                    None => {
-                        Err(Error::explain(
-                            ErrorType::ConnectError,
-                            format!("cannot resolve upstream {address}"),
-                        )
-                        .into_up())
-                    }
+                    None => Err(Error::explain(
+                        ErrorType::ConnectError,
+                        format!("cannot resolve upstream {address}"),
+                    )
+                    .into_up()),
                 }
             }
         }

@@ -17,7 +17,9 @@ pub async fn send(session: &mut Session, reply: Reply) -> Result<()> {
     resp.insert_header(http::header::CONTENT_LENGTH, reply.body.len())?;
     let head = session.req_header().method == http::Method::HEAD;
     let no_body = reply.body.is_empty() || head;
-    session.write_response_header(Box::new(resp), no_body).await?;
+    session
+        .write_response_header(Box::new(resp), no_body)
+        .await?;
     if !no_body {
         session.write_response_body(Some(reply.body), true).await?;
     }

@@ -12,7 +12,12 @@ use crate::auth::session::SessionEntry;
 use crate::config::{Route, SsoService};
 
 /// Adds the session's SSO tokens that `route` asks for.
-pub fn inject(app: &App, route: &Route, entry: &SessionEntry, up: &mut RequestHeader) -> Result<()> {
+pub fn inject(
+    app: &App,
+    route: &Route,
+    entry: &SessionEntry,
+    up: &mut RequestHeader,
+) -> Result<()> {
     if route.sso.is_empty() {
         return Ok(());
     }
@@ -28,7 +33,10 @@ pub fn inject(app: &App, route: &Route, entry: &SessionEntry, up: &mut RequestHe
     }
     if route.sso.contains(&SsoService::Tautulli) && !tokens.tautulli.is_empty() {
         let cookie = crate::sso::inject::tautulli_cookie(
-            up.headers.get_all(header::COOKIE).iter().map(|v| v.as_bytes()),
+            up.headers
+                .get_all(header::COOKIE)
+                .iter()
+                .map(|v| v.as_bytes()),
             &tokens.tautulli,
             route.upstreams.iter().map(|u| u.address.as_str()),
         );

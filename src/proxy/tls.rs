@@ -49,7 +49,10 @@ impl SniResolver {
             if !key_path.exists() {
                 continue;
             }
-            let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_lowercase)
+            let Some(name) = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .map(str::to_lowercase)
             else {
                 continue;
             };

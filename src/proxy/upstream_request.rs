@@ -14,7 +14,12 @@ use crate::headers::{self, RequestVars};
 use crate::route;
 
 /// Rewrites `up` (a copy of the client request) for the current upstream.
-pub fn rewrite(app: &App, session: &Session, up: &mut RequestHeader, ctx: &RequestCtx) -> Result<()> {
+pub fn rewrite(
+    app: &App,
+    session: &Session,
+    up: &mut RequestHeader,
+    ctx: &RequestCtx,
+) -> Result<()> {
     let (Some(index), Some(path)) = (ctx.route, ctx.target.as_deref()) else {
         return Err(Error::explain(ErrorType::InternalError, "no route"));
     };
@@ -37,7 +42,10 @@ pub fn rewrite(app: &App, session: &Session, up: &mut RequestHeader, ctx: &Reque
     }
     super::access::strip_spoofable(app, up);
 
-    let server_ip = session.server_addr().and_then(|a| a.as_inet()).map(|a| a.ip());
+    let server_ip = session
+        .server_addr()
+        .and_then(|a| a.as_inet())
+        .map(|a| a.ip());
     let host = headers::request_host(
         client.uri.host(),
         client.headers.get(header::HOST).map(|v| v.as_bytes()),
@@ -56,7 +64,10 @@ pub fn rewrite(app: &App, session: &Session, up: &mut RequestHeader, ctx: &Reque
             .server_addr()
             .and_then(|a| a.as_inet())
             .map_or(0, |a| a.port()),
-        server_addr: session.server_addr().and_then(|a| a.as_inet()).map(|a| a.ip()),
+        server_addr: session
+            .server_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip()),
         remote_addr: ctx
             .client_ip
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "no client address"))?,
@@ -99,7 +110,10 @@ pub fn rewrite(app: &App, session: &Session, up: &mut RequestHeader, ctx: &Reque
 
 /// The client's `X-Forwarded-For`, believed only from a trusted proxy.
 fn forwarded_for<'a>(app: &App, session: &Session, client: &'a RequestHeader) -> Option<&'a [u8]> {
-    let peer = session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip())?;
+    let peer = session
+        .client_addr()
+        .and_then(|a| a.as_inet())
+        .map(|a| a.ip())?;
     let trusted = &app.config.server.trusted_proxies;
     if trusted.iter().any(|n| n.contains(&peer)) {
         client.headers.get("x-forwarded-for").map(|v| v.as_bytes())

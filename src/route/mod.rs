@@ -53,7 +53,8 @@ impl Router {
     /// normalized path.
     /// `query` is kept on the add-slash redirect, as nginx does.
     pub fn find(&self, host: &str, path: &str, query: Option<&str>) -> Routing {
-        let host_ok = |h: &Option<String>| h.as_deref().is_none_or(|h| h.eq_ignore_ascii_case(host));
+        let host_ok =
+            |h: &Option<String>| h.as_deref().is_none_or(|h| h.eq_ignore_ascii_case(host));
         // nginx: a prefix location ending in '/' answers its slash-less form with 301.
         for (h, p, _) in &self.entries {
             if host_ok(h) && p.len() > 1 && p.ends_with('/') && &p[..p.len() - 1] == path {

@@ -71,7 +71,7 @@ pub fn normalize(path: &str) -> Result<Cow<'_, str>, PathError> {
                 _ => return Err(PathError::BadEscape),
             }
         }
-        if (b == b'/' && prev == b'/') || (b == b'.' && prev == b'/') {
+        if prev == b'/' && (b == b'/' || b == b'.') {
             needs_work = true;
         }
         prev = b;
@@ -133,7 +133,10 @@ mod tests {
 
     #[test]
     fn test_normalize_plain_is_borrowed() {
-        assert!(matches!(normalize("/plex/web/index.html"), Ok(Cow::Borrowed(_))));
+        assert!(matches!(
+            normalize("/plex/web/index.html"),
+            Ok(Cow::Borrowed(_))
+        ));
     }
 
     #[test]
@@ -149,7 +152,10 @@ mod tests {
 
     #[test]
     fn test_normalize_rejects_escapes_above_root() {
-        assert_eq!(normalize("/plex/../../etc/passwd"), Err(PathError::AboveRoot));
+        assert_eq!(
+            normalize("/plex/../../etc/passwd"),
+            Err(PathError::AboveRoot)
+        );
         assert_eq!(normalize("/.."), Err(PathError::AboveRoot));
         assert_eq!(normalize("/a%00b"), Err(PathError::Control));
         assert_eq!(normalize("/a%zz"), Err(PathError::BadEscape));

@@ -39,11 +39,18 @@ mod tests {
     fn test_apply_referer_rule() {
         let rules = [plex_rule()];
         assert_eq!(
-            apply(&rules, "/web/js/main.js", Some("http://gw/plex/web/index.html")),
+            apply(
+                &rules,
+                "/web/js/main.js",
+                Some("http://gw/plex/web/index.html")
+            ),
             Some((302, "/plex/web/js/main.js".into()))
         );
         assert_eq!(apply(&rules, "/web/js/main.js", None), None);
-        assert_eq!(apply(&rules, "/web/js/main.js", Some("http://gw/other")), None);
+        assert_eq!(
+            apply(&rules, "/web/js/main.js", Some("http://gw/other")),
+            None
+        );
         assert_eq!(apply(&rules, "/plex/web/x", Some("http://gw/plex/")), None);
     }
 }

@@ -57,7 +57,11 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (kind, key, until) = row?;
-            let kind = if kind == "ip" { BanKind::Ip } else { BanKind::User };
+            let kind = if kind == "ip" {
+                BanKind::Ip
+            } else {
+                BanKind::User
+            };
             out.push(Ban { kind, key, until });
         }
         Ok(out)
@@ -77,7 +81,9 @@ mod tests {
         s.save_ban(BanKind::Ip, "10.0.0.9", 100).unwrap();
         s.save_ban(BanKind::User, "alice", 200).unwrap(); // never shortens
         let again = Store::open(dir.path()).unwrap();
-        let bans = again.live_bans(UNIX_EPOCH + Duration::from_secs(150)).unwrap();
+        let bans = again
+            .live_bans(UNIX_EPOCH + Duration::from_secs(150))
+            .unwrap();
         assert_eq!(
             bans,
             vec![Ban {

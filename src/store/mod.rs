@@ -81,10 +81,9 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io(data_dir.to_path_buf(), e))?;
         let path = data_dir.join(DB_FILE);
         let mut conn = Connection::open(&path).map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(_, _) => StoreError::Io(
-                path.clone(),
-                std::io::Error::other(e.to_string()),
-            ),
+            rusqlite::Error::SqliteFailure(_, _) => {
+                StoreError::Io(path.clone(), std::io::Error::other(e.to_string()))
+            }
             other => StoreError::Sqlite(other),
         })?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -115,14 +114,18 @@ impl Store {
 
     /// The schema version (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// `PRAGMA data_version`: changes whenever *another* connection (the CLI,
     /// another process) commits, so a running gateway can poll it and reload
     /// users only when needed. Its own writes do not change it.
     pub fn data_version(&self) -> Result<i64> {
-        Ok(self.conn().query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
     /// An install-wide value (client identifier, setup token, …).
@@ -145,7 +148,10 @@ impl Store {
 
     /// Deletes an install-wide value; `true` when it existed.
     pub fn delete_meta(&self, key: &str) -> Result<bool> {
-        Ok(self.conn().execute("DELETE FROM meta WHERE key = ?1", [key])? > 0)
+        Ok(self
+            .conn()
+            .execute("DELETE FROM meta WHERE key = ?1", [key])?
+            > 0)
     }
 }
 
@@ -166,11 +172,17 @@ mod tests {
         assert!(data.join(DB_FILE).is_file());
         assert_eq!(store.schema_version().unwrap(), migrations::latest());
         let conn = store.conn();
-        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
-        let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(sync, 2, "synchronous = FULL");
-        let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(fk, 1);
     }
 
@@ -189,7 +201,10 @@ mod tests {
         let file = dir.path().join("file");
         std::fs::write(&file, b"x").unwrap();
         let err = Store::open(&file.join("sub")).unwrap_err();
-        assert!(matches!(err, StoreError::Io(ref p, _) if p.ends_with("sub")), "{err}");
+        assert!(
+            matches!(err, StoreError::Io(ref p, _) if p.ends_with("sub")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -211,7 +226,11 @@ mod tests {
         let cli = Store::open(dir.path()).unwrap();
         let before = gateway.data_version().unwrap();
         gateway.set_meta("own", "write").unwrap();
-        assert_eq!(gateway.data_version().unwrap(), before, "own writes do not count");
+        assert_eq!(
+            gateway.data_version().unwrap(),
+            before,
+            "own writes do not count"
+        );
         cli.set_meta("other", "write").unwrap();
         assert_ne!(gateway.data_version().unwrap(), before);
     }

@@ -22,7 +22,11 @@ pub struct SessionRow {
     pub sso: SsoTokens,
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<(Vec<u8>, i64, i64, i64, i64, bool, String)> {
+/// A `sessions` row as read: hash bytes, user, created, expires, last_seen,
+/// remember, SSO JSON.
+type RawRow = (Vec<u8>, i64, i64, i64, i64, bool, String);
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -57,10 +61,28 @@ impl Store {
 
     /// Deletes one session; `true` when it existed.
     pub fn delete_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM sessions WHERE token_hash = ?1", [&token_hash[..]])?
-            > 0)
+        Ok(self.conn().execute(
+            "DELETE FROM sessions WHERE token_hash = ?1",
+            [&token_hash[..]],
+        )? > 0)
+    }
+
+    /// Deletes several sessions in one transaction; how many existed.
+    pub fn delete_sessions(&self, hashes: &[[u8; 32]]) -> Result<usize> {
+        if hashes.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut n = 0;
+        {
+            let mut stmt = tx.prepare("DELETE FROM sessions WHERE token_hash = ?1")?;
+            for h in hashes {
+                n += stmt.execute([&h[..]])?;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
     }
 
     /// Deletes every session of a user; how many.
@@ -149,8 +171,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
         let u = s.add_user("alice", "", 4, None, None, UNIX_EPOCH).unwrap();
-        let mut sso = SsoTokens::default();
-        sso.plex = Some("tok".into());
+        let sso = SsoTokens {
+            plex: Some("tok".into()),
+            ..SsoTokens::default()
+        };
         let row = SessionRow {
             token_hash: [7; 32],
             user_id: u.id,
@@ -168,7 +192,33 @@ mod tests {
         let later = UNIX_EPOCH + Duration::from_secs(200);
         assert!(s.live_sessions(later).unwrap().is_empty());
         s.delete_user("alice").unwrap();
-        assert_eq!(s.delete_expired(UNIX_EPOCH + Duration::from_secs(1000)).unwrap(), 0);
+        assert_eq!(
+            s.delete_expired(UNIX_EPOCH + Duration::from_secs(1000))
+                .unwrap(),
+            0
+        );
         assert!(!s.delete_session(&[7; 32]).unwrap(), "cascade removed it");
+    }
+
+    #[test]
+    fn test_sessions_delete_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let u = s.add_user("bob", "", 4, None, None, UNIX_EPOCH).unwrap();
+        for h in [1u8, 2] {
+            s.insert_session(&SessionRow {
+                token_hash: [h; 32],
+                user_id: u.id,
+                created: 0,
+                expires: 100,
+                last_seen: 0,
+                remember: false,
+                sso: SsoTokens::default(),
+            })
+            .unwrap();
+        }
+        assert_eq!(s.delete_sessions(&[]).unwrap(), 0);
+        assert_eq!(s.delete_sessions(&[[1; 32], [2; 32], [3; 32]]).unwrap(), 2);
+        assert!(s.live_sessions(UNIX_EPOCH).unwrap().is_empty());
     }
 }

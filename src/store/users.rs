@@ -30,7 +30,10 @@ impl std::fmt::Debug for User {
             .field("name", &self.name)
             .field("email", &self.email)
             .field("group", &self.group)
-            .field("password_hash", &self.password_hash.as_ref().map(|_| "<redacted>"))
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
             .field("locked", &self.locked)
             .field("plex_id", &self.plex_id)
             .field("created", &self.created)
@@ -75,7 +78,14 @@ impl Store {
         conn.execute(
             "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
              VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
-            params![name, email, i64::from(group), password_hash, plex_id, secs(now)],
+            params![
+                name,
+                email,
+                i64::from(group),
+                password_hash,
+                plex_id,
+                secs(now)
+            ],
         )
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -146,10 +156,22 @@ impl Store {
     /// Every user, by name.
     pub fn list_users(&self) -> Result<Vec<User>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY name COLLATE NOCASE"))?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM users ORDER BY name COLLATE NOCASE"
+        ))?;
         let rows = stmt.query_map([], from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The highest user id ever assigned (ids are never reused), read before
+    /// [`Store::list_users`] so that a user missing from the list with an id
+    /// at or below it is known to be deleted, not merely newer than the list.
+    pub fn user_id_high_water(&self) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'users'), 0)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// How many users are in group 0.
@@ -238,9 +260,13 @@ mod tests {
     #[test]
     fn test_add_user_names_unique_case_insensitively() {
         let (_d, s) = store();
-        let u = s.add_user("Alice", "a@x", 4, Some("h"), None, UNIX_EPOCH).unwrap();
+        let u = s
+            .add_user("Alice", "a@x", 4, Some("h"), None, UNIX_EPOCH)
+            .unwrap();
         assert_eq!(u.group, 4);
-        let err = s.add_user("alice", "", 4, None, None, UNIX_EPOCH).unwrap_err();
+        let err = s
+            .add_user("alice", "", 4, None, None, UNIX_EPOCH)
+            .unwrap_err();
         assert!(matches!(err, StoreError::DuplicateName(ref n) if n == "alice"));
         assert_eq!(s.user_by_name("ALICE").unwrap().unwrap().id, u.id);
         assert_eq!(s.user_by_email("A@X").unwrap().unwrap().id, u.id);
@@ -249,15 +275,25 @@ mod tests {
     #[test]
     fn test_updates_and_unknown_user() {
         let (_d, s) = store();
-        s.add_user("bob", "", 4, None, Some(22), UNIX_EPOCH).unwrap();
+        s.add_user("bob", "", 4, None, Some(22), UNIX_EPOCH)
+            .unwrap();
         s.set_group("bob", 1).unwrap();
         s.set_locked("bob", true).unwrap();
         s.set_password("bob", Some("$argon2id$x")).unwrap();
         let b = s.user_by_name("bob").unwrap().unwrap();
-        assert_eq!((b.group, b.locked, b.password_hash.as_deref()), (1, true, Some("$argon2id$x")));
+        assert_eq!(
+            (b.group, b.locked, b.password_hash.as_deref()),
+            (1, true, Some("$argon2id$x"))
+        );
         assert_eq!(s.user_by_plex_id(22).unwrap().unwrap().name, "bob");
-        assert!(matches!(s.set_group("nobody", 1), Err(StoreError::UnknownUser(_))));
-        assert!(matches!(s.delete_user("nobody"), Err(StoreError::UnknownUser(_))));
+        assert!(matches!(
+            s.set_group("nobody", 1),
+            Err(StoreError::UnknownUser(_))
+        ));
+        assert!(matches!(
+            s.delete_user("nobody"),
+            Err(StoreError::UnknownUser(_))
+        ));
         s.delete_user("BOB").unwrap();
         assert!(s.list_users().unwrap().is_empty());
     }
@@ -265,8 +301,23 @@ mod tests {
     #[test]
     fn test_debug_redacts_hash() {
         let (_d, s) = store();
-        let u = s.add_user("c", "", 0, Some("$argon2id$secret"), None, UNIX_EPOCH).unwrap();
+        let u = s
+            .add_user("c", "", 0, Some("$argon2id$secret"), None, UNIX_EPOCH)
+            .unwrap();
         assert!(!format!("{u:?}").contains("secret"));
         assert_eq!(s.count_admins().unwrap(), 1);
+    }
+
+    #[test]
+    fn test_user_id_high_water_survives_delete() {
+        let (_d, s) = store();
+        assert_eq!(s.user_id_high_water().unwrap(), 0);
+        let a = s.add_user("a", "", 4, None, None, UNIX_EPOCH).unwrap();
+        let b = s.add_user("b", "", 4, None, None, UNIX_EPOCH).unwrap();
+        s.delete_user("b").unwrap();
+        assert_eq!(s.user_id_high_water().unwrap(), b.id);
+        assert!(b.id > a.id);
+        let c = s.add_user("c", "", 4, None, None, UNIX_EPOCH).unwrap();
+        assert!(c.id > b.id, "ids are never reused");
     }
 }

@@ -2,6 +2,8 @@
 //! binary (or a real client against a fake service) on loopback ports chosen
 //! at run time.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod config_check;
