@@ -44,7 +44,7 @@ pub struct Identity {
     pub locked: bool,
     /// `username` as a header value, `None` when it may not be emitted.
     pub username_value: Option<HeaderValue>,
-    /// `email` as a header value, `None` when empty-unsafe or invalid.
+    /// `email` as a header value, `None` when it may not be emitted.
     pub email_value: Option<HeaderValue>,
     /// The group number, e.g. `4`.
     pub group_value: HeaderValue,
@@ -109,7 +109,10 @@ impl SessionEntry {
     }
 
     fn set_sso(&self, sso: SsoTokens) {
-        let mut slot = self.sso.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slot = self
+            .sso
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *slot = Arc::new(sso);
     }
 }
@@ -279,7 +282,12 @@ impl SessionTable {
 
     /// Replaces the SSO tokens of a live session (memory and store);
     /// `false` when the session is unknown.
-    pub fn update_sso(&self, store: &Store, token: &str, sso: SsoTokens) -> Result<bool, StoreError> {
+    pub fn update_sso(
+        &self,
+        store: &Store,
+        token: &str,
+        sso: SsoTokens,
+    ) -> Result<bool, StoreError> {
         let hash = token_hash(token);
         let Some(entry) = self.sessions.get(&hash).map(|e| e.value().clone()) else {
             return Ok(false);
@@ -467,5 +475,94 @@ mod tests {
         table.lookup(&token, at(5)).unwrap();
         assert_eq!(table.persist_last_seen(&store).unwrap(), 1);
         assert_eq!(store.live_sessions(at(6)).unwrap()[0].last_seen, 5);
+    }
+
+    #[test]
+    fn test_refresh_users_drops_deleted_keeps_newer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = store.add_user("a", "", 4, None, None, at(0)).unwrap();
+        let table = SessionTable::load(&store, &settings(None), at(0)).unwrap();
+        let ta = table
+            .create(&store, a.id, false, SsoTokens::default(), at(0))
+            .unwrap();
+        // the CLI (another connection) changes the group, then deletes the user
+        let cli = Store::open(dir.path()).unwrap();
+        cli.set_group("a", 1).unwrap();
+        table.refresh_users(&store).unwrap();
+        assert_eq!(table.lookup(&ta, at(1)).unwrap().1.group, 1);
+        cli.delete_user("a").unwrap();
+        table.refresh_users(&store).unwrap();
+        assert!(table.lookup(&ta, at(2)).is_none());
+        assert_eq!(table.len(), 0);
+        // a user newer than the high-water mark of a refresh is not dropped
+        let b = store.add_user("b", "", 4, None, None, at(0)).unwrap();
+        let tb = table
+            .create(&store, b.id, false, SsoTokens::default(), at(0))
+            .unwrap();
+        table.users.insert(
+            b.id + 1,
+            Arc::new(Identity::from_user(&User {
+                id: b.id + 1,
+                ..b.clone()
+            })),
+        );
+        table.refresh_users(&store).unwrap();
+        assert!(table.users.contains_key(&(b.id + 1)));
+        assert!(table.lookup(&tb, at(1)).is_some());
+    }
+
+    #[test]
+    fn test_create_unknown_user_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let table = SessionTable::load(&store, &settings(None), at(0)).unwrap();
+        let err = table.create(&store, 42, false, SsoTokens::default(), at(0));
+        assert!(matches!(err, Err(StoreError::UnknownUser(_))));
+        assert!(table.is_empty());
+    }
+
+    #[test]
+    fn test_update_sso_and_purge_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let u = store.add_user("d", "", 4, None, None, at(0)).unwrap();
+        let table = SessionTable::load(&store, &settings(Some(50)), at(0)).unwrap();
+        let short = table
+            .create(&store, u.id, false, SsoTokens::default(), at(0))
+            .unwrap();
+        let long = table
+            .create(&store, u.id, true, SsoTokens::default(), at(0))
+            .unwrap();
+        let sso = SsoTokens {
+            ombi: Some("ombi-jwt".into()),
+            ..SsoTokens::default()
+        };
+        assert!(table.update_sso(&store, &long, sso.clone()).unwrap());
+        assert!(!table
+            .update_sso(&store, &"x".repeat(TOKEN_LEN), sso.clone())
+            .unwrap());
+        assert_eq!(*table.lookup(&long, at(40)).unwrap().0.sso(), sso);
+        // at 101: `short` expired (lifetime 100), `long` idle since 40 > 50 s
+        assert_eq!(table.purge_expired(&store, at(101)).unwrap(), 2);
+        assert!(table.is_empty());
+        assert!(store.live_sessions(at(0)).unwrap().is_empty());
+        assert!(table.lookup(&short, at(1)).is_none());
+    }
+
+    #[test]
+    fn test_lookup_rejects_malformed_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let table = SessionTable::load(&store, &settings(None), at(0)).unwrap();
+        for t in [
+            "",
+            "a",
+            &"a".repeat(TOKEN_LEN),
+            &"\u{0}".repeat(100),
+            &"x".repeat(10_000),
+        ] {
+            assert!(table.lookup(t, at(1)).is_none());
+        }
     }
 }
