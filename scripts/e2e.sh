@@ -85,11 +85,14 @@ wait_http() {
 free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # ---------------------------------------------------------------- install
-install_chromium() {
-  [ -x "$CHROMIUM" ] && return 0
-  [ "$(id -u)" = 0 ] || { echo "e2e: $CHROMIUM missing and not root: apt-get install chromium" >&2; return 1; }
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+# apt_install PACKAGE... : Debian packages (root only).
+apt_install() {
+  [ "$(id -u)" = 0 ] || { echo "e2e: missing $*; install them (apt-get install $*) or run as root" >&2; return 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
+node_ok() { command -v npm >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null; }
+venv_ok() { "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; }
+install_chromium() { [ -x "$CHROMIUM" ] || apt_install chromium; }
 install_venv() { # NAME PACKAGE==VERSION EXECUTABLE
   local venv=$OUT/venv-$1 pkg=${2%%==*} version=${2##*==}
   [ -x "$venv/bin/$3" ] && "$venv/bin/python" -c \
@@ -105,6 +108,15 @@ install_node() {
 
 mkdir -p "$OUT"
 rm -rf "$RUN" && mkdir -p "$RUN"
+NEED=()
+venv_ok || NEED+=(python3-venv)
+node_ok || NEED+=(nodejs npm)
+if ((${#NEED[@]})); then # before anything that needs them; chromium in the same apt run
+  [ -x "$CHROMIUM" ] || NEED+=(chromium)
+  log "apt-get install ${NEED[*]}"
+  apt_install "${NEED[@]}" >"$RUN/install-apt.log" 2>&1 || { tail -n 20 "$RUN/install-apt.log" >&2; die "apt-get install ${NEED[*]} failed"; }
+  node_ok || die "playwright-core $PLAYWRIGHT_VERSION needs Node.js >= 20 with npm (found: $(node --version 2>/dev/null || echo none))"
+fi
 log "installing (idempotent): chromium, radicale $RADICALE_VERSION, calibreweb $CALIBREWEB_VERSION, playwright-core $PLAYWRIGHT_VERSION"
 install_chromium >"$RUN/install-chromium.log" 2>&1 & I1=$!
 install_venv radicale "radicale==$RADICALE_VERSION" radicale >"$RUN/install-radicale.log" 2>&1 & I2=$!
@@ -121,7 +133,7 @@ done
 log "installed"
 
 # ---------------------------------------------------------------- start the apps
-GW_PORT=$(free_port); RAD_PORT=$(free_port); CW_PORT=$(free_port); UP_PORT=$(free_port); PLEX_PORT=$(free_port)
+GW_PORT=$(free_port); SUB_PORT=$(free_port); RAD_PORT=$(free_port); CW_PORT=$(free_port); UP_PORT=$(free_port); PLEX_PORT=$(free_port)
 GW=http://127.0.0.1:$GW_PORT
 PLEX_URL=http://127.0.0.1:$PLEX_PORT
 PLEX_USER=plexowner
@@ -149,6 +161,7 @@ cat >"$RUN/radicale/config" <<CONF
 hosts = 127.0.0.1:$RAD_PORT
 [auth]
 type = http_x_remote_user
+delay = 0
 [rights]
 type = owner_only
 [storage]
@@ -242,7 +255,46 @@ for u in "alice:$ALICE_PW" "bob:$BOB_PW"; do
 done
 start gatehouse "$RUN" "$GATEHOUSE_BIN" run -c "$CONF"
 
+# A second gateway for Plex on its own subdomain: one login shared across
+# *.gatehouse.test (the browser maps those names to 127.0.0.1).
+SUB_PORTAL=http://portal.gatehouse.test:$SUB_PORT
+SUB_PLEX=http://plex.gatehouse.test:$SUB_PORT
+SUB_CONF=$RUN/gatehouse-sub.toml
+cat >"$SUB_CONF" <<CONF
+[server]
+listen = ["127.0.0.1:$SUB_PORT"]
+public_url = "$SUB_PORTAL"
+data_dir = "$RUN/gatehouse-sub-data"
+threads = 1
+
+[session]
+domain = ".gatehouse.test"
+
+[login]
+backend = "plex"
+
+[plex]
+token = "$PLEX_TOKEN"
+machine_id = "$MACHINE_ID"
+admin = "$PLEX_USER"
+api_url = "$PLEX_URL"
+app_url = "$PLEX_URL"
+
+[sso.plex]
+enabled = true
+
+[[route]]
+name = "plex"
+host = "plex.gatehouse.test"
+path = "/"
+upstream = ["http://127.0.0.1:$UP_PORT/"]
+auth = "none"
+sso = ["plex"]
+CONF
+start gatehouse-sub "$RUN" "$GATEHOUSE_BIN" run -c "$SUB_CONF"
+
 wait_http gatehouse "$GW/gatehouse/health" 30 || die "gatehouse not ready"
+wait_http gatehouse-sub "http://127.0.0.1:$SUB_PORT/gatehouse/health" 30 || die "second gatehouse not ready"
 wait_http radicale "http://127.0.0.1:$RAD_PORT/" 30 || die "radicale not ready"
 wait_http upstream "http://127.0.0.1:$UP_PORT/" 15 || die "upstream not ready"
 wait_http fake-plex "$PLEX_URL/auth" 15 || die "fake plex.tv not ready"
@@ -258,6 +310,7 @@ http() {
 }
 seen() { echo "got $ST${LOC:+ Location: $LOC}; body: $(printf '%s' "$BODY" | tr -s '\n\t ' ' ' | cut -c1-220)"; }
 has() { grep -Eq -- "$1" <<<"$BODY"; }
+hasi() { grep -Eiq -- "$1" <<<"$BODY"; }
 # signin USER PASSWORD JAR : portal form sign-in with curl.
 signin() {
   rm -f "$3"
@@ -294,6 +347,11 @@ for h in 'X-Remote-User: admin' 'x-remote-user: admin' 'X_Remote_User: admin' 'X
   propfind -H "$h" "$GW/dav-open/"
   check "radicale: forged '$h' without a session on a guest route reaches Radicale as nobody (403)" "$(seen)" \
     eval '[ "$ST" = 403 ] && ! has "/admin/"'
+done
+# controls: Radicale itself honours every spelling used above when it is reached directly
+for h in 'X-Remote-User: ctl' 'x-remote-user: ctl' 'X_Remote_User: ctl' 'X-REMOTE-USER: ctl'; do
+  propfind -H "$h" "http://127.0.0.1:$RAD_PORT/"
+  check "control: Radicale reached directly trusts '$h'" "$(seen)" eval '[ "$ST" = 207 ] && principal_is ctl'
 done
 propfind -b "$ALICE_JAR" "$GW/dav/bob/"
 check "radicale: alice cannot read bob's collections (403 from Radicale)" "$(seen)" [ "$ST" = 403 ]
@@ -333,6 +391,11 @@ for h in 'X-WEBAUTH-USER: admin' 'x-webauth-user: alice' 'X_WEBAUTH_USER: admin'
   check "calibre-web: forged '$h' without a session on a guest route logs nobody in" "$(seen)" \
     eval '[ "$ST" = 302 ] && [[ "$LOC" == */calibre-open/login* ]] && ! has "hidden-sm\">(admin|alice|bob)<"'
 done
+for h in 'X-WEBAUTH-USER: alice' 'x-webauth-user: alice' 'X_WEBAUTH_USER: alice' 'X-Webauth-User: bob'; do
+  http -H "$h" "http://127.0.0.1:$CW_PORT/"
+  check "control: calibre-web reached directly trusts '$h'" "$(seen)" \
+    eval '[ "$ST" = 200 ] && has "hidden-sm\">${h##* }<"'
+done
 http -b "$ALICE_JAR" "$GW/calibre/opds"
 check "calibre-web: OPDS feed for alice (header login, no calibre cookie)" "$(seen)" eval '[ "$ST" = 200 ] && has "<feed"'
 
@@ -340,7 +403,7 @@ check "calibre-web: OPDS feed for alice (header login, no calibre cookie)" "$(se
 log "browser (playwright-core + $("$CHROMIUM" --version 2>/dev/null | head -n 1))"
 rm -f "$OUT/sign-in.png" "$OUT/home.png" "$OUT/calibre-web.png"
 E2E_NODE_DIR=$OUT/node CHROMIUM=$CHROMIUM GATEWAY=$GW OUT=$OUT ALICE_PASSWORD=$ALICE_PW \
-  PLEX_USER=$PLEX_USER PLEX_TOKEN=$PLEX_TOKEN PLEX_URL=$PLEX_URL \
+  PLEX_USER=$PLEX_USER PLEX_TOKEN=$PLEX_TOKEN PLEX_URL=$PLEX_URL SUB_PORTAL=$SUB_PORTAL SUB_PLEX=$SUB_PLEX \
   timeout 240 node "$E2E/browser.mjs" >"$RUN/browser.log" 2>&1
 BROWSER_RC=$?
 cat "$RUN/browser.log"
@@ -355,10 +418,30 @@ done
 http "$PLEX_URL/__fake/log"
 check "fake plex.tv: PIN created and polled with X-Plex-Client-Identifier" "$BODY" \
   eval 'has "\"POST\", \"path\": \"/api/v2/pins\", \"client_id\": true" && has "/api/v2/pins/[0-9]+\", \"client_id\": true"'
+check "fake plex.tv: the gateway never put a token in a URL" "$BODY" \
+  eval 'has "token_in_query" && ! has "\"token_in_query\": true"'
 
 # ---------------------------------------------------------------- the gateway itself
+http -b "$ALICE_JAR" -H 'X-Forwarded-For: 203.0.113.9' -H 'X-Real-IP: 203.0.113.9' "$GW/app/headers"
+printf '%s\n' "$BODY" >"$RUN/app-headers.html"
+check "proxy: upstream sees alice, the gateway's Host and the real client address (forged X-Real-IP replaced)" "$(seen)" \
+  eval '[ "$ST" = 200 ] && has "id=\"remote-user\">alice<" && hasi "&quot;host&quot;: &quot;127.0.0.1:$GW_PORT&quot;" &&
+    hasi "&quot;x-real-ip&quot;: &quot;127.0.0.1&quot;" && hasi "&quot;x-forwarded-for&quot;: &quot;([^&]*, )?127.0.0.1&quot;"'
+no_secrets_in() { # FILE... : no password, plex.tv token or session cookie value in these logs
+  local secret
+  for secret in "$ALICE_PW" "$BOB_PW" "$PLEX_TOKEN" $(awk '$6 == "gatehouse_session" {print $7}' "$ALICE_JAR" "$BOB_JAR"); do
+    ! grep -qF -- "$secret" "$@" || { echo "secret found in $*" >&2; return 1; }
+  done
+}
+check "gatehouse: no password, Plex token or session cookie in its logs" "see $RUN/gatehouse*.log" \
+  no_secrets_in "$RUN/gatehouse.log" "$RUN/gatehouse-sub.log" "$RUN/gatehouse-users.log"
+healthy() { # BASE-URL LOG
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1/gatehouse/health")" = 200 ] && ! grep -qi panicked "$2"
+}
 check "gatehouse: still healthy, no panic in its log" "$(grep -m 2 -i panick "$RUN/gatehouse.log")" \
-  eval 'curl -sf -o /dev/null "$GW/gatehouse/health" && ! grep -qi panicked "$RUN/gatehouse.log"'
+  healthy "$GW" "$RUN/gatehouse.log"
+check "gatehouse (subdomain instance): still healthy, no panic in its log" "$(grep -m 2 -i panick "$RUN/gatehouse-sub.log")" \
+  healthy "http://127.0.0.1:$SUB_PORT" "$RUN/gatehouse-sub.log"
 
 summary
 [ "$FAIL" = 0 ]

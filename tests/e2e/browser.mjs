@@ -12,8 +12,6 @@
 // Prints one "PASS: name" or "FAIL: name: detail" line per check; exits 1
 // when any check failed.
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const require = createRequire(join(process.env.E2E_NODE_DIR, 'package.json'));
@@ -59,12 +57,13 @@ async function wsExchange(page, path, sends) {
   }, { path, sends });
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-chromium-'));
+// launch() always starts Chromium on a fresh temporary user-data-dir, deleted on close.
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic', `--disk-cache-dir=${profile}/cache`],
+    '--disable-sync', '--no-first-run', '--disable-quic',
+    '--host-resolver-rules=MAP *.gatehouse.test 127.0.0.1'],
 });
 
 try {
@@ -178,9 +177,34 @@ try {
     expect(origin === GW, `stored on ${origin}`);
   });
   await pctx.close();
+
+  // ---- Plex on its own subdomain: sign in on the portal host, bootstrap on the Plex host ----
+  const sctx = await browser.newContext();
+  sctx.setDefaultTimeout(STEP_TIMEOUT);
+  const spage = await sctx.newPage();
+  const SUB_PORTAL = process.env.SUB_PORTAL;
+  const SUB_PLEX = process.env.SUB_PLEX;
+
+  await check('browser: Plex on a subdomain: sign in on the portal host, token stored on the Plex host', async () => {
+    const rd = `${SUB_PLEX}/gatehouse/sso/plex?to=${encodeURIComponent('/web/')}`;
+    await spage.goto(`${SUB_PORTAL}/gatehouse/login?rd=${encodeURIComponent(rd)}`);
+    await spage.waitForSelector('#plex-sign-in');
+    const popupPromise = spage.waitForEvent('popup');
+    const landed = spage.waitForURL(`${SUB_PLEX}/web/`, { timeout: 30000 });
+    await spage.click('#plex-sign-in');
+    await popupPromise;
+    await landed;
+    const token = await spage.evaluate(() => localStorage.getItem('myPlexAccessToken'));
+    expect(token === process.env.PLEX_TOKEN, `myPlexAccessToken on ${SUB_PLEX} is ${token === null ? 'unset' : 'a different value'}`);
+    const session = (await sctx.cookies(SUB_PLEX)).find((c) => c.name === 'gatehouse_session');
+    expect(session && session.domain === '.gatehouse.test', `session cookie ${JSON.stringify(session && session.domain)}`);
+    await spage.goto(`${SUB_PORTAL}/`);
+    const other = await spage.evaluate(() => localStorage.getItem('myPlexAccessToken'));
+    expect(other === null, 'the token also leaked into the portal host\'s storage');
+  });
+  await sctx.close();
 } finally {
   await browser.close();
-  rmSync(profile, { recursive: true, force: true });
 }
 
 process.exit(failed ? 1 : 0);

@@ -13,7 +13,7 @@ and app.plex.tv's page:
                                     (POST /__fake/approve) so no human is needed
 Test-only:
   POST /__fake/approve              form code=..[&login=..] -> approves the PIN
-  GET  /__fake/log                  JSON list of the requests seen (no tokens)
+  GET  /__fake/log                  JSON list of the requests seen (no secrets)
 
 usage: fake_plex.py PORT OWNER_NAME OWNER_TOKEN MACHINE_ID
 The owner's e-mail is OWNER_NAME@example.org; one friend "plexfriend" shares
@@ -87,10 +87,12 @@ class Handler(BaseHTTPRequestHandler):
         return self.headers.get("X-Plex-Token") or q.get("X-Plex-Token")
 
     def record(self):
-        path = urllib.parse.urlsplit(self.path).path
+        url = urllib.parse.urlsplit(self.path)
+        path = url.path
         with LOCK:
             LOG.append({"method": self.command, "path": path,
-                        "client_id": bool(self.headers.get("X-Plex-Client-Identifier"))})
+                        "client_id": bool(self.headers.get("X-Plex-Client-Identifier")),
+                        "token_in_query": "x-plex-token" in url.query.lower()})
         return path
 
     def do_POST(self):
