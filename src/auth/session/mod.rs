@@ -11,111 +11,26 @@
 //! [`SessionTable::refresh_users`], which the gateway calls when the
 //! store's `data_version` moves.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+mod entry;
+mod identity;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use dashmap::DashMap;
-use http::HeaderValue;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
-use crate::auth::groups;
 use crate::clock::unix;
 use crate::config::SessionSettings;
 use crate::sso::tokens::SsoTokens;
-use crate::store::{SessionRow, Store, StoreError, User};
+use crate::store::{SessionRow, Store, StoreError};
 
-/// A signed-in user as the hot path needs it: plain fields plus prebuilt
-/// header values (`None` when the value holds a control character, so it is
-/// never emitted).
-#[derive(Debug)]
-pub struct Identity {
-    /// The user's row id.
-    pub user_id: i64,
-    /// Login name.
-    pub username: String,
-    /// E-mail ("" when unknown).
-    pub email: String,
-    /// Organizr group number.
-    pub group: u16,
-    /// Locked users are treated as signed out.
-    pub locked: bool,
-    /// `username` as a header value, `None` when it may not be emitted.
-    pub username_value: Option<HeaderValue>,
-    /// `email` as a header value, `None` when it may not be emitted.
-    pub email_value: Option<HeaderValue>,
-    /// The group number, e.g. `4`.
-    pub group_value: HeaderValue,
-    /// The group name, e.g. `user` or `group-7`.
-    pub group_name_value: HeaderValue,
-}
-
-/// A header value, or `None` for text a header must never carry: any byte
-/// below 0x20 (tab included) or 0x7f, or anything `HeaderValue` refuses.
-pub fn header_value(text: &str) -> Option<HeaderValue> {
-    if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return None;
-    }
-    HeaderValue::from_str(text).ok()
-}
-
-impl Identity {
-    /// Builds the identity of a stored user.
-    pub fn from_user(u: &User) -> Identity {
-        let group_name = groups::name(u.group);
-        Identity {
-            user_id: u.id,
-            username: u.name.clone(),
-            email: u.email.clone(),
-            group: u.group,
-            locked: u.locked,
-            username_value: header_value(&u.name),
-            email_value: header_value(&u.email),
-            group_value: HeaderValue::from(u.group),
-            group_name_value: header_value(&group_name)
-                .unwrap_or_else(|| HeaderValue::from_static("user")),
-        }
-    }
-}
-
-/// One live session.
-#[derive(Debug)]
-pub struct SessionEntry {
-    /// The owner.
-    pub user_id: i64,
-    /// Unix seconds.
-    pub created: u64,
-    /// Unix seconds of the absolute expiry.
-    pub expires: u64,
-    /// Issued with "remember me".
-    pub remember: bool,
-    /// Unix seconds of the last request (idle timeout); kept in memory,
-    /// flushed to the store in batches.
-    pub last_seen: AtomicU64,
-    /// Value of `last_seen` at the last flush.
-    flushed: AtomicU64,
-    sso: RwLock<Arc<SsoTokens>>,
-}
-
-impl SessionEntry {
-    /// The session's SSO tokens.
-    pub fn sso(&self) -> Arc<SsoTokens> {
-        match self.sso.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
-    }
-
-    fn set_sso(&self, sso: SsoTokens) {
-        let mut slot = self
-            .sso
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *slot = Arc::new(sso);
-    }
-}
+use entry::entry_from_row;
+pub use entry::SessionEntry;
+pub use identity::{header_value, Identity};
 
 /// Length of a cookie token: 32 random bytes in unpadded base64url.
 pub const TOKEN_LEN: usize = 43;
@@ -365,22 +280,10 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn entry_from_row(row: SessionRow) -> SessionEntry {
-    let u = |v: i64| u64::try_from(v).unwrap_or(0);
-    SessionEntry {
-        user_id: row.user_id,
-        created: u(row.created),
-        expires: u(row.expires),
-        remember: row.remember,
-        last_seen: AtomicU64::new(u(row.last_seen)),
-        flushed: AtomicU64::new(u(row.last_seen)),
-        sso: RwLock::new(Arc::new(row.sso)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::User;
     use std::time::UNIX_EPOCH;
 
     fn settings(idle: Option<u64>) -> SessionSettings {
@@ -453,13 +356,6 @@ mod tests {
             .unwrap()
             .iter()
             .all(|r| r.token_hash != gone));
-    }
-
-    #[test]
-    fn test_control_characters_never_become_header_values() {
-        assert!(header_value("ok name").is_some());
-        assert!(header_value("evil\r\nX-Admin: 1").is_none());
-        assert!(header_value("nul\0").is_none());
     }
 
     #[test]

@@ -1,0 +1,59 @@
+//! One live session in memory: fixed fields, an atomic `last_seen` bumped
+//! by the hot path, and the SSO tokens behind a per-entry lock.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
+
+use crate::sso::tokens::SsoTokens;
+use crate::store::SessionRow;
+
+/// One live session.
+#[derive(Debug)]
+pub struct SessionEntry {
+    /// The owner.
+    pub user_id: i64,
+    /// Unix seconds.
+    pub created: u64,
+    /// Unix seconds of the absolute expiry.
+    pub expires: u64,
+    /// Issued with "remember me".
+    pub remember: bool,
+    /// Unix seconds of the last request (idle timeout); kept in memory,
+    /// flushed to the store in batches.
+    pub last_seen: AtomicU64,
+    /// Value of `last_seen` at the last flush.
+    pub(super) flushed: AtomicU64,
+    sso: RwLock<Arc<SsoTokens>>,
+}
+
+impl SessionEntry {
+    /// The session's SSO tokens.
+    pub fn sso(&self) -> Arc<SsoTokens> {
+        match self.sso.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub(super) fn set_sso(&self, sso: SsoTokens) {
+        let mut slot = self
+            .sso
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = Arc::new(sso);
+    }
+}
+
+/// The in-memory entry of a stored row.
+pub(super) fn entry_from_row(row: SessionRow) -> SessionEntry {
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+    SessionEntry {
+        user_id: row.user_id,
+        created: u(row.created),
+        expires: u(row.expires),
+        remember: row.remember,
+        last_seen: AtomicU64::new(u(row.last_seen)),
+        flushed: AtomicU64::new(u(row.last_seen)),
+        sso: RwLock::new(Arc::new(row.sso)),
+    }
+}
