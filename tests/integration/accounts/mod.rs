@@ -1,1 +1,14 @@
 //! Accounts, sessions and inline group auth through the real gateway (issue 3).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access_control;
+mod bans;
+mod bcrypt_import;
+mod common;
+mod group_table;
+mod nginx;
+mod organizr_api;
+mod redirects;
+mod sessions;
+mod spoofing;
