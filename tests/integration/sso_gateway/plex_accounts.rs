@@ -189,3 +189,38 @@ async fn test_plex_tv_down_local_password_still_signs_in() {
         "a Plex-only account cannot sign in while plex.tv is down"
     );
 }
+
+#[tokio::test]
+async fn test_pin_flow_unavailable_with_the_local_backend() {
+    let f = Fakes::start();
+    let gw = gateway(
+        &f,
+        &Setup {
+            backend: "local",
+            ..Setup::default()
+        },
+    );
+    let resp = client()
+        .post(gw.url("/gatehouse/plex/pin"))
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(set_cookies(&resp).is_empty());
+    assert!(f.plex.requests().is_empty(), "no PIN created at plex.tv");
+    let page = client()
+        .get(gw.url("/gatehouse/login"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!page.text().await.unwrap().contains("plex-sign-in"));
+    let plex_gw = gateway(&f, &Setup::default());
+    let page = client()
+        .get(plex_gw.url("/gatehouse/login"))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("id=\"plex-sign-in\""));
+}

@@ -339,3 +339,64 @@ async fn test_services_are_fetched_concurrently() {
         "slowest, not the 3 s sum: {took:?}"
     );
 }
+
+#[tokio::test]
+async fn test_tautulli_url_with_trailing_slash_keeps_the_instance_path() {
+    let f = Fakes::start();
+    let urls = vec![format!("{}/", f.t1.url()), format!("{}/", f.t2.url())];
+    let gw = gateway(
+        &f,
+        &Setup {
+            tautulli_urls: Some(urls),
+            ..Setup::default()
+        },
+    );
+    let l = api_login(&gw, "alice", ALICE.password, false).await;
+    assert_eq!(l.status, 200);
+    only(
+        f.t2.server.requests_to("/tautulli/auth/signin"),
+        "no double slash",
+    );
+    only(f.t1.server.requests_to("/auth/signin"), "no double slash");
+    assert_eq!(
+        cookie(&l.cookies, &f.t2.token_cookie()).attr("path"),
+        Some("/tautulli")
+    );
+    assert_eq!(
+        cookie(&l.cookies, &f.t1.token_cookie()).attr("path"),
+        Some("/")
+    );
+}
+
+#[tokio::test]
+async fn test_logout_over_https_removes_with_secure() {
+    let f = Fakes::start();
+    let gw = GatewayBuilder::new(&config(&f, &Setup::default()))
+        .env("GATEHOUSE_ARGON2", ARGON2)
+        .tls(true)
+        .start();
+    let port = gw.tls_port.unwrap();
+    let https = tls_client("gw.example.test", port);
+    let resp = https
+        .post(format!(
+            "https://gw.example.test:{port}/gatehouse/api/login"
+        ))
+        .header("Content-Type", "application/json")
+        .body(json!({"username": "alice", "password": ALICE.password}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let jar = super::common::jar(&super::common::set_cookies(&resp));
+    let resp = https
+        .get(format!("https://gw.example.test:{port}/gatehouse/logout"))
+        .header("Cookie", jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let removed = super::common::set_cookies(&resp);
+    assert_eq!(removed.len(), 5, "{removed:#?}");
+    for c in &removed {
+        assert!(c.is_removal() && c.has("secure"), "{c:?}");
+    }
+}
