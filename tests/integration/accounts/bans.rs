@@ -191,3 +191,24 @@ async fn test_c20_banned_answer_identical_to_wrong_password() {
     assert_eq!(banned_json.0, 401);
     assert_eq!(banned_json, wrong_json, "JSON answer differs when banned");
 }
+
+#[tokio::test]
+async fn test_e27_rotating_forwarded_for_does_not_escape_ip_ban() {
+    let echo = EchoServer::start();
+    let toml = format!(
+        "[login]\nmax_failures = {MAX}\n\n{}",
+        protected("app", "/app/", &echo.url(), "\"user\"")
+    );
+    // No trusted proxies: X-Forwarded-For is the client's word only.
+    let gw = builder(&toml).start();
+    add_user(&gw, "alice", "user", "pw-alice");
+    for i in 0..=MAX {
+        let (status, _, _) =
+            attempt(&gw, &format!("10.1.0.{i}"), &format!("spray{i}"), "guess").await;
+        assert_eq!(status, 401);
+    }
+    assert!(
+        !signs_in(&gw, "10.1.0.200", "alice", "pw-alice").await,
+        "a forged X-Forwarded-For escaped the IP ban"
+    );
+}

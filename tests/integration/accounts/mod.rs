@@ -9,6 +9,7 @@ mod common;
 mod group_table;
 mod nginx;
 mod organizr_api;
+mod portal;
 mod redirects;
 mod sessions;
 mod spoofing;

@@ -189,3 +189,35 @@ async fn test_a5_crlf_username_in_store_never_emitted_as_header() {
         );
     }
 }
+
+#[tokio::test]
+async fn test_a6_oversized_and_non_ascii_identity_values() {
+    let echo = EchoServer::start();
+    let gw = builder(&routes(&echo)).start();
+    let email = format!("{}@example.com", "e".repeat(3000));
+    super::common::cli_ok(
+        &gw,
+        &[
+            "user",
+            "add",
+            "longmail",
+            "--email",
+            &email,
+            "--password-stdin",
+        ],
+        "pw-long\n",
+    );
+    let cookie = login(&gw, "longmail", "pw-long").await;
+    assert_eq!(forged_get(&gw, "/app/", Some(&cookie)).await, 200);
+    assert_eq!(echo.last().header_all("X-WEBAUTH-EMAIL"), [email.as_str()]);
+
+    add_user(&gw, "zoë", "user", "pw-zoe");
+    let cookie = login(&gw, "zoë", "pw-zoe").await;
+    assert_eq!(forged_get(&gw, "/app/", Some(&cookie)).await, 200);
+    let seen = echo.last();
+    let user = seen.header_all("X-WEBAUTH-USER");
+    assert!(
+        user.is_empty() || user == ["zoë"],
+        "non-ASCII user emitted as {user:?}"
+    );
+}
