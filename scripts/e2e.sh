@@ -418,6 +418,8 @@ done
 http "$PLEX_URL/__fake/log"
 check "fake plex.tv: PIN created and polled with X-Plex-Client-Identifier" "$BODY" \
   eval 'has "\"POST\", \"path\": \"/api/v2/pins\", \"client_id\": true" && has "/api/v2/pins/[0-9]+\", \"client_id\": true"'
+check "fake plex.tv: the friend was looked up in the owner's friends list (GET /api/users)" "$BODY" \
+  has '"GET", "path": "/api/users", "client_id": true'
 check "fake plex.tv: the gateway never put a token in a URL" "$BODY" \
   eval 'has "token_in_query" && ! has "\"token_in_query\": true"'
 

@@ -178,6 +178,32 @@ try {
   });
   await pctx.close();
 
+  // ---- "Sign in with Plex" as a friend of the owner (admitted through /api/users) ----
+  const fctx = await browser.newContext();
+  fctx.setDefaultTimeout(STEP_TIMEOUT);
+  const fpage = await fctx.newPage();
+  await check('browser: "Sign in with Plex" as the owner\'s friend creates a user in the "user" group', async () => {
+    const set = await fetch(process.env.PLEX_URL + '/__fake/approver', {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'login=plexfriend',
+    });
+    expect(set.ok, `fake approver not set: ${set.status}`);
+    try {
+      await fpage.goto(GW + '/gatehouse/login?rd=' + encodeURIComponent('/app/friend'));
+      const popupPromise = fpage.waitForEvent('popup');
+      const landed = fpage.waitForURL(GW + '/app/friend', { timeout: 30000 });
+      await fpage.click('#plex-sign-in');
+      await popupPromise;
+      await landed;
+      const me = await fpage.evaluate(async () => (await fetch('/gatehouse/api/me')).json());
+      expect(me.user === 'plexfriend' && me.group === 4, `api/me ${JSON.stringify(me)}`);
+    } finally {
+      await fetch(process.env.PLEX_URL + '/__fake/approver', {
+        method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `login=${process.env.PLEX_USER}`,
+      });
+    }
+  });
+  await fctx.close();
+
   // ---- Plex on its own subdomain: sign in on the portal host, bootstrap on the Plex host ----
   const sctx = await browser.newContext();
   sctx.setDefaultTimeout(STEP_TIMEOUT);

@@ -13,6 +13,7 @@ and app.plex.tv's page:
                                     (POST /__fake/approve) so no human is needed
 Test-only:
   POST /__fake/approve              form code=..[&login=..] -> approves the PIN
+  POST /__fake/approver             form login=.. -> whom /auth approves as from now on
   GET  /__fake/log                  JSON list of the requests seen (no secrets)
 
 usage: fake_plex.py PORT OWNER_NAME OWNER_TOKEN MACHINE_ID
@@ -37,6 +38,7 @@ ACCOUNTS = {
 }
 LOCK = threading.Lock()
 PINS = {}  # id -> {"code", "client", "token"}
+APPROVER = [OWNER]  # whom the /auth page approves PINs as
 LOG = []   # (method, path, client identifier present)
 
 AUTH_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Plex (fake)</title></head>
@@ -107,12 +109,19 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(201, pin_json(pid, pin))
         if path == "/__fake/approve":
             f = self.form()
-            acct = ACCOUNTS.get(f.get("login") or OWNER)
+            acct = ACCOUNTS.get(f.get("login") or APPROVER[0])
             with LOCK:
                 hit = [p for p in PINS.values() if f.get("code") and p["code"] == f.get("code")]
                 for p in hit:
                     p["token"] = acct["authToken"] if acct else None
             return self.reply(200 if hit and acct else 404, {"approved": bool(hit and acct)})
+        if path == "/__fake/approver":
+            login = self.form().get("login", "")
+            if login not in ACCOUNTS:
+                return self.reply(404, {"error": "no such account"})
+            with LOCK:
+                APPROVER[0] = login
+            return self.reply(200, {"approver": login})
         if path == "/users/sign_in.json":
             f = self.form()
             login = (f.get("user[login]") or "").lower()
