@@ -211,7 +211,10 @@ async fn test_d23_idle_timeout_enforced_server_side() {
         assert_eq!(get_status(&gw, "/app/", Some(&cookie), false).await, 200);
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    // Left alone, it is refused once idle (the first probe may still be in time).
+    // Left alone, it is refused once idle. Every accepted probe refreshes the
+    // session, so the wait between probes must exceed the idle timeout; the
+    // loop is bounded by the deadline (second-granular clock: a probe may
+    // still be in time).
     let deadline = tokio::time::Instant::now() + WITHIN;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     loop {
