@@ -118,15 +118,22 @@ impl App {
         match (verified, user) {
             (Verified::Ok { needs_upgrade }, Some(u)) if !u.locked => {
                 self.regulation.record_success(username, ip);
+                self.regulation.record_success(&u.name, ip);
                 if needs_upgrade {
                     self.rehash(&u.name, password).await;
                 }
                 Some(signed_in(&u, Some(password), None))
             }
             (Verified::Ok { .. }, Some(_)) => None,
-            _ => {
-                let store = self.store.clone();
-                self.regulation.record_failure(&store, username, ip, now);
+            (_, found) => {
+                // Count under the account's name when it exists, so signing
+                // in by e-mail and by name share one counter.
+                let key = found.map_or_else(|| username.to_string(), |u| u.name);
+                let (regulation, store) = (self.regulation.clone(), self.store.clone());
+                let _ = tokio::task::spawn_blocking(move || {
+                    regulation.record_failure(&store, &key, ip, now);
+                })
+                .await;
                 tracing::warn!(user = %username, client = %ip, "sign-in failed");
                 None
             }
@@ -229,9 +236,13 @@ impl App {
         sso: SsoTokens,
         now: SystemTime,
     ) -> Result<(String, SsoTokens), StoreError> {
-        let token = self
-            .sessions
-            .create(&self.store, user.user_id, remember, sso.clone(), now)?;
+        let (sessions, store, tokens) = (self.sessions.clone(), self.store.clone(), sso.clone());
+        let user_id = user.user_id;
+        let token = tokio::task::spawn_blocking(move || {
+            sessions.create(&store, user_id, remember, tokens, now)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt("session task".into(), e.to_string()))??;
         tracing::info!(user = %user.username, remember, "signed in");
         Ok((token, sso))
     }

@@ -84,8 +84,8 @@ pub struct App {
     pub routes: Vec<RouteRuntime>,
     pub strip: StripList,
     pub store: Store,
-    pub sessions: SessionTable,
-    pub regulation: Regulation,
+    pub sessions: Arc<SessionTable>,
+    pub regulation: Arc<Regulation>,
     pub hasher: Hasher,
     /// Outbound client for Ombi / Tautulli (SSO at login).
     pub http: reqwest::Client,
@@ -105,8 +105,8 @@ impl App {
     pub fn open(config: Config) -> Result<App, AppError> {
         let now = crate::clock::now();
         let store = Store::open(&config.server.data_dir)?;
-        let sessions = SessionTable::load(&store, &config.session, now)?;
-        let regulation = Regulation::load(&store, &config.login, now)?;
+        let sessions = Arc::new(SessionTable::load(&store, &config.session, now)?);
+        let regulation = Arc::new(Regulation::load(&store, &config.login, now)?);
         let plex_client_id = match store.get_meta(PLEX_CLIENT_ID_KEY)? {
             Some(id) => id,
             None => {

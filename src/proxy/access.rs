@@ -92,5 +92,5 @@ pub fn inject(app: &App, index: usize, up: &mut RequestHeader, ctx: &RequestCtx)
             up.insert_header(name.clone(), v.clone())?;
         }
     }
-    super::sso_inject::inject(app, route, entry, up)
+    super::sso_inject::inject_plex(app, route, entry, up)
 }

@@ -96,6 +96,12 @@ pub fn rewrite(
         }
     }
     super::access::inject(app, index, up, ctx)?;
+    super::sso_inject::rewrite_cookies(
+        app,
+        route,
+        ctx.session.as_ref().map(|(entry, _)| &**entry),
+        up,
+    )?;
 
     if upgrade {
         if let Some(v) = upgrade_value {

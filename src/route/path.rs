@@ -4,8 +4,8 @@
 //! `.` and `..` segments are resolved and repeated slashes merged, so that a
 //! rule on `/admin/` cannot be bypassed with `/x/../admin/` or `//admin/`.
 //! A `..` that would climb above `/` is an error (400). Reserved characters such
-//! as `%2F` stay encoded: they are data, not path structure. Matching stays
-//! case-sensitive, as in nginx.
+//! as `%3F` stay encoded; `%2F` is decoded to `/` as nginx does, so it cannot
+//! hide a route prefix. Matching stays case-sensitive, as in nginx.
 
 use std::borrow::Cow;
 
@@ -40,6 +40,12 @@ fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
+/// Escapes decoded before matching: unreserved characters, and `/` itself
+/// (nginx and Authelia do the same; `/admin%2fx` must match `/admin/`).
+fn decodes(b: u8) -> bool {
+    is_unreserved(b) || b == b'/'
+}
+
 /// Returns the normalized path; borrowed when it was already normal (the
 /// common case, no allocation).
 pub fn normalize(path: &str) -> Result<Cow<'_, str>, PathError> {
@@ -64,7 +70,7 @@ pub fn normalize(path: &str) -> Result<Cow<'_, str>, PathError> {
                     if v < 0x20 || v == 0x7f {
                         return Err(PathError::Control);
                     }
-                    if is_unreserved(v) {
+                    if decodes(v) {
                         needs_work = true;
                     }
                 }
@@ -90,7 +96,7 @@ pub fn normalize(path: &str) -> Result<Cow<'_, str>, PathError> {
                 bytes.get(i + 2).copied().and_then(hex),
             ) {
                 let v = h * 16 + l;
-                if is_unreserved(v) {
+                if decodes(v) {
                     decoded.push(char::from(v));
                 } else {
                     decoded.push_str(&path[i..i + 3]);
@@ -146,7 +152,9 @@ mod tests {
         assert_eq!(normalize("/a/./b/").unwrap(), "/a/b/");
         assert_eq!(normalize("/a/b/..").unwrap(), "/a/");
         assert_eq!(normalize("/%61dmin/").unwrap(), "/admin/");
-        assert_eq!(normalize("/admin%2f").unwrap(), "/admin%2f");
+        assert_eq!(normalize("/admin%2f").unwrap(), "/admin/");
+        assert_eq!(normalize("/%2fadmin/").unwrap(), "/admin/");
+        assert_eq!(normalize("/a%3fb").unwrap(), "/a%3fb");
         assert_eq!(normalize("/%2e%2e/etc"), Err(PathError::AboveRoot));
     }
 

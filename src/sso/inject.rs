@@ -1,108 +1,139 @@
-//! The upstream `Cookie` header for routes with `sso = ["tautulli"]`
-//! (DESIGN §6, beyond Organizr): the client's cookies minus any
-//! `tautulli_token_*` it sent (never trust a client-forged token), plus the
-//! session's token of the instance whose `host:port` matches one of the
-//! route's upstreams — or all of the user's Tautulli tokens when none matches.
+//! Building the upstream `Cookie` header: the client's cookies without the
+//! gateway's own and without client-sent Tautulli tokens, plus the user's
+//! Tautulli token(s).
 
 use crate::sso::tokens::TautulliToken;
 
-/// Name prefix of Tautulli's JWT cookie.
-pub const TOKEN_COOKIE_PREFIX: &str = crate::sso::TAUTULLI_COOKIE_PREFIX;
-
-/// Builds the upstream `Cookie` value from the client's `Cookie` headers, the
-/// session's Tautulli tokens and the route's upstream addresses (`host:port`).
-/// `None` when nothing is left to send. Client cookie pairs that are not
-/// printable ASCII are dropped (they could not be sent in a header value).
-pub fn tautulli_cookie<'a, 'b>(
-    client_cookies: impl IntoIterator<Item = &'a [u8]>,
+/// The `Cookie` value to send upstream. Drops cookies named in `drop`; when
+/// `replace_tautulli`, drops every client `tautulli_token_*` (never trust a
+/// client-sent one) and adds the user's token of the instance whose
+/// `host:port` is one of `upstreams` — or all of the user's Tautulli tokens
+/// when none matches. `None` when nothing remains.
+pub fn upstream_cookie<'a>(
+    client_cookies: impl Iterator<Item = &'a [u8]>,
+    drop: &[&str],
+    replace_tautulli: bool,
     tokens: &[TautulliToken],
-    upstream_addresses: impl IntoIterator<Item = &'b str>,
+    upstreams: impl Iterator<Item = &'a str> + Clone,
 ) -> Option<String> {
-    let mut pairs: Vec<String> = Vec::new();
+    let mut out = String::new();
     for header in client_cookies {
-        for pair in header.split(|&b| b == b';') {
-            let pair = pair.trim_ascii();
-            if pair.is_empty() || !pair.iter().all(|b| (0x20..0x7f).contains(b)) {
+        for (name, value) in crate::auth::cookie::pairs(header) {
+            if drop.iter().any(|d| d.as_bytes() == name) {
                 continue;
             }
-            let name = pair
-                .split(|&b| b == b'=')
-                .next()
-                .unwrap_or_default()
-                .trim_ascii();
-            let forged = name.len() >= TOKEN_COOKIE_PREFIX.len()
-                && name[..TOKEN_COOKIE_PREFIX.len()]
-                    .eq_ignore_ascii_case(TOKEN_COOKIE_PREFIX.as_bytes());
-            if !forged {
-                pairs.push(String::from_utf8_lossy(pair).into_owned());
+            if replace_tautulli
+                && name.len() >= 15
+                && name[..15].eq_ignore_ascii_case(b"tautulli_token_")
+            {
+                continue;
+            }
+            if let (Ok(n), Ok(v)) = (std::str::from_utf8(name), std::str::from_utf8(value)) {
+                push(&mut out, n, v);
             }
         }
     }
-    let addresses: Vec<&str> = upstream_addresses.into_iter().collect();
-    let matching: Vec<&TautulliToken> = tokens
-        .iter()
-        .filter(|t| {
-            addresses
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(&t.authority))
-        })
-        .collect();
-    let chosen: Vec<&TautulliToken> = if matching.is_empty() {
-        tokens.iter().collect()
-    } else {
-        matching
-    };
-    for t in chosen {
-        pairs.push(format!("{TOKEN_COOKIE_PREFIX}{}={}", t.uuid, t.token));
+    if replace_tautulli {
+        let matching: Vec<&TautulliToken> = tokens
+            .iter()
+            .filter(|t| {
+                upstreams
+                    .clone()
+                    .any(|u| u.eq_ignore_ascii_case(&t.authority))
+            })
+            .collect();
+        let chosen: Vec<&TautulliToken> = if matching.is_empty() {
+            tokens.iter().collect()
+        } else {
+            matching
+        };
+        for t in chosen {
+            push(&mut out, &format!("tautulli_token_{}", t.uuid), &t.token);
+        }
     }
-    (!pairs.is_empty()).then(|| pairs.join("; "))
+    (!out.is_empty()).then_some(out)
+}
+
+/// [`upstream_cookie`] for a Tautulli route, dropping nothing else.
+pub fn tautulli_cookie<'a>(
+    client_cookies: impl Iterator<Item = &'a [u8]>,
+    tokens: &[TautulliToken],
+    upstreams: impl Iterator<Item = &'a str> + Clone,
+) -> Option<String> {
+    upstream_cookie(client_cookies, &[], true, tokens, upstreams)
+}
+
+fn push(out: &mut String, name: &str, value: &str) {
+    if !out.is_empty() {
+        out.push_str("; ");
+    }
+    out.push_str(name);
+    out.push('=');
+    out.push_str(value);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn tok(authority: &str, uuid: &str, token: &str) -> TautulliToken {
+    fn token(authority: &str, uuid: &str, value: &str) -> TautulliToken {
         TautulliToken {
             url: format!("http://{authority}/"),
             authority: authority.into(),
             uuid: uuid.into(),
-            token: token.into(),
+            token: value.into(),
             path: "/".into(),
         }
     }
 
     #[test]
-    fn test_tautulli_cookie_replaces_forged_and_picks_matching_instance() {
-        let tokens = [tok("t1:8181", "aaa", "J1"), tok("t2:8181", "bbb", "J2")];
-        let c = tautulli_cookie(
-            [
-                &b"x=1; tautulli_token_aaa=FORGED; Tautulli_Token_zzz=F2"[..],
-                b"y=2",
-            ],
-            &tokens,
-            ["t2:8181"],
-        );
-        assert_eq!(c.as_deref(), Some("x=1; y=2; tautulli_token_bbb=J2"));
+    fn test_tautulli_cookie_replaces_forged_token() {
+        let tokens = [
+            token("127.0.0.1:8181", "aaa", "real"),
+            token("127.0.0.1:8282", "bbb", "other"),
+        ];
+        let client: [&[u8]; 1] = [b"x=1; tautulli_token_aaa=forged"];
+        let c = tautulli_cookie(client.into_iter(), &tokens, ["127.0.0.1:8181"].into_iter());
+        assert_eq!(c.as_deref(), Some("x=1; tautulli_token_aaa=real"));
     }
 
     #[test]
-    fn test_tautulli_cookie_all_tokens_when_no_upstream_matches() {
-        let tokens = [tok("t1:8181", "aaa", "J1"), tok("t2:8181", "bbb", "J2")];
-        let c = tautulli_cookie(std::iter::empty(), &tokens, ["other:80"]);
+    fn test_tautulli_cookie_all_tokens_when_no_instance_matches() {
+        let tokens = [
+            token("127.0.0.1:8181", "aaa", "t1"),
+            token("127.0.0.1:8282", "bbb", "t2"),
+        ];
+        let c = tautulli_cookie(std::iter::empty(), &tokens, ["10.0.0.1:80"].into_iter());
         assert_eq!(
             c.as_deref(),
-            Some("tautulli_token_aaa=J1; tautulli_token_bbb=J2")
+            Some("tautulli_token_aaa=t1; tautulli_token_bbb=t2")
         );
     }
 
     #[test]
-    fn test_tautulli_cookie_none_when_empty_and_drops_non_ascii() {
+    fn test_upstream_cookie_drops_gateway_cookies_and_forged_tokens_without_session() {
+        let client: [&[u8]; 2] = [
+            b"gatehouse_session=secret; theme=dark",
+            b"TAUTULLI_TOKEN_x=forged",
+        ];
+        let c = upstream_cookie(
+            client.into_iter(),
+            &["gatehouse_session"],
+            true,
+            &[],
+            std::iter::empty(),
+        );
+        assert_eq!(c.as_deref(), Some("theme=dark"));
+        let only_ours: [&[u8]; 1] = [b"gatehouse_session=secret"];
         assert_eq!(
-            tautulli_cookie([&b"tautulli_token_x=1"[..]], &[], ["a:1"]),
+            upstream_cookie(
+                only_ours.into_iter(),
+                &["gatehouse_session"],
+                false,
+                &[],
+                std::iter::empty()
+            ),
             None
         );
-        let c = tautulli_cookie([&b"a=\xff; b=2"[..]], &[], ["a:1"]);
-        assert_eq!(c.as_deref(), Some("b=2"));
     }
 }
