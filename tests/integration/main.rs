@@ -6,14 +6,14 @@
 
 mod support;
 
+mod accounts;
 mod config_check;
-mod proxy_routing;
-mod proxy_headers;
 mod proxy_body;
 mod proxy_failover;
-mod proxy_websocket;
-mod proxy_tls;
+mod proxy_headers;
 mod proxy_malformed;
+mod proxy_routing;
+mod proxy_tls;
+mod proxy_websocket;
 mod sso_clients;
-mod accounts;
 mod sso_gateway;

@@ -250,7 +250,10 @@ async fn test_failover_connect_timeout_is_504_and_tries_next() {
 #[tokio::test]
 async fn test_failover_send_timeout_is_504() {
     let deaf = NonReader::start();
-    let gw = gateway(&[deaf.url()], "send_timeout = \"1s\"\nread_timeout = \"2s\"\n");
+    let gw = gateway(
+        &[deaf.url()],
+        "send_timeout = \"1s\"\nread_timeout = \"2s\"\n",
+    );
     let size = 10 * 1024 * 1024;
     let mut req =
         format!("POST /app/up HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n").into_bytes();
@@ -265,7 +268,10 @@ async fn test_failover_send_timeout_is_504() {
         gw.log()
     );
     assert!(took < Duration::from_secs(9), "504 took {took:?}");
-    assert!(gw.log().contains("WriteTimedout"), "the upload ended on send_timeout");
+    assert!(
+        gw.log().contains("WriteTimedout"),
+        "the upload ended on send_timeout"
+    );
     assert_eq!(deaf.connections(), 1);
 }
 
