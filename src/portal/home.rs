@@ -22,10 +22,7 @@ pub fn portal_root(app: &App, req: &PortalRequest<'_>) -> Reply {
 
 /// The home page for the request's session (or a guest).
 pub fn page(app: &App, req: &PortalRequest<'_>) -> Reply {
-    let identity = req
-        .session_token(app)
-        .and_then(|t| app.sessions.lookup(t, req.now))
-        .map(|(_, identity)| identity);
+    let identity = req.session(app).map(|(_, identity)| identity);
     let state = identity.as_ref().map(|i| UserState {
         group: i.group,
         locked: i.locked,

@@ -133,10 +133,7 @@ fn me_json(user: &str, email: &str, group: u16) -> serde_json::Value {
 
 /// `GET {prefix}/api/me`.
 pub fn api_me(app: &App, req: &PortalRequest<'_>) -> Reply {
-    match req
-        .session_token(app)
-        .and_then(|t| app.sessions.lookup(t, req.now))
-    {
+    match req.session(app) {
         Some((_, i)) => Reply::json(200, &me_json(&i.username, &i.email, i.group)),
         None => Reply::json(401, &json!({"error": "not signed in"})),
     }

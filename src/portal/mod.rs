@@ -64,6 +64,17 @@ impl PortalRequest<'_> {
         )
     }
 
+    /// The request's live session and its user.
+    pub fn session(
+        &self,
+        app: &App,
+    ) -> Option<(
+        std::sync::Arc<crate::auth::session::SessionEntry>,
+        std::sync::Arc<crate::auth::session::Identity>,
+    )> {
+        app.sessions.lookup_headers(self.headers, self.now)
+    }
+
     /// Whether cookies set in the reply must carry `Secure`.
     pub fn secure(&self, app: &App) -> bool {
         crate::auth::cookie::secure_flag(app.config.server.public_url.scheme() == "https", self.tls)

@@ -30,17 +30,6 @@ fn target(app: &App, req: &PortalRequest<'_>, default: &str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
-fn session(
-    app: &App,
-    req: &PortalRequest<'_>,
-) -> Option<(
-    std::sync::Arc<crate::auth::session::SessionEntry>,
-    std::sync::Arc<crate::auth::session::Identity>,
-)> {
-    req.session_token(app)
-        .and_then(|t| app.sessions.lookup(t, req.now))
-}
-
 fn sign_in_first(app: &App, req: &PortalRequest<'_>) -> Reply {
     let here = match req.query {
         Some(q) => format!("{}{}?{q}", app.config.portal.prefix, req.path),
@@ -68,7 +57,7 @@ fn js_string(value: &str) -> String {
 /// `GET {prefix}/sso/plex?to=/plex/web/`: stores
 /// `localStorage.myPlexAccessToken` for this host, then opens Plex Web.
 pub fn plex(app: &App, req: &PortalRequest<'_>) -> Reply {
-    let Some((entry, _)) = session(app, req) else {
+    let Some((entry, _)) = req.session(app) else {
         return sign_in_first(app, req);
     };
     let to = target(app, req, "/web/");
@@ -95,7 +84,7 @@ window.location.replace({to});</script>",
 /// `GET {prefix}/sso/ombi?to=/ombi/`: sets Ombi's `Auth` cookie for this
 /// host and opens `{to}auth/cookie`, Ombi's page that reads it.
 pub fn ombi(app: &App, req: &PortalRequest<'_>) -> Reply {
-    let Some((entry, _)) = session(app, req) else {
+    let Some((entry, _)) = req.session(app) else {
         return sign_in_first(app, req);
     };
     let to = target(app, req, "/");
@@ -137,7 +126,7 @@ fn flag(v: bool) -> &'static str {
 /// computed correctly, plus the session's last token fetch. `?format=json`
 /// for the raw data.
 pub async fn debug_page(app: &App, req: &PortalRequest<'_>) -> Reply {
-    let Some((entry, identity)) = session(app, req) else {
+    let Some((entry, identity)) = req.session(app) else {
         return sign_in_first(app, req);
     };
     if identity.group > groups::CO_ADMIN {

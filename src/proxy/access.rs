@@ -11,8 +11,7 @@ use pingora::proxy::Session;
 use super::ctx::RequestCtx;
 use super::respond::Reply;
 use crate::app::App;
-use crate::auth::cookie;
-use crate::auth::decision::{self, Decision, UserState};
+use crate::auth::decision::{self, Decision};
 use crate::config::{AuthLevel, IdentityField};
 
 /// Decides whether the request may go on; `Some(reply)` ends it here.
@@ -22,18 +21,10 @@ pub fn check(app: &App, session: &Session, index: usize, ctx: &mut RequestCtx) -
         return None;
     }
     let req = session.req_header();
-    let found = cookie::find_in_headers(
-        req.headers
-            .get_all(header::COOKIE)
-            .iter()
-            .map(|v| v.as_bytes()),
-        &app.config.session.cookie,
-    )
-    .and_then(|token| app.sessions.lookup(token, crate::clock::now()));
-    let state = found.as_ref().map(|(_, i)| UserState {
-        group: i.group,
-        locked: i.locked,
-    });
+    let found = app
+        .sessions
+        .lookup_headers(&req.headers, crate::clock::now());
+    let state = found.as_ref().map(|(_, i)| i.state());
     let navigation = decision::is_navigation_request(
         req.method.as_str(),
         req.headers.get(header::ACCEPT).map(|v| v.as_bytes()),

@@ -10,8 +10,7 @@ use pingora::proxy::Session;
 use super::ctx::RequestCtx;
 use super::respond::Reply;
 use crate::app::App;
-use crate::auth::decision::UserState;
-use crate::auth::{cookie, organizr_api};
+use crate::auth::organizr_api;
 use crate::portal::{self, PortalRequest};
 
 /// `Some(reply)` when the gateway itself answers this path.
@@ -110,18 +109,10 @@ fn organizr_reply(
         }
     };
     let req = session.req_header();
-    let found = cookie::find_in_headers(
-        req.headers
-            .get_all(header::COOKIE)
-            .iter()
-            .map(|v| v.as_bytes()),
-        &app.config.session.cookie,
-    )
-    .and_then(|token| app.sessions.lookup(token, crate::clock::now()));
-    let state = found.as_ref().map(|(_, i)| UserState {
-        group: i.group,
-        locked: i.locked,
-    });
+    let found = app
+        .sessions
+        .lookup_headers(&req.headers, crate::clock::now());
+    let state = found.as_ref().map(|(_, i)| i.state());
     let client_ip = ctx
         .client_ip
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));

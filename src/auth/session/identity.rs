@@ -42,6 +42,14 @@ pub fn header_value(text: &str) -> Option<HeaderValue> {
 }
 
 impl Identity {
+    /// What the auth decision needs of this user.
+    pub fn state(&self) -> crate::auth::decision::UserState {
+        crate::auth::decision::UserState {
+            group: self.group,
+            locked: self.locked,
+        }
+    }
+
     /// Builds the identity of a stored user.
     pub fn from_user(u: &User) -> Identity {
         let group_name = groups::name(u.group);

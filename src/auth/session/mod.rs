@@ -69,6 +69,23 @@ impl SessionTable {
         Ok(table)
     }
 
+    /// [`Self::lookup`] for the session cookie among a request's `Cookie`
+    /// headers (HTTP/2 clients may send several).
+    pub fn lookup_headers(
+        &self,
+        headers: &http::HeaderMap,
+        now: SystemTime,
+    ) -> Option<(Arc<SessionEntry>, Arc<Identity>)> {
+        let token = crate::auth::cookie::find_in_headers(
+            headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .map(|v| v.as_bytes()),
+            &self.settings.cookie,
+        )?;
+        self.lookup(token, now)
+    }
+
     /// The session and user for a cookie token, if the session is live:
     /// not expired, not idle past `idle_timeout`, user present and not locked.
     pub fn lookup(
