@@ -1,0 +1,182 @@
+//! The session side of the hot path, with 100,000 live sessions loaded the
+//! way the gateway loads them at start (store rows → in-memory table):
+//!
+//! - `session_lookup_100k`: SHA-256 of the cookie token + map look-up + expiry checks;
+//! - `auth_hot_path_100k`: cookie found in a browser's `Cookie:` header, look-up,
+//!   decision, and the identity header inserted into an upstream request
+//!   (everything the gateway adds per protected request, minus logging).
+//!
+//! argon2id (paid once per sign-in, never per request) is `benches/password.rs`.
+//!
+//! Before the criterion runs it prints the resident memory the 100k
+//! sessions add to this process (VmRSS before and after the load). The
+//! real gateway's RSS is measured by `scripts/bench.sh --memory`.
+//!
+//! Run with `cargo bench --bench sessions_memory` (needs the `[[bench]]
+//! name = "sessions_memory", harness = false` entry in Cargo.toml).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use gatehouse::auth::cookie;
+use gatehouse::auth::decision::{decide, is_navigation, UserState};
+use gatehouse::auth::session::{token_hash, SessionTable};
+use gatehouse::config::model::{AuthLevel, SessionSettings};
+use gatehouse::store::{Store, DB_FILE};
+use http::HeaderName;
+use pingora::http::RequestHeader;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Live sessions in the table.
+const SESSIONS: usize = 100_000;
+
+/// A browser's Cookie header with ours near the end; `{}` is the token.
+const COOKIE_PREFIX: &str = "_ga=GA1.1.123456789.1700000000; mpt=abcdefABCDEF0123456789; \
+theme=dark; grafana_session=0011223344556677; gatehouse_session=";
+
+/// The cookie token of session `i` (43 characters, `TOKEN_LEN`, like a real one).
+fn token(i: usize) -> String {
+    format!("bench-session-token-{i:010}-0123456789ab")
+}
+
+fn settings() -> SessionSettings {
+    SessionSettings {
+        cookie: "gatehouse_session".to_string(),
+        domain: None,
+        lifetime: Duration::from_secs(86_400),
+        remember_me: Duration::from_secs(7 * 86_400),
+        idle_timeout: None,
+    }
+}
+
+/// Resident set size of this process in KiB, from `/proc/self/status`.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Creates the store with one user and `n` live sessions (one transaction).
+fn fill_store(dir: &Path, n: usize, now: SystemTime) -> Result<(), String> {
+    let store = Store::open(dir).map_err(|e| e.to_string())?;
+    let user = store
+        .add_user("bench", "bench@example.com", 4, None, None, now)
+        .map_err(|e| e.to_string())?;
+    drop(store);
+    let mut conn = rusqlite::Connection::open(dir.join(DB_FILE)).map_err(|e| e.to_string())?;
+    let tx = conn.transaction().map_err(|e| e.to_string())?;
+    {
+        let mut stmt = tx
+            .prepare(
+                "INSERT INTO sessions (token_hash, user_id, created, expires, last_seen, remember, sso)
+                 VALUES (?1, ?2, ?3, ?4, ?3, 0, '{}')",
+            )
+            .map_err(|e| e.to_string())?;
+        let t = i64::try_from(gatehouse::clock::unix(now)).unwrap_or(0);
+        for i in 0..n {
+            stmt.execute(rusqlite::params![
+                &token_hash(&token(i))[..],
+                user.id,
+                t,
+                t + 86_400
+            ])
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    tx.commit().map_err(|e| e.to_string())
+}
+
+/// The loaded table; exits the bench on a setup failure.
+fn table(now: SystemTime) -> (tempfile::TempDir, SessionTable) {
+    let setup = || -> Result<(tempfile::TempDir, SessionTable), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        fill_store(dir.path(), SESSIONS, now)?;
+        let store = Store::open(dir.path()).map_err(|e| e.to_string())?;
+        let before = rss_kib();
+        let table = SessionTable::load(&store, &settings(), now).map_err(|e| e.to_string())?;
+        let after = rss_kib();
+        println!(
+            "sessions_memory: {} live sessions loaded: VmRSS {before} KiB -> {after} KiB \
+             (+{} KiB, {} bytes per session incl. the store read)",
+            table.len(),
+            after.saturating_sub(before),
+            after.saturating_sub(before) * 1024 / (SESSIONS as u64).max(1)
+        );
+        Ok((dir, table))
+    };
+    match setup() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("sessions_memory: setup failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn bench_sessions(c: &mut Criterion) {
+    let now = gatehouse::clock::now();
+    let (_dir, table) = table(now);
+    let probe = token(SESSIONS / 2);
+    if table.lookup(&probe, now).is_none() {
+        eprintln!("sessions_memory: a loaded session was not found");
+        std::process::exit(1);
+    }
+    c.bench_function("session_lookup_100k", |b| {
+        b.iter(|| table.lookup(black_box(&probe), now).is_some())
+    });
+
+    let header = format!("{COOKIE_PREFIX}{probe}; lang=en");
+    let name = HeaderName::from_static("x-webauth-user");
+    let mut request = match RequestHeader::build("GET", b"/app/", None) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sessions_memory: {e}");
+            std::process::exit(1);
+        }
+    };
+    for (k, v) in [
+        ("host", "home.example.com"),
+        ("accept", "text/html,*/*;q=0.8"),
+        (
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0",
+        ),
+    ] {
+        let _ = request.insert_header(k, v);
+    }
+    c.bench_function("auth_hot_path_100k", |b| {
+        b.iter_batched_ref(
+            || request.clone(),
+            |up| {
+                let found = cookie::find(black_box(header.as_bytes()), "gatehouse_session")
+                    .and_then(|t| table.lookup(t, now));
+                let state = found.as_ref().map(|(_, i)| UserState {
+                    group: i.group,
+                    locked: i.locked,
+                });
+                let nav = is_navigation("GET", Some(b"text/html,*/*;q=0.8"));
+                let decision = decide(AuthLevel::Group(4), state, nav);
+                if let Some((_, identity)) = &found {
+                    if let Some(v) = &identity.username_value {
+                        let _ = up.insert_header(name.clone(), v.clone());
+                    }
+                }
+                decision
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, bench_sessions);
+criterion_main!(benches);
