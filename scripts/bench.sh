@@ -472,20 +472,22 @@ if [ -n "$PROFILE" ]; then
   PERF_PID=$!
   "${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "$COOKIE" "${URL[D]}" | tee "$TMP/wrk-profile.txt" >&2
   wait "$PERF_PID" || true
+  # perf's text report, without its padding and empty IPC columns.
+  tidy() { grep -v '^#' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' | grep -v '^$' || true; }
   {
     echo "# perf: gateway during case D (threads = $THREADS, RUST_LOG=$GH_LOG, ${DURATION}s)"
-    grep -E 'Requests/sec|Latency|99%' "$TMP/wrk-profile.txt"
+    grep -E 'Requests/sec|Latency|99%' "$TMP/wrk-profile.txt" || true
     echo
     echo "## self time by symbol"
-    perf report -i "$TMP/perf.data" --stdio --no-children --sort symbol -g none --percent-limit 0.3 2>/dev/null \
-      | grep -v '^$'
+    perf report -i "$TMP/perf.data" --stdio --no-children --sort dso,symbol -g none --percent-limit 0.3 \
+      2>/dev/null | tidy | sort -rn
     echo
     echo "## self time by shared object"
-    perf report -i "$TMP/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null | grep -v '^#' | grep -v '^$'
+    perf report -i "$TMP/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null | tidy
     echo
     echo "## inclusive time (children), top entries"
-    perf report -i "$TMP/perf.data" --stdio --children --sort symbol -g none --percent-limit 2 2>/dev/null \
-      | grep -v '^$'
+    perf report -i "$TMP/perf.data" --stdio --children --sort symbol -g none --percent-limit 2 \
+      2>/dev/null | tidy
   } >"$PROFILE"
   cp "$TMP/perf.data" "$PROFILE.data" 2>/dev/null || true
   log "wrote $PROFILE (raw samples: $PROFILE.data)"
