@@ -1,18 +1,30 @@
 //! Logging: `tracing` to stderr, with Pingora's `log` lines bridged in.
-//! `RUST_LOG` filters as usual (default `info`).
+//! `RUST_LOG` filters as usual (default `info`). Access lines (target
+//! `gatehouse::access`) go through [`crate::access_log::buffer`]; every other
+//! event through tracing's formatter, written at once.
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::access_log::buffer::{AccessLayer, TARGET};
 
 /// Installs the subscriber once; later calls do nothing.
 pub fn init() {
     let _ = tracing_log::LogTracer::init();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let events = tracing_subscriber::fmt::layer()
         .with_target(true)
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
+        .with_filter(filter_fn(|meta| meta.target() != TARGET));
+    let access = AccessLayer::new().with_filter(filter_fn(|meta| meta.target() == TARGET));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(events)
+        .with(access)
         .try_init();
 }

@@ -10,6 +10,7 @@ pub mod local;
 pub mod peer;
 pub mod respond;
 pub mod sso_inject;
+pub mod stop;
 pub mod tls;
 pub mod upstream_request;
 
@@ -77,6 +78,7 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
         println!("(or run: gatehouse user add NAME --group admin)");
     }
     crate::maintenance::spawn(app.clone());
+    stop::watch(server.watch_execution_phase(), app.clone());
     let mut service = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
         gateway::Gateway::new(app),

@@ -7,7 +7,7 @@ use crate::support::binary::client;
 use crate::support::upstream::EchoServer;
 
 use super::common::{
-    add_user, builder, get_status, login, login_form, protected, session_cookie, set_cookies,
+    add_user, builder, db, get_status, login, login_form, protected, session_cookie, set_cookies,
     wait_status, COOKIE, WITHIN,
 };
 
@@ -315,4 +315,49 @@ async fn test_d24_cross_site_login_and_logout_refused() {
         200,
         "session kept"
     );
+}
+
+/// A graceful stop (SIGTERM) saves `last_seen` of the sessions used since
+/// the last periodic flush and writes every buffered access-log line.
+#[tokio::test]
+async fn test_session_graceful_stop_saves_last_seen_and_access_log() {
+    let echo = EchoServer::start();
+    let mut gw = builder(&app_route(&echo)).start();
+    add_user(&gw, "alice", "user", "pw-alice");
+    let cookie = login(&gw, "alice", "pw-alice").await;
+    let stored = |gw: &crate::support::binary::Gateway| -> i64 {
+        db(gw)
+            .query_row("SELECT max(last_seen) FROM sessions", [], |r| r.get(0))
+            .expect("read last_seen")
+    };
+    let at_login = stored(&gw);
+    // last_seen has one-second resolution: use the session in a later second.
+    let deadline = std::time::Instant::now() + WITHIN;
+    while now_secs() <= at_login {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clock did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        get_status(&gw, "/app/last-request", Some(&cookie), false).await,
+        200
+    );
+    let status = gw.stop(Duration::from_secs(30));
+    assert!(status.success(), "graceful stop exits 0: {status}");
+    assert!(
+        stored(&gw) > at_login,
+        "last_seen saved at stop (login {at_login})"
+    );
+    let log = gw.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("gatehouse::access") && l.contains("/app/last-request")),
+        "the last access line is in the log:\n{log}"
+    );
+}
+
+fn now_secs() -> i64 {
+    gatehouse::clock::unix(gatehouse::clock::now()) as i64
 }

@@ -200,6 +200,33 @@ impl Gateway {
         }
     }
 
+    /// Stops the process the way an init system does (SIGTERM: graceful)
+    /// and waits for it to exit; panics with the log if it does not.
+    #[allow(clippy::disallowed_methods)] // polls the exit status with a deadline
+    pub fn stop(&mut self, within: Duration) -> ExitStatus {
+        let mut child = self.child.take().expect("the gateway is running");
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for the gateway") {
+                return status;
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                panic!(
+                    "gatehouse still running {within:?} after SIGTERM; log:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(POLL_EVERY);
+        }
+    }
+
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();

@@ -1,6 +1,12 @@
 //! The access log: one line per request through `tracing` (target
-//! `gatehouse::access`). Only the path is logged, never the query (Plex puts
-//! `X-Plex-Token` there), cookies or `Authorization`.
+//! `gatehouse::access`), buffered per worker thread ([`buffer`]). Only the
+//! path is logged, never the query (Plex puts `X-Plex-Token` there), cookies
+//! or `Authorization`.
+
+pub mod buffer;
+
+use std::fmt;
+use std::net::IpAddr;
 
 use crate::app::App;
 use crate::proxy::ctx::RequestCtx;
@@ -31,9 +37,7 @@ pub fn write(app: &App, req: RequestView<'_>, error: Option<String>, ctx: &Reque
         ),
         None => ("-", "-"),
     };
-    let client = ctx
-        .client_ip
-        .map_or_else(|| "-".to_string(), |ip| ip.to_string());
+    let client = Client(ctx.client_ip);
     let ms = ctx.start.elapsed().as_secs_f64() * 1000.0;
     let user = ctx
         .session
@@ -56,5 +60,17 @@ pub fn write(app: &App, req: RequestView<'_>, error: Option<String>, ctx: &Reque
             path = req.path,
             bytes = req.body_bytes,
         ),
+    }
+}
+
+/// The client address, or `-`, written without an intermediate `String`.
+struct Client(Option<IpAddr>);
+
+impl fmt::Display for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => f.write_str("-"),
+        }
     }
 }
