@@ -78,19 +78,46 @@ pub struct AuthApiAnswer {
 
 impl AuthApiAnswer {
     /// Organizr's JSON body:
-    /// `{"response":{"result":"success","message":"User is authorized","data":null}}`.
-    pub fn body_json(&self) -> String {
-        body_json(self.status == 200, self.message)
+    /// `{"response":{"result":"success","message":"User is authorized","data":{…}}}`.
+    /// `data` describes the user only when the identity headers are sent
+    /// (never on a 401 or a whitelist pass); otherwise it is `null`.
+    pub fn body_json(&self, data: Option<&AuthData<'_>>) -> String {
+        let data = match data.filter(|_| self.identity) {
+            Some(d) => serde_json::json!({
+                "user": d.user,
+                "group": d.group,
+                "email": d.email,
+                "user_ip": d.user_ip.to_string(),
+                "requested_group": d.requested_group,
+                "uuid": "n/a",
+            }),
+            None => serde_json::Value::Null,
+        };
+        body_with(self.status == 200, self.message, data)
     }
+}
+
+/// Who was authorized, for the `data` of Organizr's JSON body.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthData<'a> {
+    pub user: &'a str,
+    pub email: &'a str,
+    pub group: u16,
+    pub user_ip: IpAddr,
+    pub requested_group: u16,
 }
 
 /// Organizr's JSON body for any message (e.g. an [`ApiError`]'s text).
 pub fn body_json(success: bool, message: &str) -> String {
+    body_with(success, message, serde_json::Value::Null)
+}
+
+fn body_with(success: bool, message: &str, data: serde_json::Value) -> String {
     serde_json::json!({
         "response": {
             "result": if success { "success" } else { "error" },
             "message": message,
-            "data": null,
+            "data": data,
         }
     })
     .to_string()
@@ -432,10 +459,34 @@ mod tests {
             identity: true,
             message: "User is authorized",
         };
-        let v: serde_json::Value = serde_json::from_str(&a.body_json()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&a.body_json(None)).unwrap();
         assert_eq!(
             v,
             serde_json::json!({"response": {"result": "success", "message": "User is authorized", "data": null}})
+        );
+        let data = AuthData {
+            user: "alice",
+            email: "alice@example.com",
+            group: 4,
+            user_ip: "192.0.2.7".parse().unwrap(),
+            requested_group: 998,
+        };
+        let v: serde_json::Value = serde_json::from_str(&a.body_json(Some(&data))).unwrap();
+        assert_eq!(
+            v["response"]["data"],
+            serde_json::json!({"user": "alice", "group": 4, "email": "alice@example.com",
+                "user_ip": "192.0.2.7", "requested_group": 998, "uuid": "n/a"})
+        );
+        let refused = AuthApiAnswer {
+            status: 401,
+            identity: false,
+            message: "User is not authorized",
+        };
+        let v: serde_json::Value = serde_json::from_str(&refused.body_json(Some(&data))).unwrap();
+        assert_eq!(
+            v["response"]["data"],
+            serde_json::Value::Null,
+            "no identity on 401"
         );
         let v: serde_json::Value =
             serde_json::from_str(&body_json(false, "maybe is not a valid type")).unwrap();

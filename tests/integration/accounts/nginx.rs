@@ -36,11 +36,14 @@ impl Nginx {
                access_log off;\n\
                client_body_temp_path {p}/body; proxy_temp_path {p}/proxy;\n\
                fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n\
+               upstream gatehouse_auth {{ server 127.0.0.1:{gateway_port}; keepalive 8; }}\n\
                server {{\n\
                  listen 127.0.0.1:{port};\n\
                  location = /auth {{\n\
                    internal;\n\
-                   proxy_pass http://127.0.0.1:{gateway_port}/api/v2/auth/4;\n\
+                   proxy_pass http://gatehouse_auth/api/v2/auth/4;\n\
+                   proxy_http_version 1.1;\n\
+                   proxy_set_header Connection \"\";\n\
                    proxy_pass_request_body off;\n\
                    proxy_set_header Content-Length \"\";\n\
                    proxy_set_header Cookie $http_cookie;\n\

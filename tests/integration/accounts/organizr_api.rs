@@ -272,3 +272,51 @@ async fn test_g39_auth_api_401_never_leaks_identity() {
         );
     }
 }
+
+/// nginx's sub-request reads headers only: a body would make it drop its
+/// connection to the gateway after every request. JSON only when asked for.
+#[tokio::test]
+async fn test_organizr_api_body_only_for_json_clients() {
+    let gw = builder("").start();
+    add_user(&gw, "alice", "user", "pw-alice");
+    let cookie = login(&gw, "alice", "pw-alice").await;
+    for (path, status) in [("/api/v2/auth/4", 200), ("/api/v2/auth/0", 401)] {
+        let resp = api(&gw, path, Some(&cookie), None).await;
+        assert_eq!(resp.status(), status, "{path}");
+        assert_eq!(resp.headers()["content-length"], "0", "{path}");
+        assert!(resp.headers().get("content-type").is_none(), "{path}");
+        assert_eq!(resp.text().await.unwrap(), "", "{path}");
+
+        let resp = client()
+            .get(gw.url(path))
+            .header("Cookie", &cookie)
+            .header("Accept", "text/plain, Application/JSON;q=0.9")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{path}");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
+        let body: serde_json::Value = resp.json().await.unwrap();
+        let result = if status == 200 { "success" } else { "error" };
+        assert_eq!(body["response"]["result"], result, "{path}: {body}");
+        if status == 200 {
+            let data = &body["response"]["data"];
+            assert_eq!(data["user"], "alice", "{body}");
+            assert_eq!(data["email"], "alice@example.com", "{body}");
+            assert_eq!(data["group"], 4, "{body}");
+            assert_eq!(data["requested_group"], 4, "{body}");
+            assert_eq!(data["user_ip"], "127.0.0.1", "{body}");
+        } else {
+            assert!(
+                body["response"]["data"].is_null(),
+                "no identity on 401: {body}"
+            );
+        }
+    }
+}
