@@ -12,8 +12,7 @@
 //! sessions add to this process (VmRSS before and after the load). The
 //! real gateway's RSS is measured by `scripts/bench.sh --memory`.
 //!
-//! Run with `cargo bench --bench sessions_memory` (needs the `[[bench]]
-//! name = "sessions_memory", harness = false` entry in Cargo.toml).
+//! Run with `cargo bench --bench sessions_memory`.
 
 use std::hint::black_box;
 use std::path::Path;

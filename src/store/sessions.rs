@@ -102,23 +102,50 @@ impl Store {
     /// Every session not yet past its absolute expiry. A row whose SSO JSON
     /// cannot be read keeps the session, without tokens.
     pub fn live_sessions(&self, now: SystemTime) -> Result<Vec<SessionRow>> {
+        let mut out = Vec::new();
+        self.for_each_live_session(now, |row| out.push(row))?;
+        Ok(out)
+    }
+
+    /// How many sessions are not yet past their absolute expiry.
+    pub fn count_live_sessions(&self, now: SystemTime) -> Result<usize> {
+        let n: i64 = self.conn().query_row(
+            "SELECT count(*) FROM sessions WHERE expires > ?1",
+            [secs(now)],
+            |r| r.get(0),
+        )?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Hands every live session to `each`, one row at a time (no list of
+    /// them all is built: loading 100,000 sessions stays small). Returns how
+    /// many were read.
+    pub fn for_each_live_session(
+        &self,
+        now: SystemTime,
+        mut each: impl FnMut(SessionRow),
+    ) -> Result<usize> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT token_hash, user_id, created, expires, last_seen, remember, sso
              FROM sessions WHERE expires > ?1",
         )?;
         let rows = stmt.query_map([secs(now)], from_row)?;
-        let mut out = Vec::new();
+        let mut n = 0;
         for row in rows {
             let (hash, user_id, created, expires, last_seen, remember, sso) = row?;
             let Ok(token_hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
                 continue;
             };
-            let sso = serde_json::from_str(&sso).unwrap_or_else(|e| {
-                tracing::warn!(user_id, error = %e, "session SSO tokens unreadable; dropped");
+            let sso = if sso == "{}" {
                 SsoTokens::default()
-            });
-            out.push(SessionRow {
+            } else {
+                serde_json::from_str(&sso).unwrap_or_else(|e| {
+                    tracing::warn!(user_id, error = %e, "session SSO tokens unreadable; dropped");
+                    SsoTokens::default()
+                })
+            };
+            each(SessionRow {
                 token_hash,
                 user_id,
                 created,
@@ -127,8 +154,9 @@ impl Store {
                 remember,
                 sso,
             });
+            n += 1;
         }
-        Ok(out)
+        Ok(n)
     }
 
     /// Writes `last_seen` for many sessions in one transaction.

@@ -2,7 +2,7 @@
 //! by the hot path, and the SSO tokens behind a per-entry lock.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use crate::sso::tokens::SsoTokens;
 use crate::store::SessionRow;
@@ -23,16 +23,25 @@ pub struct SessionEntry {
     pub last_seen: AtomicU64,
     /// Value of `last_seen` at the last flush.
     pub(super) flushed: AtomicU64,
-    sso: RwLock<Arc<SsoTokens>>,
+    /// `None` = no tokens (most sessions): no allocation per session.
+    sso: RwLock<Option<Arc<SsoTokens>>>,
+}
+
+/// What [`SessionEntry::sso`] hands out for a session without tokens.
+static NO_TOKENS: LazyLock<Arc<SsoTokens>> = LazyLock::new(|| Arc::new(SsoTokens::default()));
+
+fn slot(sso: SsoTokens) -> Option<Arc<SsoTokens>> {
+    (sso != SsoTokens::default()).then(|| Arc::new(sso))
 }
 
 impl SessionEntry {
     /// The session's SSO tokens.
     pub fn sso(&self) -> Arc<SsoTokens> {
-        match self.sso.read() {
+        let held = match self.sso.read() {
             Ok(g) => g.clone(),
             Err(p) => p.into_inner().clone(),
-        }
+        };
+        held.unwrap_or_else(|| NO_TOKENS.clone())
     }
 
     pub(super) fn set_sso(&self, sso: SsoTokens) {
@@ -40,7 +49,7 @@ impl SessionEntry {
             .sso
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *slot = Arc::new(sso);
+        *slot = self::slot(sso);
     }
 }
 
@@ -54,6 +63,6 @@ pub(super) fn entry_from_row(row: SessionRow) -> SessionEntry {
         remember: row.remember,
         last_seen: AtomicU64::new(u(row.last_seen)),
         flushed: AtomicU64::new(u(row.last_seen)),
-        sso: RwLock::new(Arc::new(row.sso)),
+        sso: RwLock::new(slot(row.sso)),
     }
 }

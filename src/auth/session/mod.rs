@@ -55,17 +55,19 @@ impl SessionTable {
         settings: &SessionSettings,
         now: SystemTime,
     ) -> Result<SessionTable, StoreError> {
+        // Presized: no rehash (and no doubled table left behind) while loading.
+        let live = store.count_live_sessions(now)?;
         let table = SessionTable {
-            sessions: DashMap::new(),
+            sessions: DashMap::with_capacity(live + live / 8),
             users: DashMap::new(),
             settings: settings.clone(),
         };
         table.refresh_users(store)?;
-        for row in store.live_sessions(now)? {
+        store.for_each_live_session(now, |row| {
             table
                 .sessions
                 .insert(row.token_hash, Arc::new(entry_from_row(row)));
-        }
+        })?;
         Ok(table)
     }
 
