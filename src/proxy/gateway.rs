@@ -79,6 +79,12 @@ impl ProxyHttp for Gateway {
         RequestCtx::new()
     }
 
+    fn init_downstream_modules(&self, _modules: &mut pingora::modules::http::HttpModules) {
+        // No response compression module (Pingora adds a disabled one by
+        // default, which still costs a context and filter calls per request):
+        // like nginx without `gzip on`, responses pass as the upstream sent them.
+    }
+
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         let app = &*self.app;
         ctx.tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());

@@ -5,6 +5,7 @@
 //! cached after it changes address.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pingora::prelude::*;
@@ -14,6 +15,13 @@ use crate::config::{ProxySettings, Upstream};
 
 /// How long an idle pooled upstream connection is kept.
 pub const POOL_IDLE: Duration = Duration::from_secs(60);
+
+static NEXT_WORKER: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This worker thread's pool group (see [`PeerSlot::peer`]).
+    static WORKER: u64 = NEXT_WORKER.fetch_add(1, Ordering::Relaxed);
+}
 
 /// A prebuilt peer, or what is needed to build one after a DNS look-up.
 #[derive(Debug, Clone)]
@@ -43,7 +51,19 @@ impl PeerSlot {
 
     /// The peer to connect to now. A failed look-up is a connect error, so
     /// `next_upstream` moves on to the next upstream.
+    ///
+    /// Pooled keep-alive connections are kept per worker thread (the peer's
+    /// `group_key`): each worker is its own single-threaded runtime, and a
+    /// connection pooled by one worker but reused by another costs a
+    /// cross-thread wake-up of the pool's idle watcher on every request
+    /// (benches/README.md).
     pub async fn peer(&self) -> Result<Box<HttpPeer>> {
+        let mut peer = self.resolve().await?;
+        peer.group_key = WORKER.try_with(|w| *w).unwrap_or(0);
+        Ok(peer)
+    }
+
+    async fn resolve(&self) -> Result<Box<HttpPeer>> {
         match self {
             PeerSlot::Fixed(p) => Ok(p.clone()),
             PeerSlot::Resolve {
