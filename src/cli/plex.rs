@@ -114,10 +114,15 @@ pub async fn run_with(
         PlexCommand::Token { pin: false } => {
             write!(out.messages, "plex.tv username or e-mail: ")?;
             out.messages.flush()?;
-            let login = read_line(input).await?;
+            // On an error, end the prompt's line first so the message stands alone.
+            let login = read_line(input).await.inspect_err(|_| {
+                let _ = writeln!(out.messages);
+            })?;
             write!(out.messages, "plex.tv password: ")?;
             out.messages.flush()?;
-            let password = read_line(input).await?;
+            let password = read_line(input).await.inspect_err(|_| {
+                let _ = writeln!(out.messages);
+            })?;
             writeln!(out.messages)?;
             let account = client.sign_in(&login, &password).await?;
             writeln!(

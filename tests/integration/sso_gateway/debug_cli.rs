@@ -190,12 +190,15 @@ fn plex_cli(config: &std::path::Path, args: &[&str], stdin: &str) -> (i32, Strin
     all.extend_from_slice(args);
     let out = cli(config, &all, stdin);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    // The error is the tail of its line: after missing input it follows the
-    // unanswered prompt on the same line.
+    // The error stands on a line of its own, also after an unanswered prompt.
     let errors: Vec<&str> = stderr
         .lines()
-        .filter_map(|l| l.find("gatehouse:").map(|i| &l[i..]))
+        .filter(|l| l.contains("gatehouse:"))
         .collect();
+    assert!(
+        errors.iter().all(|l| l.starts_with("gatehouse:")),
+        "error shares a line with a prompt: {stderr}"
+    );
     assert!(errors.len() <= 1, "{stderr}");
     (
         out.status.code().unwrap(),
