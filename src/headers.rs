@@ -97,6 +97,13 @@ pub fn expand(template: &HeaderTemplate, vars: &RequestVars<'_>) -> Option<Heade
 /// Hop-by-hop request headers that never travel upstream as sent by the client
 /// (nginx `proxy_set_header Connection ""` and HTTP/1.1 §7.6.1). `Upgrade` and
 /// `Connection` are re-added by the proxy for WebSocket handshakes.
+/// Header names the hot path reads, parsed once at compile time (a `&str`
+/// key is parsed on every look-up).
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+pub const X_REQUESTED_WITH: HeaderName = HeaderName::from_static("x-requested-with");
+pub const X_PLEX_TOKEN: HeaderName = HeaderName::from_static("x-plex-token");
+
 pub const HOP_BY_HOP: [HeaderName; 6] = [
     http::header::CONNECTION,
     HeaderName::from_static("keep-alive"),

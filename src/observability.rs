@@ -5,6 +5,7 @@
 
 use std::io::IsTerminal;
 
+use tracing_log::AsLog;
 use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -14,8 +15,16 @@ use crate::access_log::buffer::{AccessLayer, TARGET};
 
 /// Installs the subscriber once; later calls do nothing.
 pub fn init() {
-    let _ = tracing_log::LogTracer::init();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Pingora logs through `log`: tell `log` the most verbose level any
+    // directive enables, so its debug!/trace! calls on the hot path stop at a
+    // static check instead of reaching the bridge (benches/README.md).
+    let most = filter
+        .max_level_hint()
+        .unwrap_or(tracing::level_filters::LevelFilter::TRACE);
+    let _ = tracing_log::LogTracer::builder()
+        .with_max_level(most.as_log())
+        .init();
     let events = tracing_subscriber::fmt::layer()
         .with_target(true)
         .with_ansi(std::io::stderr().is_terminal())

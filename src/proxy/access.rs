@@ -28,7 +28,9 @@ pub fn check(app: &App, session: &Session, index: usize, ctx: &mut RequestCtx) -
     let navigation = decision::is_navigation_request(
         req.method.as_str(),
         req.headers.get(header::ACCEPT).map(|v| v.as_bytes()),
-        req.headers.get("x-requested-with").map(|v| v.as_bytes()),
+        req.headers
+            .get(crate::headers::X_REQUESTED_WITH)
+            .map(|v| v.as_bytes()),
     );
     match decision::decide(route.auth, state, navigation) {
         Decision::Allow => {

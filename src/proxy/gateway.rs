@@ -104,14 +104,17 @@ impl ProxyHttp for Gateway {
                 .reply(session, ctx, Reply::text(status, "bad request\n"))
                 .await;
         }
-        let xff = req.headers.get("x-forwarded-for").map(|v| v.as_bytes());
+        let xff = req
+            .headers
+            .get(crate::headers::X_FORWARDED_FOR)
+            .map(|v| v.as_bytes());
         let trusted = &app.config.server.trusted_proxies;
         ctx.client_ip = Some(crate::net::client_ip(peer, xff, trusted));
         ctx.https = ctx.tls
             || (crate::net::is_trusted(peer, trusted)
                 && req
                     .headers
-                    .get("x-forwarded-proto")
+                    .get(crate::headers::X_FORWARDED_PROTO)
                     .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")));
 
         let normalized = match path::normalize(req.uri.path()) {

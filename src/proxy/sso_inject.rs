@@ -68,7 +68,7 @@ pub fn inject_plex(
     if !route.sso.contains(&SsoService::Plex) || !app.config.sso.plex.enabled {
         return Ok(());
     }
-    if up.headers.get("x-plex-token").is_some() {
+    if up.headers.get(crate::headers::X_PLEX_TOKEN).is_some() {
         return Ok(());
     }
     if let Some(t) = entry.sso().plex.as_deref() {

@@ -122,7 +122,10 @@ fn forwarded_for<'a>(app: &App, session: &Session, client: &'a RequestHeader) ->
         .map(|a| a.ip())?;
     let trusted = &app.config.server.trusted_proxies;
     if trusted.iter().any(|n| n.contains(&peer)) {
-        client.headers.get("x-forwarded-for").map(|v| v.as_bytes())
+        client
+            .headers
+            .get(headers::X_FORWARDED_FOR)
+            .map(|v| v.as_bytes())
     } else {
         None
     }
