@@ -154,8 +154,8 @@ EOF
 }
 
 # nginx as the proxy for B, C, C': as many workers as the gateway has
-# threads, access log on (nginx's default: one unbuffered write per request,
-# like the gateway's access log to stderr).
+# threads, access log on and buffered like the gateway's (32 KiB, flushed
+# every 100 ms), so neither side is charged a write(2) per request.
 start_nginx_proxy() {
   mkdir -p "$TMP/px"
   local common='proxy_http_version 1.1;
@@ -177,7 +177,7 @@ pid $TMP/px/nginx.pid;
 error_log $TMP/px/error.log warn;
 events { worker_connections 4096; }
 http {
-    access_log $TMP/px/access.log;
+    access_log $TMP/px/access.log combined buffer=32k flush=100ms;
     client_body_temp_path $TMP/px/body;
     proxy_temp_path $TMP/px/proxy;
     fastcgi_temp_path $TMP/px/fastcgi;

@@ -13,6 +13,7 @@ mod proxy_failover;
 mod proxy_headers;
 mod proxy_malformed;
 mod proxy_routing;
+mod proxy_stop;
 mod proxy_tls;
 mod proxy_websocket;
 mod sso_clients;

@@ -96,7 +96,9 @@ impl GatewayBuilder {
         toml += &format!("certs_dir = {}\n", toml_str(&certs));
         toml += &format!("data_dir = {}\n", toml_str(&dir.path().join("data")));
         toml += &format!("public_url = \"http://127.0.0.1:{port}\"\n");
-        toml += "threads = 1\n";
+        if !self.server_extra.iter().any(|e| e.contains("threads")) {
+            toml += "threads = 1\n";
+        }
         for extra in &self.server_extra {
             toml += extra;
             toml += "\n";
@@ -202,15 +204,21 @@ impl Gateway {
 
     /// Stops the process the way an init system does (SIGTERM: graceful)
     /// and waits for it to exit; panics with the log if it does not.
-    #[allow(clippy::disallowed_methods)] // polls the exit status with a deadline
     pub fn stop(&mut self, within: Duration) -> ExitStatus {
+        self.signal_and_wait("TERM", within)
+    }
+
+    /// Sends `signal` (`INT`: fast stop, `TERM`: graceful) and waits for
+    /// the process to exit; panics with the log if it does not.
+    #[allow(clippy::disallowed_methods)] // polls the exit status with a deadline
+    pub fn signal_and_wait(&mut self, signal: &str, within: Duration) -> ExitStatus {
         let mut child = self.child.take().expect("the gateway is running");
         let sent = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{signal}"))
             .arg(child.id().to_string())
             .status()
             .expect("run kill");
-        assert!(sent.success(), "kill -TERM failed");
+        assert!(sent.success(), "kill -{signal} failed");
         let deadline = std::time::Instant::now() + within;
         loop {
             if let Some(status) = child.try_wait().expect("wait for the gateway") {
@@ -218,10 +226,9 @@ impl Gateway {
             }
             if std::time::Instant::now() >= deadline {
                 let _ = child.kill();
-                panic!(
-                    "gatehouse still running {within:?} after SIGTERM; log:\n{}",
-                    self.log()
-                );
+                let log = self.log();
+                let tail = &log[log.len().saturating_sub(2000)..];
+                panic!("gatehouse still running {within:?} after SIG{signal}; log tail:\n{tail}");
             }
             std::thread::sleep(POLL_EVERY);
         }

@@ -266,6 +266,11 @@ impl<A: ServerApp + Send + Sync + 'static> Service<A> {
                             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                         }
                     }
+                    // Gatehouse patch: an accept() that fails at once again and again
+                    // must not spin without yielding, or this worker never sees its
+                    // other tasks or its own shutdown message (a fast stop once hung
+                    // at 100% CPU here, writing this error line without end).
+                    tokio::task::yield_now().await;
                 }
             }
         }
@@ -282,7 +287,12 @@ impl<A: ServerApp + Send + Sync + 'static> ServiceTrait for Service<A> {
         shutdown: ShutdownWatch,
         listeners_per_fd: usize,
     ) {
-        let runtime = current_handle();
+        // Gatehouse patch: run the accept loops on the runtime that registers the
+        // listeners (the one running this function), not a random worker. A listener
+        // polled from another worker fails every accept() at once after its own
+        // runtime stops, and that worker never got to stop (fast stop hung at 100%
+        // CPU). Accepted connections are still spread over all workers below.
+        let runtime = tokio::runtime::Handle::current();
         let endpoints = self
             .listeners
             .build(
