@@ -43,23 +43,26 @@ pub fn write(app: &App, req: RequestView<'_>, error: Option<String>, ctx: &Reque
         .session
         .as_ref()
         .map_or("-", |(_, i)| i.username.as_str());
-    match error {
-        None => tracing::info!(
-            target: "gatehouse::access",
-            "{client} {host} \"{method} {path}\" {status} {bytes} route={route} upstream={upstream} user={user} {ms:.1}ms",
-            host = req.host,
-            method = req.method,
-            path = req.path,
-            bytes = req.body_bytes,
-        ),
-        Some(err) => tracing::info!(
-            target: "gatehouse::access",
-            "{client} {host} \"{method} {path}\" {status} {bytes} route={route} upstream={upstream} user={user} {ms:.1}ms error=\"{err}\"",
-            host = req.host,
-            method = req.method,
-            path = req.path,
-            bytes = req.body_bytes,
-        ),
+    let error = ErrorNote(error.as_deref());
+    tracing::info!(
+        target: "gatehouse::access",
+        "{client} {host} \"{method} {path}\" {status} {bytes} route={route} upstream={upstream} user={user} {ms:.1}ms{error}",
+        host = req.host,
+        method = req.method,
+        path = req.path,
+        bytes = req.body_bytes,
+    );
+}
+
+/// ` error="…"` after the line when the request failed; nothing otherwise.
+struct ErrorNote<'a>(Option<&'a str>);
+
+impl fmt::Display for ErrorNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(err) => write!(f, " error=\"{err}\""),
+            None => Ok(()),
+        }
     }
 }
 
@@ -72,5 +75,24 @@ impl fmt::Display for Client {
             Some(ip) => ip.fmt(f),
             None => f.write_str("-"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_line_suffixes() {
+        assert_eq!(ErrorNote(None).to_string(), "");
+        assert_eq!(
+            ErrorNote(Some("upstream timed out")).to_string(),
+            " error=\"upstream timed out\""
+        );
+        assert_eq!(Client(None).to_string(), "-");
+        assert_eq!(
+            Client(Some(IpAddr::from([192, 0, 2, 7]))).to_string(),
+            "192.0.2.7"
+        );
     }
 }
