@@ -44,12 +44,29 @@ impl Reply {
 
     /// A JSON reply.
     pub fn json(status: u16, value: &serde_json::Value) -> Reply {
-        let mut r = Reply::with_type(status, "application/json", Bytes::from(value.to_string()));
+        Reply::json_text(status, value.to_string())
+    }
+
+    /// A JSON reply from already serialized text.
+    pub fn json_text(status: u16, body: String) -> Reply {
+        let mut r = Reply::with_type(status, "application/json", Bytes::from(body));
         r.headers.push((
             http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
         r
+    }
+
+    /// Headers only (`Content-Length: 0`), not to be cached.
+    pub fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: vec![(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            )],
+            body: Bytes::new(),
+        }
     }
 
     /// A redirect with an empty body.

@@ -108,16 +108,11 @@ fn wants_json(headers: &http::HeaderMap) -> bool {
 }
 
 fn api_reply(status: u16, json: bool, body: impl FnOnce() -> String) -> Reply {
-    let mut reply = Reply::json(status, &serde_json::Value::Null);
     if json {
-        reply.body = Bytes::from(body());
+        Reply::json_text(status, body())
     } else {
-        reply
-            .headers
-            .retain(|(name, _)| name != http::header::CONTENT_TYPE);
-        reply.body = Bytes::new();
+        Reply::empty(status)
     }
-    reply
 }
 
 fn organizr_reply(
@@ -149,9 +144,9 @@ fn organizr_reply(
             requested_group: request.group,
         });
         let guest = organizr_api::AuthData {
-            user: "Guest",
+            user: organizr_api::GUEST_USERNAME,
             email: "",
-            group: 999,
+            group: crate::auth::groups::GUEST,
             user_ip: client_ip,
             requested_group: request.group,
         };
@@ -165,9 +160,9 @@ fn organizr_reply(
                 i.group_value.clone(),
             ),
             None => (
-                Some(HeaderValue::from_static("Guest")),
+                Some(HeaderValue::from_static(organizr_api::GUEST_USERNAME)),
                 Some(HeaderValue::from_static("")),
-                HeaderValue::from_static("999"),
+                HeaderValue::from(crate::auth::groups::GUEST),
             ),
         };
         if let Some(v) = user {
