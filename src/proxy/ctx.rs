@@ -38,6 +38,9 @@ pub struct RequestCtx {
     pub local_status: Option<u16>,
     /// The session and its user, when the route admitted a signed-in user.
     pub session: Option<(Arc<SessionEntry>, Arc<Identity>)>,
+    /// A WebSocket handshake the route lets through (`websocket = true`);
+    /// every other `Upgrade` was removed from the request.
+    pub websocket: bool,
 }
 
 impl RequestCtx {
@@ -58,6 +61,7 @@ impl RequestCtx {
             retry_status: None,
             local_status: None,
             session: None,
+            websocket: false,
         }
     }
 }

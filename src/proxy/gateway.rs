@@ -25,6 +25,7 @@ use pingora::{Error, ErrorSource, ErrorType};
 
 use super::ctx::RequestCtx;
 use super::respond::{self, Reply};
+use super::upgrade::UpgradeAsk;
 use super::upstream_request;
 use crate::app::App;
 use crate::route::{path, redirect, Routing};
@@ -99,6 +100,17 @@ impl ProxyHttp for Gateway {
                 .await;
         };
         let req = session.req_header();
+        ctx.websocket = match super::upgrade::classify(&req.headers) {
+            UpgradeAsk::WebSocket => true,
+            UpgradeAsk::None => false,
+            UpgradeAsk::Other => {
+                // Never a tunnel for anything but a WebSocket: neither
+                // Pingora nor the upstream may see this token.
+                session.req_header_mut().remove_header(&header::UPGRADE);
+                false
+            }
+        };
+        let req = session.req_header();
         if let Some(status) = super::limits::check(req) {
             return self
                 .reply(session, ctx, Reply::text(status, "bad request\n"))
@@ -167,6 +179,10 @@ impl ProxyHttp for Gateway {
         };
         let route = &app.config.routes[index];
         ctx.route = Some(index);
+        if ctx.websocket && !route.proxy.websocket {
+            session.req_header_mut().remove_header(&header::UPGRADE);
+            ctx.websocket = false;
+        }
         session
             .as_downstream_mut()
             .set_write_timeout(Some(route.proxy.client_send_timeout));
@@ -266,6 +282,15 @@ impl ProxyHttp for Gateway {
         };
         let route = &self.app.config.routes[index];
         let status = upstream_response.status.as_u16();
+        if status == 101 && !ctx.websocket {
+            // Only a WebSocket handshake may switch protocols.
+            let mut e = Error::explain(
+                ErrorType::InvalidHTTPHeader,
+                "101 Switching Protocols to a request that asked for no WebSocket",
+            );
+            e.set_retry(false);
+            return Err(e.into_up());
+        }
         let policy = route.proxy.next_upstream;
         let idempotent = is_idempotent(&session.req_header().method);
         if policy.on_status(status)

@@ -12,6 +12,7 @@ pub mod respond;
 pub mod sso_inject;
 pub mod stop;
 pub mod tls;
+pub mod upgrade;
 pub mod upstream_request;
 
 use std::convert::Infallible;

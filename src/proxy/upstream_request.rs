@@ -1,6 +1,6 @@
 //! Builds the upstream request: nginx's `proxy_pass` URI, hop-by-hop and
 //! spoofable headers removed, `set_headers` applied, identity and SSO values
-//! injected, WebSocket `Upgrade` kept.
+//! injected, a WebSocket `Upgrade` kept (and no other).
 
 use http::header::{self, HeaderValue};
 use pingora::http::RequestHeader;
@@ -35,8 +35,6 @@ pub fn rewrite(
     up.set_uri(uri);
     up.set_version(http::Version::HTTP_11);
 
-    let upgrade = route.proxy.websocket && session.is_upgrade_req();
-    let upgrade_value = client.headers.get(header::UPGRADE).cloned();
     for name in &headers::HOP_BY_HOP {
         up.remove_header(name);
     }
@@ -103,11 +101,9 @@ pub fn rewrite(
         up,
     )?;
 
-    if upgrade {
-        if let Some(v) = upgrade_value {
-            up.insert_header(header::UPGRADE, v)?;
-            up.insert_header(header::CONNECTION, HeaderValue::from_static("upgrade"))?;
-        }
+    if ctx.websocket {
+        up.insert_header(header::UPGRADE, super::upgrade::WEBSOCKET)?;
+        up.insert_header(header::CONNECTION, HeaderValue::from_static("upgrade"))?;
     } else if !route.proxy.keepalive {
         up.insert_header(header::CONNECTION, HeaderValue::from_static("close"))?;
     }

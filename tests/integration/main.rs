@@ -8,6 +8,7 @@ mod support;
 
 mod accounts;
 mod config_check;
+mod hardening;
 mod proxy_body;
 mod proxy_failover;
 mod proxy_headers;

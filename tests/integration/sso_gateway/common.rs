@@ -2,9 +2,8 @@
 //! they are wired into, sign-in helpers, `Set-Cookie` parsing and the real
 //! `gatehouse` CLI.
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::process::{Command, Output, Stdio};
+
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -279,50 +278,7 @@ pub async fn debug_json(gw: &Gateway, cookie: &str) -> Value {
     resp.json().await.unwrap()
 }
 
-/// Runs the real binary with `args`, feeding `stdin`.
-pub fn cli(config: &std::path::Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .arg("-c")
-        .arg(config)
-        .args(args)
-        .env("GATEHOUSE_ARGON2", ARGON2)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// `gatehouse user add NAME --group G --email E --password-stdin`.
-pub fn add_user(gw: &Gateway, name: &str, group: &str, password: &str) {
-    let email = format!("{name}@local.test");
-    let out = cli(
-        gw.config_path(),
-        &[
-            "user",
-            "add",
-            name,
-            "--group",
-            group,
-            "--email",
-            &email,
-            "--password-stdin",
-        ],
-        &format!("{password}\n"),
-    );
-    assert!(
-        out.status.success(),
-        "user add: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+pub use crate::support::accounts::{add_user, cli_at as cli};
 
 /// The `gatehouse user list` line of `name`, whitespace-collapsed
 /// (`name email group group_name locked created`).

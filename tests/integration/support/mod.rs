@@ -10,6 +10,7 @@
 // Test support code: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod accounts;
 pub mod binary;
 pub mod conf;
 pub mod fakes;
@@ -20,5 +21,6 @@ pub mod raw;
 mod runtime;
 mod selftest;
 pub mod tls;
+pub mod tunnel;
 pub mod upstream;
 mod ws;

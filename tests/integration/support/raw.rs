@@ -48,6 +48,31 @@ pub async fn raw_request(port: u16, bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// One exchange on a connection the test keeps: writes `bytes`, then reads
+/// until one complete response arrived, the peer closed, or
+/// [`RAW_DEADLINE`] passed. Returns what was read (lossy UTF-8) and whether
+/// the connection is still open.
+pub async fn exchange(stream: &mut TcpStream, bytes: &[u8]) -> (String, bool) {
+    let deadline = tokio::time::Instant::now() + RAW_DEADLINE;
+    if stream.write_all(bytes).await.is_err() {
+        return (String::new(), false);
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {
+                out.extend_from_slice(&buf[..n]);
+                if response_complete(&out) {
+                    return (String::from_utf8_lossy(&out).into_owned(), true);
+                }
+            }
+            Ok(_) => return (String::from_utf8_lossy(&out).into_owned(), false),
+            Err(_) => return (String::from_utf8_lossy(&out).into_owned(), true),
+        }
+    }
+}
+
 /// The status code of a raw response, if it starts with a status line.
 pub fn status_of(response: &str) -> Option<u16> {
     let line = response.lines().next()?;
