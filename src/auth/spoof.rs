@@ -4,7 +4,10 @@
 //! the gateway removes each client-sent header that an upstream could take
 //! as identity: every name any route injects through `identity_headers`, a
 //! fixed list of names used by other auth proxies, and everything starting
-//! with `X-Organizr-`. Names are compared case-insensitively and with `_`
+//! with `X-Organizr-`. Path- and method-override headers
+//! (`X-Original-URL`, `X-Rewrite-URL`, `X-HTTP-Method-Override`, …) are on
+//! the fixed list too: frameworks that honour them would route by a path the
+//! gateway never matched. Names are compared case-insensitively and with `_`
 //! equal to `-`, because several servers (and CGI) fold `X_WEBAUTH_USER` into
 //! `X-WEBAUTH-USER` (oauth2-proxy `stripNormalizedHeader`).
 //!
@@ -37,6 +40,17 @@ pub const ALWAYS: &[&str] = &[
     "cf-access-jwt-assertion",
     "x-user-email",
     "x-user-name",
+    // Path and method overrides: IIS URL Rewrite, Symfony and Laminas route
+    // by these, so a client could reach a path the gateway never checked.
+    // A route may still set them itself with `set_headers` (applied after
+    // stripping).
+    "x-original-url",
+    "x-rewrite-url",
+    "x-override-url",
+    "x-original-uri",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
 ];
 
 /// Every header starting with this (normalized) is stripped.

@@ -112,9 +112,11 @@ impl ProxyHttp for Gateway {
         };
         let req = session.req_header();
         if let Some(status) = super::limits::check(req) {
-            return self
-                .reply(session, ctx, Reply::text(status, "bad request\n"))
-                .await;
+            // The body's framing may be in doubt: answer and close.
+            session.as_downstream_mut().set_keepalive(None);
+            ctx.local_status = Some(status);
+            respond::send(session, Reply::text(status, "bad request\n")).await?;
+            return Ok(true);
         }
         let xff = req
             .headers

@@ -26,6 +26,9 @@ pub fn check(req: &RequestHeader) -> Option<u16> {
     if req.headers.get_all(http::header::HOST).iter().count() > 1 {
         return Some(400);
     }
+    if ambiguous_length(&req.headers) {
+        return Some(400);
+    }
     let mut total = 0usize;
     for (name, value) in req.headers.iter() {
         if value.len() > MAX_HEADER_VALUE {
@@ -34,4 +37,35 @@ pub fn check(req: &RequestHeader) -> Option<u16> {
         total += name.as_str().len() + value.len();
     }
     (total > MAX_HEADERS_TOTAL).then_some(431)
+}
+
+/// A `Content-Length` that is a list (`5, 5`) or repeated. RFC 9110 §8.6
+/// lets a recipient reject such a message or collapse an equal-valued list;
+/// the gateway rejects it (400, connection closed), so a list never reaches
+/// an upstream that might frame the body differently.
+pub fn ambiguous_length(headers: &http::HeaderMap) -> bool {
+    let mut values = headers.get_all(http::header::CONTENT_LENGTH).iter();
+    match (values.next(), values.next()) {
+        (Some(v), None) => v.as_bytes().contains(&b','),
+        (Some(_), Some(_)) => true,
+        (None, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_ambiguous_length_lists_and_repeats() {
+        let mut h = http::HeaderMap::new();
+        assert!(!ambiguous_length(&h));
+        h.insert("content-length", http::HeaderValue::from_static("5"));
+        assert!(!ambiguous_length(&h));
+        h.insert("content-length", http::HeaderValue::from_static("5, 5"));
+        assert!(ambiguous_length(&h));
+        h.insert("content-length", http::HeaderValue::from_static("5"));
+        h.append("content-length", http::HeaderValue::from_static("5"));
+        assert!(ambiguous_length(&h));
+    }
 }

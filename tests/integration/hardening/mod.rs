@@ -4,4 +4,5 @@
 //! upstreams, pass-through headers, cross-site logout, store failures,
 //! idle connections.
 
+mod headers;
 mod upgrade;
