@@ -63,7 +63,8 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
     let sec = root.table(cx, "portal");
     let portal = read_portal(cx, sec);
     let sec = root.table(cx, "session");
-    let session = read_session(cx, sec);
+    let https = server.as_ref().map(|s| s.public_url.scheme() == "https");
+    let session = read_session(cx, sec, https);
     let sec = root.table(cx, "login");
     let login = read_login(cx, sec);
     let sec = root.table(cx, "plex");

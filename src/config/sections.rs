@@ -101,10 +101,17 @@ pub fn read_portal(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Portal {
     }
 }
 
-/// `[session]`.
-pub fn read_session(cx: &mut Cx<'_>, mut sec: Section<'_>) -> SessionSettings {
+/// `[session]`. `https` tells whether `[server] public_url` is https
+/// (`None` when it was not valid): cookie name prefixes depend on it.
+pub fn read_session(cx: &mut Cx<'_>, mut sec: Section<'_>, https: Option<bool>) -> SessionSettings {
     let cookie = sec.get(cx, "cookie", |v| as_str(v).and_then(check_cookie_name));
     let domain = sec.get(cx, "domain", |v| as_str(v).and_then(check_cookie_domain));
+    if let Some(c) = &cookie {
+        let has_domain = domain.as_ref().is_some_and(|d| d.value.is_some());
+        if let Err(reason) = check_cookie_prefix(&c.value, has_domain, https) {
+            cx.report(&c.spot, reason);
+        }
+    }
     let lifetime = sec.get(cx, "lifetime", check_positive_duration);
     let remember_me = sec.get(cx, "remember_me", check_positive_duration);
     let idle_timeout = or(

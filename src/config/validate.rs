@@ -143,6 +143,31 @@ pub fn check_route_host(text: &str) -> Result<Option<String>, String> {
     Ok(Some(host.to_string().to_ascii_lowercase()))
 }
 
+/// `[session] cookie` name prefixes (RFC 6265bis §4.1.3): a `__Host-`
+/// cookie must be Secure, host-only (no `Domain`) and `Path=/`; a
+/// `__Secure-` cookie must be Secure. Gatehouse always sets `Path=/` and
+/// sets `Secure` whenever `public_url` is https, so the prefix needs an https
+/// `public_url` (and, for `__Host-`, no `[session] domain`). `https` is
+/// `None` when `public_url` itself was invalid (reported there).
+pub fn check_cookie_prefix(name: &str, has_domain: bool, https: Option<bool>) -> Result<(), String> {
+    let host = name.starts_with("__Host-");
+    if !host && !name.starts_with("__Secure-") {
+        return Ok(());
+    }
+    if host && has_domain {
+        return Err(
+            "a __Host- cookie cannot have a Domain: leave [session] domain empty, or drop the prefix"
+                .to_owned(),
+        );
+    }
+    if https == Some(false) {
+        return Err(
+            "a cookie with this prefix must be Secure: [server] public_url must be https".to_owned(),
+        );
+    }
+    Ok(())
+}
+
 /// `[session] cookie`: a cookie name (RFC 6265 token).
 pub fn check_cookie_name(text: &str) -> Result<String, String> {
     let ok = !text.is_empty()
@@ -458,6 +483,17 @@ mod tests {
         );
         assert!(check_route_host("bad host").is_err());
         assert!(check_route_host("a/b").is_err());
+    }
+
+    #[test]
+    fn test_check_cookie_prefix() {
+        assert!(check_cookie_prefix("gatehouse_session", true, Some(false)).is_ok());
+        assert!(check_cookie_prefix("__Host-gatehouse_session", false, Some(true)).is_ok());
+        assert!(check_cookie_prefix("__Host-gatehouse_session", true, Some(true)).is_err());
+        assert!(check_cookie_prefix("__Host-gatehouse_session", false, Some(false)).is_err());
+        assert!(check_cookie_prefix("__Secure-s", true, Some(true)).is_ok());
+        assert!(check_cookie_prefix("__Secure-s", false, Some(false)).is_err());
+        assert!(check_cookie_prefix("__Host-s", false, None).is_ok());
     }
 
     #[test]

@@ -53,15 +53,11 @@ impl PortalRequest<'_> {
         form::get(self.query.unwrap_or("").as_bytes(), name)
     }
 
-    /// The session token from the request's cookie, if any.
+    /// The token of the request's live session, if any.
     pub fn session_token(&self, app: &App) -> Option<&str> {
-        crate::auth::cookie::find_in_headers(
-            self.headers
-                .get_all(http::header::COOKIE)
-                .iter()
-                .map(|v| v.as_bytes()),
-            &app.config.session.cookie,
-        )
+        app.sessions
+            .live_token(self.headers, self.now)
+            .map(|(token, _)| token)
     }
 
     /// The request's live session and its user.

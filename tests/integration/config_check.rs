@@ -311,3 +311,21 @@ fn test_check_several_errors_all_reported() {
         .count();
     assert_eq!(reported, expected.len(), "{out}");
 }
+
+#[test]
+fn test_check_host_cookie_prefix_rules() {
+    let out = assert_errors(
+        "[server]\npublic_url = \"https://home.example.com\"\n[session]\ndomain = \".example.com\"\ncookie = \"__Host-gatehouse_session\"\n",
+        &[(5, "session.cookie")],
+    );
+    assert!(out.contains("Domain"), "{out}");
+    let out = assert_errors(
+        "[server]\npublic_url = \"http://home.example.com\"\n[session]\ncookie = \"__Host-gatehouse_session\"\n",
+        &[(4, "session.cookie")],
+    );
+    assert!(out.contains("https"), "{out}");
+    let (_dir, _path, code, out) = check_text(
+        "[server]\npublic_url = \"https://home.example.com\"\n[session]\ncookie = \"__Host-gatehouse_session\"\n",
+    );
+    assert_eq!(code, 0, "{out}");
+}

@@ -72,20 +72,43 @@ impl SessionTable {
     }
 
     /// [`Self::lookup`] for the session cookie among a request's `Cookie`
-    /// headers (HTTP/2 clients may send several).
+    /// headers (HTTP/2 clients may send several): the first value that is a
+    /// live session wins, so a garbage or stale cookie planted before the
+    /// real one (a longer Path, a sibling subdomain) cannot lock a user out.
     pub fn lookup_headers(
         &self,
         headers: &http::HeaderMap,
         now: SystemTime,
     ) -> Option<(Arc<SessionEntry>, Arc<Identity>)> {
-        let token = crate::auth::cookie::find_in_headers(
+        self.live_token(headers, now).map(|(_, found)| found)
+    }
+
+    /// The first session cookie value of `headers` that is a live session,
+    /// with its session and user.
+    pub fn live_token<'h>(
+        &self,
+        headers: &'h http::HeaderMap,
+        now: SystemTime,
+    ) -> Option<(&'h str, (Arc<SessionEntry>, Arc<Identity>))> {
+        let name = self.settings.cookie.as_str();
+        let cookies = || {
             headers
                 .get_all(http::header::COOKIE)
                 .iter()
-                .map(|v| v.as_bytes()),
-            &self.settings.cookie,
-        )?;
-        self.lookup(token, now)
+                .map(|v| v.as_bytes())
+        };
+        // The common case: one session cookie, found by the fast scan.
+        let first = crate::auth::cookie::find_in_headers(cookies(), name)?;
+        if let Some(found) = self.lookup(first, now) {
+            return Some((first, found));
+        }
+        // A planted cookie came first (browsers send the longest Path
+        // first): every value of the name, in order.
+        cookies()
+            .flat_map(crate::auth::cookie::pairs)
+            .filter(|(n, _)| *n == name.as_bytes())
+            .filter_map(|(_, v)| std::str::from_utf8(v).ok())
+            .find_map(|t| self.lookup(t, now).map(|found| (t, found)))
     }
 
     /// The session and user for a cookie token, if the session is live:

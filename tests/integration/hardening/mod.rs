@@ -4,5 +4,6 @@
 //! upstreams, pass-through headers, cross-site logout, store failures,
 //! idle connections.
 
+mod cookies;
 mod headers;
 mod upgrade;

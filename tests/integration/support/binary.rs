@@ -34,6 +34,7 @@ pub fn client() -> reqwest::Client {
 pub struct GatewayBuilder {
     rest: String,
     server_extra: Vec<String>,
+    public_url: Option<String>,
     tls: bool,
     env: Vec<(String, String)>,
 }
@@ -44,6 +45,7 @@ impl GatewayBuilder {
         GatewayBuilder {
             rest: rest_toml.to_string(),
             server_extra: Vec::new(),
+            public_url: None,
             tls: false,
             env: Vec::new(),
         }
@@ -52,6 +54,12 @@ impl GatewayBuilder {
     /// Extra `key = value` lines inside `[server]`.
     pub fn server_extra(mut self, lines: &str) -> GatewayBuilder {
         self.server_extra.push(lines.to_string());
+        self
+    }
+
+    /// `[server] public_url` (default `http://127.0.0.1:<port>`).
+    pub fn public_url(mut self, url: &str) -> GatewayBuilder {
+        self.public_url = Some(url.to_string());
         self
     }
 
@@ -95,7 +103,11 @@ impl GatewayBuilder {
         }
         toml += &format!("certs_dir = {}\n", toml_str(&certs));
         toml += &format!("data_dir = {}\n", toml_str(&dir.path().join("data")));
-        toml += &format!("public_url = \"http://127.0.0.1:{port}\"\n");
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+        toml += &format!("public_url = {public_url:?}\n");
         if !self.server_extra.iter().any(|e| e.contains("threads")) {
             toml += "threads = 1\n";
         }
