@@ -12,6 +12,7 @@ use crate::auth::regulation::Regulation;
 use crate::auth::session::SessionTable;
 use crate::auth::spoof::StripList;
 use crate::config::{Config, HeaderTemplate, Route};
+use crate::route::strict::StrictReading;
 use crate::route::Router;
 use crate::store::{Store, StoreError};
 
@@ -80,6 +81,8 @@ pub enum AppError {
 pub struct App {
     pub config: Config,
     pub router: Router,
+    /// Which routes a stricter route could shadow under a loose path reading.
+    pub strict: StrictReading,
     /// Parallel to `config.routes`.
     pub routes: Vec<RouteRuntime>,
     pub strip: StripList,
@@ -116,10 +119,12 @@ impl App {
             }
         };
         let router = Router::from_conf(&config);
+        let strict = StrictReading::new(&config.routes);
         let routes = config.routes.iter().map(RouteRuntime::from_conf).collect();
         let strip = StripList::from_config(&config);
         Ok(App {
             router,
+            strict,
             routes,
             strip,
             sessions,

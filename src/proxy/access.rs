@@ -14,10 +14,10 @@ use crate::app::App;
 use crate::auth::decision::{self, Decision};
 use crate::config::{AuthLevel, IdentityField};
 
-/// Decides whether the request may go on; `Some(reply)` ends it here.
-pub fn check(app: &App, session: &Session, index: usize, ctx: &mut RequestCtx) -> Option<Reply> {
-    let route = &app.config.routes[index];
-    if route.auth == AuthLevel::None {
+/// Decides whether the request may go on at `level` (its route's own, or
+/// stricter: `route::strict`); `Some(reply)` ends it here.
+pub fn check(app: &App, session: &Session, level: AuthLevel, ctx: &mut RequestCtx) -> Option<Reply> {
+    if level == AuthLevel::None {
         return None;
     }
     let req = session.req_header();
@@ -32,7 +32,7 @@ pub fn check(app: &App, session: &Session, index: usize, ctx: &mut RequestCtx) -
             .get(crate::headers::X_REQUESTED_WITH)
             .map(|v| v.as_bytes()),
     );
-    match decision::decide(route.auth, state, navigation) {
+    match decision::decide(level, state, navigation) {
         Decision::Allow => {
             ctx.session = found;
             None

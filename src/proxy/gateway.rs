@@ -179,6 +179,15 @@ impl ProxyHttp for Gateway {
                 return self.reply(session, ctx, reply).await;
             }
         };
+        // Auth under the strictest reading of the path (route::strict).
+        let level = match app.strict.level(&app.router, &app.config.routes, index, host, &normalized) {
+            Ok(level) => level,
+            Err(_) => {
+                return self
+                    .reply(session, ctx, Reply::text(400, "bad request\n"))
+                    .await
+            }
+        };
         let route = &app.config.routes[index];
         ctx.route = Some(index);
         if ctx.websocket && !route.proxy.websocket {
@@ -204,7 +213,7 @@ impl ProxyHttp for Gateway {
             }
         }
 
-        if let Some(reply) = super::access::check(app, session, index, ctx) {
+        if let Some(reply) = super::access::check(app, session, level, ctx) {
             return self.reply(session, ctx, reply).await;
         }
         ctx.target = Some(normalized);

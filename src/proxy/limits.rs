@@ -1,6 +1,7 @@
 //! Request-head limits applied before anything else, like nginx's
 //! `large_client_header_buffers 4 8k` (made roomier: SSO cookies add up) and
-//! its refusal of raw spaces or control bytes in the request target.
+//! its refusal of raw spaces or control bytes in the request target (and a
+//! raw backslash, which Windows servers read as `/`).
 
 use pingora::http::RequestHeader;
 
@@ -13,7 +14,12 @@ pub const MAX_HEADERS_TOTAL: usize = 48 * 1024;
 /// with a space or control byte, an HTTP/1.1 request without `Host` or with
 /// two, 431 for headers over the limits.
 pub fn check(req: &RequestHeader) -> Option<u16> {
-    if req.raw_path().iter().any(|&b| b <= b' ' || b == 0x7f) {
+    // A raw backslash too: Windows servers read it as `/`.
+    if req
+        .raw_path()
+        .iter()
+        .any(|&b| b <= b' ' || b == 0x7f || b == b'\\')
+    {
         return Some(400);
     }
     // HTTP/1.1 requires Host (RFC 9112 §3.2); nginx answers 400 without it.

@@ -3,6 +3,7 @@
 
 pub mod path;
 pub mod redirect;
+pub mod strict;
 
 use std::borrow::Cow;
 

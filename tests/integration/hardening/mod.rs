@@ -6,4 +6,5 @@
 
 mod cookies;
 mod headers;
+mod paths;
 mod upgrade;
