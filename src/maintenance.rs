@@ -49,6 +49,11 @@ async fn run(app: Arc<App>) {
                 } else {
                     tracing::info!("users reloaded after an outside change");
                 }
+                match app.sessions.reconcile(&app.store) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(sessions = n, "sessions ended by an outside change"),
+                    Err(e) => tracing::error!(error = %e, "sessions not reconciled"),
+                }
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "store not readable"),

@@ -230,8 +230,11 @@ fn execute(
                 return Err(StoreError::UnknownUser(name).into());
             }
             let hash = new_hash(password_stdin)?;
-            store.set_password(&name, Some(&hash))?;
-            writeln!(out, "password of {name} changed")?;
+            let ended = store.change_password(&name, &hash, None)?;
+            writeln!(
+                out,
+                "password of {name} changed; {ended} session(s) ended"
+            )?;
         }
         UserCommand::Del { name } => {
             store.delete_user(&name)?;

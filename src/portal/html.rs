@@ -109,8 +109,9 @@ pub fn home(prefix: &str, user: Option<&str>, group_name: &str, apps: &[AppLink]
         Some(u) => {
             let _ = write!(
                 body,
-                "<span><span id=\"user\">{}</span> <span class=\"muted\">({})</span> · \
-<a href=\"{}/logout\" id=\"sign-out\">Sign out</a></span>",
+                "<span><span id=\"user\">{}</span> <span class=\"muted\">({})</span> \
+<form method=\"post\" action=\"{}/logout\" style=\"display:inline\">\
+<button type=\"submit\" id=\"sign-out\" style=\"margin:0 0 0 .5rem\">Sign out</button></form></span>",
                 escape(u),
                 escape(group_name),
                 escape(prefix)
@@ -140,6 +141,18 @@ pub fn home(prefix: &str, user: Option<&str>, group_name: &str, apps: &[AppLink]
         body.push_str("</ul>");
     }
     page("Home", true, &body)
+}
+
+/// `GET {prefix}/logout`: a one-button confirmation. Signing out is a
+/// same-origin POST, so a link or image on another site cannot end a session.
+pub fn logout_confirm(prefix: &str, user: &str) -> String {
+    let body = format!(
+        "<h1>Sign out</h1><p>Signed in as <strong>{}</strong>.</p>\
+<form method=\"post\" action=\"{}/logout\"><button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
+        escape(user),
+        escape(prefix)
+    );
+    page("Sign out", false, &body)
 }
 
 /// The first-admin form (reached through the one-time setup URL).

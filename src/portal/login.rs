@@ -176,12 +176,21 @@ pub async fn start_session(
     }
 }
 
-/// `GET`/`POST {prefix}/logout`: ends the session, clears every cookie the
-/// gateway set (same Domain and Path), back to the sign-in page.
+/// `GET {prefix}/logout`: the confirmation page (or the sign-in page when
+/// there is no session). Nothing is ended by a GET.
+pub fn logout_page(app: &App, req: &PortalRequest<'_>) -> Reply {
+    let prefix = &app.config.portal.prefix;
+    match req.session(app) {
+        Some((_, identity)) => Reply::html(200, html::logout_confirm(prefix, &identity.username)),
+        None => Reply::redirect(302, &format!("{prefix}/login")),
+    }
+}
+
+/// `POST {prefix}/logout` (same-origin only): ends the session, clears
+/// every cookie the gateway set (same Domain and Path), back to the sign-in
+/// page.
 pub fn logout(app: &App, req: &PortalRequest<'_>) -> Reply {
-    if req.method == http::Method::POST
-        && !guard::same_origin(req.headers, req.host, &app.config.server.public_url)
-    {
+    if !guard::same_origin(req.headers, req.host, &app.config.server.public_url) {
         return Reply::text(403, "cross-site request refused\n");
     }
     let mut reply = Reply::redirect(302, &format!("{}/login", app.config.portal.prefix));

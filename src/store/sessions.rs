@@ -159,6 +159,21 @@ impl Store {
         Ok(n)
     }
 
+    /// The token hash of every stored session (expired ones included: the
+    /// caller only asks which in-memory sessions another process removed).
+    pub fn session_hashes(&self) -> Result<std::collections::HashSet<[u8; 32]>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT token_hash FROM sessions")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = std::collections::HashSet::new();
+        for hash in rows {
+            if let Ok(h) = <[u8; 32]>::try_from(hash?.as_slice()) {
+                out.insert(h);
+            }
+        }
+        Ok(out)
+    }
+
     /// Writes `last_seen` for many sessions in one transaction.
     pub fn update_last_seen(&self, batch: &[([u8; 32], i64)]) -> Result<()> {
         if batch.is_empty() {

@@ -198,6 +198,34 @@ impl Store {
         )
     }
 
+    /// Replaces the password hash and ends the user's sessions, except the
+    /// one whose token hash is `keep` (the session that made the change), in
+    /// one transaction. Returns how many sessions were ended.
+    pub fn change_password(
+        &self,
+        name: &str,
+        hash: &str,
+        keep: Option<&[u8; 32]>,
+    ) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE users SET password_hash = ?1 WHERE name = ?2 COLLATE NOCASE",
+            [hash, name],
+        )?;
+        if n == 0 {
+            return Err(StoreError::UnknownUser(name.to_string()));
+        }
+        let keep: &[u8] = keep.map_or(&[], |k| &k[..]);
+        let ended = tx.execute(
+            "DELETE FROM sessions WHERE token_hash != ?2 AND user_id =
+               (SELECT id FROM users WHERE name = ?1 COLLATE NOCASE)",
+            rusqlite::params![name, keep],
+        )?;
+        tx.commit()?;
+        Ok(ended)
+    }
+
     /// Changes the group.
     pub fn set_group(&self, name: &str, group: u16) -> Result<()> {
         self.update(

@@ -131,6 +131,9 @@ try {
 
   await check('browser: logout ends the session and the route redirects again', async () => {
     await page.goto(GW + '/gatehouse/logout');
+    // A GET only asks; the button posts (same-origin) and signs out.
+    expect(new URL(page.url()).pathname === '/gatehouse/logout', `confirmation at ${page.url()}`);
+    await Promise.all([page.waitForNavigation(), page.click('#sign-out')]);
     expect(new URL(page.url()).pathname === '/gatehouse/login', `after logout at ${page.url()}`);
     const left = (await ctx.cookies(GW)).filter((c) => c.name === 'gatehouse_session');
     expect(left.length === 0, 'session cookie still set');

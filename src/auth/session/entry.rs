@@ -23,6 +23,9 @@ pub struct SessionEntry {
     pub last_seen: AtomicU64,
     /// Value of `last_seen` at the last flush.
     pub(super) flushed: AtomicU64,
+    /// When this process created it (the table's counter; 0 = loaded from
+    /// the store): a reconcile keeps sessions newer than its read.
+    pub(super) generation: u64,
     /// `None` = no tokens (most sessions): no allocation per session.
     sso: RwLock<Option<Arc<SsoTokens>>>,
 }
@@ -53,8 +56,8 @@ impl SessionEntry {
     }
 }
 
-/// The in-memory entry of a stored row.
-pub(super) fn entry_from_row(row: SessionRow) -> SessionEntry {
+/// The in-memory entry of a stored row, created at `generation`.
+pub(super) fn entry_from_row(row: SessionRow, generation: u64) -> SessionEntry {
     let u = |v: i64| u64::try_from(v).unwrap_or(0);
     SessionEntry {
         user_id: row.user_id,
@@ -63,6 +66,7 @@ pub(super) fn entry_from_row(row: SessionRow) -> SessionEntry {
         remember: row.remember,
         last_seen: AtomicU64::new(u(row.last_seen)),
         flushed: AtomicU64::new(u(row.last_seen)),
+        generation,
         sso: RwLock::new(slot(row.sso)),
     }
 }

@@ -14,7 +14,7 @@
 mod entry;
 mod identity;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -46,6 +46,8 @@ pub struct SessionTable {
     sessions: DashMap<[u8; 32], Arc<SessionEntry>>,
     users: DashMap<i64, Arc<Identity>>,
     settings: SessionSettings,
+    /// Counts sessions this process created (see [`Self::reconcile`]).
+    generation: AtomicU64,
 }
 
 impl SessionTable {
@@ -61,12 +63,13 @@ impl SessionTable {
             sessions: DashMap::with_capacity(live + live / 8),
             users: DashMap::new(),
             settings: settings.clone(),
+            generation: AtomicU64::new(0),
         };
         table.refresh_users(store)?;
         store.for_each_live_session(now, |row| {
             table
                 .sessions
-                .insert(row.token_hash, Arc::new(entry_from_row(row)));
+                .insert(row.token_hash, Arc::new(entry_from_row(row, 0)));
         })?;
         Ok(table)
     }
@@ -180,7 +183,9 @@ impl SessionTable {
         // move `data_version`): take its current row.
         self.refresh_user(store, user_id)?;
         store.insert_session(&row)?;
-        self.sessions.insert(hash, Arc::new(entry_from_row(row)));
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.sessions
+            .insert(hash, Arc::new(entry_from_row(row, generation)));
         Ok(token)
     }
 
@@ -219,6 +224,19 @@ impl SessionTable {
         self.users.retain(|id, _| alive(*id));
         self.sessions.retain(|_, e| alive(e.user_id));
         Ok(())
+    }
+
+    /// Drops the sessions another process (the CLI: `user passwd`, or a
+    /// second gateway) deleted from the store. Sessions this process created
+    /// after the read began are kept, so a concurrent sign-in is never
+    /// dropped. Returns how many were dropped.
+    pub fn reconcile(&self, store: &Store) -> Result<usize, StoreError> {
+        let mark = self.generation.load(Ordering::SeqCst);
+        let stored = store.session_hashes()?;
+        let before = self.sessions.len();
+        self.sessions
+            .retain(|hash, e| e.generation > mark || stored.contains(hash));
+        Ok(before.saturating_sub(self.sessions.len()))
     }
 
     /// Re-reads one user after this process changed it (group, lock, plex
@@ -448,6 +466,34 @@ mod tests {
         table.refresh_users(&store).unwrap();
         assert!(table.users.contains_key(&(b.id + 1)));
         assert!(table.lookup(&tb, at(1)).is_some());
+    }
+
+    #[test]
+    fn test_reconcile_drops_sessions_deleted_elsewhere_keeps_newer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let u = store.add_user("e", "", 4, None, None, at(0)).unwrap();
+        let table = SessionTable::load(&store, &settings(None), at(0)).unwrap();
+        let a = table
+            .create(&store, u.id, false, SsoTokens::default(), at(0))
+            .unwrap();
+        let b = table
+            .create(&store, u.id, false, SsoTokens::default(), at(0))
+            .unwrap();
+        // another process (the CLI) ends every session of the user
+        let cli = Store::open(dir.path()).unwrap();
+        assert_eq!(cli.change_password("e", "$argon2id$x", None).unwrap(), 2);
+        assert_eq!(table.reconcile(&store).unwrap(), 2);
+        assert!(table.lookup(&a, at(1)).is_none());
+        assert!(table.lookup(&b, at(1)).is_none());
+        // a session created after the store was read survives
+        let c = table
+            .create(&store, u.id, false, SsoTokens::default(), at(2))
+            .unwrap();
+        store.delete_session(&token_hash(&c)).unwrap();
+        table.generation.fetch_sub(1, Ordering::SeqCst);
+        assert_eq!(table.reconcile(&store).unwrap(), 0);
+        assert!(table.lookup(&c, at(3)).is_some());
     }
 
     #[test]

@@ -238,7 +238,7 @@ async fn test_d21_cookie_domain_set_and_cleared_alike() {
     );
     let cookie = super::common::session_cookie(&resp).unwrap();
     let out = client()
-        .get(gw.url("/gatehouse/logout"))
+        .post(gw.url("/gatehouse/logout"))
         .header("Cookie", &cookie)
         .send()
         .await

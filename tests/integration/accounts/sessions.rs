@@ -47,7 +47,7 @@ async fn test_session_logout_refuses_same_cookie() {
     let cookie = login(&gw, "alice", "pw-alice").await;
     assert_eq!(get_status(&gw, "/app/", Some(&cookie), false).await, 200);
     let out = client()
-        .get(gw.url("/gatehouse/logout"))
+        .post(gw.url("/gatehouse/logout"))
         .header("Cookie", &cookie)
         .send()
         .await

@@ -6,5 +6,6 @@
 
 mod cookies;
 mod headers;
+mod logout;
 mod paths;
 mod upgrade;

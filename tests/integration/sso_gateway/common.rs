@@ -278,7 +278,19 @@ pub async fn debug_json(gw: &Gateway, cookie: &str) -> Value {
     resp.json().await.unwrap()
 }
 
-pub use crate::support::accounts::{add_user, cli_at as cli};
+pub use crate::support::accounts::cli_at as cli;
+
+/// `gatehouse user add` with a `NAME@local.test` e-mail, which no plex.tv
+/// fake account shares (so Plex sign-ins never link to these users by e-mail).
+pub fn add_user(gw: &Gateway, name: &str, group: &str, password: &str) {
+    crate::support::accounts::add_user_with_email(
+        gw,
+        name,
+        group,
+        password,
+        &format!("{name}@local.test"),
+    );
+}
 
 /// The `gatehouse user list` line of `name`, whitespace-collapsed
 /// (`name email group group_name locked created`).

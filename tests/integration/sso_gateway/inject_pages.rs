@@ -73,6 +73,16 @@ async fn get_with(
     req.send().await.unwrap()
 }
 
+/// `POST /gatehouse/logout` with `cookie`.
+async fn post_logout(gw: &Gateway, cookie: &str) -> reqwest::Response {
+    client()
+        .post(gw.url("/gatehouse/logout"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The request the echo server saw, from its JSON reply.
 fn echoed_header(v: &Value, name: &str) -> Vec<String> {
     v["headers"]
@@ -317,7 +327,7 @@ async fn test_logout_clears_every_cookie_with_its_path_and_domain() {
     let gw = gateway(&f, &setup(&f, &echo));
     let l = api_login(&gw, "alice", ALICE.password, true).await;
     assert_eq!(l.cookies.len(), 5);
-    let resp = get_with(&gw, "/gatehouse/logout", &l.jar(), &[]).await;
+    let resp = post_logout(&gw, &l.jar()).await;
     assert_clears_all(&resp, &f);
     assert_eq!(
         get_with(&gw, "/gatehouse/api/me", &l.jar(), &[])
@@ -350,6 +360,6 @@ async fn test_tokens_survive_a_restart_with_the_session() {
         .await
         .unwrap();
     assert_eq!(echoed_header(&v, "x-plex-token"), [ALICE.token]);
-    let resp = get_with(&gw, "/gatehouse/logout", &l.jar(), &[]).await;
+    let resp = post_logout(&gw, &l.jar()).await;
     assert_clears_all(&resp, &f);
 }

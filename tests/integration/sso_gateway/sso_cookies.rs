@@ -388,7 +388,7 @@ async fn test_logout_over_https_removes_with_secure() {
         .unwrap();
     let jar = super::common::jar(&super::common::set_cookies(&resp));
     let resp = https
-        .get(format!("https://gw.example.test:{port}/gatehouse/logout"))
+        .post(format!("https://gw.example.test:{port}/gatehouse/logout"))
         .header("Cookie", jar)
         .send()
         .await

@@ -77,9 +77,13 @@ pub fn cli_ok(gw: &Gateway, args: &[&str], stdin: &str) {
     );
 }
 
-/// `gatehouse user add NAME --group G --email E --password-stdin`.
+/// `gatehouse user add NAME --group G --email NAME@example.com --password-stdin`.
 pub fn add_user(gw: &Gateway, name: &str, group: &str, password: &str) {
-    let email = format!("{name}@example.com");
+    add_user_with_email(gw, name, group, password, &format!("{name}@example.com"));
+}
+
+/// `gatehouse user add NAME --group G --email E --password-stdin`.
+pub fn add_user_with_email(gw: &Gateway, name: &str, group: &str, password: &str, email: &str) {
     cli_ok(
         gw,
         &[
@@ -89,7 +93,7 @@ pub fn add_user(gw: &Gateway, name: &str, group: &str, password: &str) {
             "--group",
             group,
             "--email",
-            &email,
+            email,
             "--password-stdin",
         ],
         &format!("{password}\n"),
