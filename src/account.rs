@@ -242,19 +242,56 @@ impl App {
             sessions.create(&store, user_id, remember, tokens, now)
         })
         .await
-        .map_err(|e| StoreError::Corrupt("session task".into(), e.to_string()))??;
+        .map_err(|e| StoreError::Corrupt("session task".into(), e.to_string()))
+        .and_then(|r| r);
+        self.store_health.record(&token);
+        let token = token?;
         tracing::info!(user = %user.username, remember, "signed in");
         Ok((token, sso))
     }
 
-    /// Ends the session of `token`; its SSO tokens, to clear their cookies.
-    pub fn end_session(&self, token: &str) -> Option<Arc<SsoTokens>> {
-        match self.sessions.destroy(&self.store, token) {
-            Ok(t) => t,
+    /// Ends the session of `token` (memory at once, then the store, off
+    /// the worker thread). `Ok` with its SSO tokens (to clear their cookies)
+    /// once the store has it; `Err` when the store refused: the session is
+    /// ended in memory and queued for the upkeep to delete, but a restart
+    /// before that would bring it back, so the caller must say so.
+    pub async fn end_session(&self, token: &str) -> Result<Option<Arc<SsoTokens>>, StoreError> {
+        let hash = crate::auth::session::token_hash(token);
+        let tokens = self.sessions.forget(&hash);
+        let outcome = blocking(&self.store, move |s| s.delete_session(&hash)).await;
+        self.store_health.record(&outcome);
+        match outcome {
+            Ok(_) => Ok(tokens),
             Err(e) => {
-                tracing::error!(error = %e, "session not removed from the store");
-                None
+                tracing::error!(error = %e, "sign-out not stored; retrying in the background");
+                if let Ok(mut q) = self.pending_logouts.lock() {
+                    q.push(hash);
+                }
+                Err(e)
             }
+        }
+    }
+
+    /// Retries the deletions the store refused earlier; `true` when none is
+    /// left.
+    pub fn retry_pending_logouts(&self) -> bool {
+        let batch: Vec<[u8; 32]> = match self.pending_logouts.lock() {
+            Ok(q) if q.is_empty() => return true,
+            Ok(q) => q.clone(),
+            Err(_) => return false,
+        };
+        let outcome = self.store.delete_sessions(&batch);
+        self.store_health.record(&outcome);
+        match outcome {
+            Ok(_) => {
+                if let Ok(mut q) = self.pending_logouts.lock() {
+                    q.retain(|h| !batch.contains(h));
+                    tracing::info!(sessions = batch.len(), "queued sign-outs stored");
+                    return q.is_empty();
+                }
+                false
+            }
+            Err(_) => false,
         }
     }
 

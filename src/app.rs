@@ -14,6 +14,7 @@ use crate::auth::spoof::StripList;
 use crate::config::{Config, HeaderTemplate, Route};
 use crate::route::strict::StrictReading;
 use crate::route::Router;
+use crate::store::health::StoreHealth;
 use crate::store::{Store, StoreError};
 
 /// A route's `set_headers`, split once at start into prebuilt static values
@@ -98,6 +99,11 @@ pub struct App {
     pub setup_token: Mutex<Option<String>>,
     /// Pending "Sign in with Plex" PINs: id → browser nonce.
     pub plex_pins: crate::portal::plex::Pins,
+    /// Whether store writes currently succeed (`{portal}/health`).
+    pub store_health: StoreHealth,
+    /// Sessions ended in memory whose deletion the store refused; retried
+    /// by the upkeep until stored.
+    pub pending_logouts: Mutex<Vec<[u8; 32]>>,
 }
 
 /// The store key of the plex.tv client identifier.
@@ -134,6 +140,8 @@ impl App {
             plex_client_id,
             setup_token: Mutex::new(None),
             plex_pins: crate::portal::plex::Pins::default(),
+            store_health: StoreHealth::default(),
+            pending_logouts: Mutex::new(Vec::new()),
             store,
             config,
         })

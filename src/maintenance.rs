@@ -1,6 +1,7 @@
 //! Background upkeep of the account layer, off the hot path: reload users
-//! when another process (the CLI) changed the store, flush `last_seen` in
-//! batches, and purge expired sessions.
+//! (and drop sessions) when another process (the CLI) changed the store,
+//! flush `last_seen` in batches, purge expired sessions, probe that the
+//! store can still write, and retry sign-outs it refused.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +12,12 @@ use crate::app::App;
 pub const USER_POLL: Duration = Duration::from_secs(1);
 /// How often `last_seen` is flushed and expired sessions purged.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(60);
+/// How often a healthy store is probed with a tiny write (a failing one is
+/// probed every [`USER_POLL`]).
+pub const PROBE_EVERY: Duration = Duration::from_secs(10);
+
+/// The store key the write probe updates.
+const PROBE_KEY: &str = "health_probe";
 
 /// Starts the upkeep thread (its own small runtime; never blocks a worker).
 pub fn spawn(app: Arc<App>) {
@@ -38,9 +45,21 @@ async fn run(app: Arc<App>) {
     let mut version = app.store.data_version().unwrap_or(0);
     let mut poll = tokio::time::interval(USER_POLL);
     let mut since_flush = Duration::ZERO;
+    let mut since_probe = Duration::ZERO;
     loop {
         poll.tick().await;
         since_flush += USER_POLL;
+        since_probe += USER_POLL;
+        let failing = app.store_health.failure().is_some();
+        if failing || since_probe >= PROBE_EVERY {
+            since_probe = Duration::ZERO;
+            let now = crate::clock::unix(crate::clock::now()).to_string();
+            let probe = app.store.set_meta(PROBE_KEY, &now);
+            app.store_health.record(&probe);
+            if probe.is_ok() {
+                app.retry_pending_logouts();
+            }
+        }
         match app.store.data_version() {
             Ok(v) if v != version => {
                 version = v;
@@ -60,7 +79,9 @@ async fn run(app: Arc<App>) {
         }
         if since_flush >= FLUSH_EVERY {
             since_flush = Duration::ZERO;
-            if let Err(e) = app.sessions.persist_last_seen(&app.store) {
+            let flushed = app.sessions.persist_last_seen(&app.store);
+            app.store_health.record(&flushed);
+            if let Err(e) = flushed {
                 tracing::error!(error = %e, "last_seen not flushed");
             }
             match app.sessions.purge_expired(&app.store, crate::clock::now()) {

@@ -22,6 +22,11 @@ impl Reply {
         )
     }
 
+    /// A plain-text reply built at run time.
+    pub fn text_owned(status: u16, body: String) -> Reply {
+        Reply::with_type(status, "text/plain; charset=utf-8", Bytes::from(body))
+    }
+
     /// An HTML page (never cached, never framed by other sites).
     pub fn html(status: u16, body: String) -> Reply {
         let mut r = Reply::with_type(status, "text/html; charset=utf-8", Bytes::from(body));

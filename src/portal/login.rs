@@ -189,12 +189,34 @@ pub fn logout_page(app: &App, req: &PortalRequest<'_>) -> Reply {
 /// `POST {prefix}/logout` (same-origin only): ends the session, clears
 /// every cookie the gateway set (same Domain and Path), back to the sign-in
 /// page.
-pub fn logout(app: &App, req: &PortalRequest<'_>) -> Reply {
+///
+/// When the store cannot record the sign-out (a full disk), the session is
+/// still ended in memory and its cookies cleared, but the answer is a 503
+/// page that says so: a restart before the background retry succeeds would
+/// bring the session back.
+pub async fn logout(app: &App, req: &PortalRequest<'_>) -> Reply {
     if !guard::same_origin(req.headers, req.host, &app.config.server.public_url) {
         return Reply::text(403, "cross-site request refused\n");
     }
     let mut reply = Reply::redirect(302, &format!("{}/login", app.config.portal.prefix));
-    let tokens = req.session_token(app).and_then(|t| app.end_session(t));
+    let tokens = match req.session_token(app) {
+        Some(token) => match app.end_session(token).await {
+            Ok(tokens) => tokens,
+            Err(_) => {
+                reply = Reply::html(
+                    503,
+                    html::message(
+                        "Signed out, not saved",
+                        "You are signed out in this browser, but the server could not save the \
+                         sign-out (its storage is failing). It keeps retrying; until it succeeds, \
+                         a restart of the gateway would restore the session. Tell the administrator.",
+                    ),
+                );
+                None
+            }
+        },
+        None => None,
+    };
     let secure = req.secure(app);
     for value in crate::portal::cookies::logout_cookies(app, tokens.as_deref(), secure) {
         reply.push(header::SET_COOKIE, value);

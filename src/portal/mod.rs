@@ -77,6 +77,15 @@ impl PortalRequest<'_> {
     }
 }
 
+/// `GET {prefix}/health`: 200 `ok`, or 503 with one line while store writes
+/// fail (sign-ins and sign-outs cannot be saved; proxying goes on).
+fn health(app: &App) -> Reply {
+    match app.store_health.failure() {
+        None => Reply::text(200, "ok\n"),
+        Some(reason) => Reply::text_owned(503, format!("store failing: {reason}\n")),
+    }
+}
+
 /// Whether the portal needs the request body (so the proxy reads it first).
 pub fn wants_body(method: &Method) -> bool {
     method == Method::POST
@@ -87,14 +96,14 @@ pub async fn handle(app: &App, req: PortalRequest<'_>) -> Reply {
     let get = req.method == Method::GET || req.method == Method::HEAD;
     let post = req.method == Method::POST;
     match req.path {
-        "/health" if get => Reply::text(200, "ok\n"),
+        "/health" if get => health(app),
         "" | "/" if get => home::portal_root(app, &req),
         "/login" if get => login::form(app, &req),
         "/login" if post => login::form_post(app, &req).await,
         "/api/login" if post => login::api_post(app, &req).await,
         "/api/me" if get => login::api_me(app, &req),
         "/logout" if get => login::logout_page(app, &req),
-        "/logout" if post => login::logout(app, &req),
+        "/logout" if post => login::logout(app, &req).await,
         "/setup" if get => setup::form(app, &req),
         "/plex/pin" if post => plex::start(app, &req).await,
         "/sso/plex" if get => sso_pages::plex(app, &req),

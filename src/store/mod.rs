@@ -17,6 +17,7 @@
 //! Times are stored as Unix seconds (`INTEGER`).
 
 mod bans;
+pub mod health;
 mod migrations;
 mod sessions;
 mod users;
@@ -50,9 +51,12 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// The data directory or database file could not be created or opened.
+    /// The data directory could not be created.
     #[error("{path}: {source}", path = .0.display(), source = .1)]
     Io(PathBuf, #[source] std::io::Error),
+    /// The database file could not be opened, read or migrated.
+    #[error("database {path}: {source}", path = .0.display(), source = .1)]
+    Open(PathBuf, #[source] rusqlite::Error),
     /// A stored value could not be encoded or decoded (e.g. session SSO JSON).
     #[error("stored value {0:?} is not valid: {1}")]
     Corrupt(String, String),
@@ -76,16 +80,20 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Creates `data_dir` (and parents) and `gatehouse.db` if needed, sets the
-    /// connection pragmas and applies pending migrations.
+    /// connection pragmas and applies pending migrations. Every failure names
+    /// the database file (a file that is not SQLite, a read-only directory…).
     pub fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io(data_dir.to_path_buf(), e))?;
         let path = data_dir.join(DB_FILE);
-        let mut conn = Connection::open(&path).map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(_, _) => {
-                StoreError::Io(path.clone(), std::io::Error::other(e.to_string()))
-            }
-            other => StoreError::Sqlite(other),
-        })?;
+        let conn = Self::connect(&path).map_err(|e| StoreError::Open(path.clone(), e))?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path: Arc::new(path),
+        })
+    }
+
+    fn connect(path: &Path) -> rusqlite::Result<Connection> {
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // journal_mode returns a row; query it rather than "update" it.
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -95,10 +103,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::apply(&mut conn)?;
-        Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
-            path: Arc::new(path),
-        })
+        Ok(conn)
     }
 
     /// The database file.
@@ -205,6 +210,17 @@ mod tests {
             matches!(err, StoreError::Io(ref p, _) if p.ends_with("sub")),
             "{err}"
         );
+    }
+
+    #[test]
+    fn test_open_not_a_database_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(DB_FILE), vec![0x42u8; 4096]).unwrap();
+        let err = Store::open(dir.path()).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, StoreError::Open(..)), "{text}");
+        assert!(text.contains(&dir.path().join(DB_FILE).display().to_string()), "{text}");
+        assert!(text.contains("not a database"), "{text}");
     }
 
     #[test]

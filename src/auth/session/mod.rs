@@ -202,6 +202,12 @@ impl SessionTable {
         Ok(removed)
     }
 
+    /// Ends a session in memory only (the caller deletes it from the
+    /// store); its SSO tokens.
+    pub fn forget(&self, hash: &[u8; 32]) -> Option<Arc<SsoTokens>> {
+        self.sessions.remove(hash).map(|(_, e)| e.sso())
+    }
+
     /// Ends every session of a user.
     pub fn destroy_user_sessions(&self, store: &Store, user_id: i64) -> Result<(), StoreError> {
         self.sessions.retain(|_, e| e.user_id != user_id);

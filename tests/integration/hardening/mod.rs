@@ -8,4 +8,5 @@ mod cookies;
 mod headers;
 mod logout;
 mod paths;
+mod store;
 mod upgrade;

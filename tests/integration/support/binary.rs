@@ -35,6 +35,7 @@ pub struct GatewayBuilder {
     rest: String,
     server_extra: Vec<String>,
     public_url: Option<String>,
+    data_dir: Option<PathBuf>,
     tls: bool,
     env: Vec<(String, String)>,
 }
@@ -46,6 +47,7 @@ impl GatewayBuilder {
             rest: rest_toml.to_string(),
             server_extra: Vec::new(),
             public_url: None,
+            data_dir: None,
             tls: false,
             env: Vec::new(),
         }
@@ -60,6 +62,12 @@ impl GatewayBuilder {
     /// `[server] public_url` (default `http://127.0.0.1:<port>`).
     pub fn public_url(mut self, url: &str) -> GatewayBuilder {
         self.public_url = Some(url.to_string());
+        self
+    }
+
+    /// `[server] data_dir` (default `<temp dir>/data`).
+    pub fn data_dir(mut self, dir: &Path) -> GatewayBuilder {
+        self.data_dir = Some(dir.to_path_buf());
         self
     }
 
@@ -102,7 +110,11 @@ impl GatewayBuilder {
             toml += &format!("tls_listen = [\"127.0.0.1:{tls}\"]\n");
         }
         toml += &format!("certs_dir = {}\n", toml_str(&certs));
-        toml += &format!("data_dir = {}\n", toml_str(&dir.path().join("data")));
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| dir.path().join("data"));
+        toml += &format!("data_dir = {}\n", toml_str(&data_dir));
         let public_url = self
             .public_url
             .clone()

@@ -18,6 +18,7 @@ mod http1;
 mod misbehaving;
 pub mod ports;
 pub mod raw;
+pub mod require;
 mod runtime;
 mod selftest;
 pub mod tls;
