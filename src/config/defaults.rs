@@ -20,6 +20,10 @@ pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "data";
 /// `[server] threads` (0 = one worker per core).
 pub const DEFAULT_THREADS: usize = 0;
+/// `[server] keepalive_timeout`: nginx's default (`0s` = close after each response).
+pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(75);
+/// `[server] keepalive_requests`: nginx's default.
+pub const DEFAULT_KEEPALIVE_REQUESTS: u32 = 1000;
 
 /// `[portal] prefix`.
 pub const DEFAULT_PORTAL_PREFIX: &str = "/gatehouse";

@@ -46,6 +46,12 @@ pub struct Server {
     pub trusted_proxies: Vec<IpNet>,
     /// Worker threads; 0 in the file is resolved to the number of cores.
     pub threads: usize,
+    /// How long an idle client connection is kept open between requests
+    /// (nginx `keepalive_timeout`); zero = close after each response.
+    pub keepalive_timeout: Duration,
+    /// Requests served on one client connection before it is closed
+    /// (nginx `keepalive_requests`).
+    pub keepalive_requests: u32,
 }
 
 /// `[portal]`.

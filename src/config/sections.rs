@@ -74,6 +74,17 @@ pub fn read_server(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Server> {
     let threads = sec
         .get(cx, "threads", |v| uint(v, MAX_THREADS))
         .map_or(DEFAULT_THREADS, |a| a.value as usize);
+    let keepalive_timeout = or(
+        sec.get(cx, "keepalive_timeout", check_duration),
+        DEFAULT_KEEPALIVE_TIMEOUT,
+    );
+    let keepalive_requests = or(
+        sec.get(cx, "keepalive_requests", |v| match uint(v, u64::from(u32::MAX))? {
+            0 => Err("must be at least 1 (keepalive_timeout = \"0s\" turns keep-alive off)".to_owned()),
+            n => Ok(n as u32),
+        }),
+        DEFAULT_KEEPALIVE_REQUESTS,
+    );
     let listen_bad = cx.errors.len() > errors_before;
     if listen_given && !listen_bad && listen.is_empty() && tls_listen.is_empty() {
         sec.report_missing(cx, "listen", "no listener: set listen or tls_listen");
@@ -87,6 +98,8 @@ pub fn read_server(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Server> {
         data_dir: PathBuf::from(data_dir),
         trusted_proxies,
         threads: resolve_threads(threads),
+        keepalive_timeout,
+        keepalive_requests,
     })
 }
 

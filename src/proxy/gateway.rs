@@ -99,6 +99,14 @@ impl ProxyHttp for Gateway {
                 .reply(session, ctx, Reply::text(403, "forbidden\n"))
                 .await;
         };
+        // nginx keepalive_timeout: an idle client connection is closed after
+        // this long (Pingora keeps it forever once the client asked for
+        // keep-alive). A client that asked to close keeps that.
+        if session.as_downstream().get_keepalive().is_some() {
+            let idle = app.config.server.keepalive_timeout;
+            let secs = (!idle.is_zero()).then(|| idle.as_secs().max(1));
+            session.as_downstream_mut().set_keepalive(secs);
+        }
         let req = session.req_header();
         ctx.websocket = match super::upgrade::classify(&req.headers) {
             UpgradeAsk::WebSocket => true,

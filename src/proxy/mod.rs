@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use pingora::listeners::tls::TlsSettings;
 use pingora::prelude::*;
+use pingora::apps::HttpServerOptions;
 use pingora::server::configuration::ServerConf;
 
 use crate::app::App;
@@ -66,6 +67,8 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     server.bootstrap();
 
     let listen = config.server.listen.clone();
+    let keepalive_requests = config.server.keepalive_requests;
+    let keepalive_timeout = config.server.keepalive_timeout;
     let tls_listen = config.server.tls_listen.clone();
     let app = Arc::new(App::open(config).map_err(|e| StartError::App(e.to_string()))?);
     if let Some(token) = app.ensure_setup_token() {
@@ -85,6 +88,15 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
         gateway::Gateway::new(app),
         "gatehouse",
     );
+    let mut options = HttpServerOptions::default();
+    // nginx keepalive_requests counts requests; Pingora's limit counts
+    // reuses of the connection after the first one.
+    options.keepalive_request_limit = Some(keepalive_requests.saturating_sub(1));
+    // HTTP/2 connections idle out like HTTP/1.1 ones.
+    options.h2_idle_timeout = Some(keepalive_timeout).filter(|d| !d.is_zero());
+    if let Some(app) = service.app_logic_mut() {
+        app.server_options = Some(options);
+    }
     for addr in &listen {
         service.add_tcp(&addr.to_string());
     }

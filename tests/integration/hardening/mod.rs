@@ -6,6 +6,7 @@
 
 mod cookies;
 mod headers;
+mod keepalive;
 mod logout;
 mod paths;
 mod store;
