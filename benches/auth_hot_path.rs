@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::net::IpAddr;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use gatehouse::auth::cookie;
+use gatehouse::cookie;
 use gatehouse::auth::decision::{decide, is_navigation, UserState};
 use gatehouse::auth::spoof::StripList;
 use gatehouse::config::model::AuthLevel;

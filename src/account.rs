@@ -14,12 +14,12 @@ use rand::RngCore as _;
 use subtle::ConstantTimeEq as _;
 
 use crate::app::App;
-use crate::auth::groups;
+use crate::groups;
 use crate::auth::password::{Verified, MAX_PASSWORD_BYTES};
 use crate::config::LoginBackend;
 use crate::portal::login::SignedIn;
 use crate::sso::plex_tv::{Admission, PlexAccount, PlexTv};
-use crate::sso::tokens::SsoTokens;
+use crate::tokens::SsoTokens;
 use crate::store::{Store, StoreError, User};
 
 /// Longest user name accepted at sign-in.

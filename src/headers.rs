@@ -80,7 +80,7 @@ pub fn expand(template: &HeaderTemplate, vars: &RequestVars<'_>) -> Option<Heade
             }
             TemplatePart::Cookie(name) => {
                 for v in vars.headers.get_all(http::header::COOKIE) {
-                    if let Some(c) = crate::auth::cookie::find(v.as_bytes(), name) {
+                    if let Some(c) = crate::cookie::find(v.as_bytes(), name) {
                         out.push_str(c);
                         break;
                     }

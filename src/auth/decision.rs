@@ -12,7 +12,7 @@
 //! | signed in, not locked   | Allow  | Allow                 | Forbidden (403)      |
 //! | signed out or locked    | Allow  | Allow only at 999     | LoginRedirect (302) for a navigation, else Unauthorized (401) |
 
-use crate::auth::groups::GUEST;
+use crate::groups::GUEST;
 use crate::config::model::AuthLevel;
 
 /// The outcome of the auth check for one request.

@@ -1,8 +1,6 @@
 //! Users, sessions and the inline auth decision (no Pingora types here).
 
-pub mod cookie;
 pub mod decision;
-pub mod groups;
 pub mod organizr_api;
 pub mod password;
 pub mod redirect_target;

@@ -33,7 +33,7 @@
 use std::net::IpAddr;
 
 use crate::auth::decision::UserState;
-use crate::auth::groups;
+use crate::groups;
 use crate::net::{IpList, NetError};
 
 /// Path prefix of every auth API path.

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 
 use clap::Subcommand;
 
-use crate::auth::groups;
+use crate::groups;
 use crate::auth::password::{PasswordPolicy, MAX_PASSWORD_BYTES};
 use crate::config::Config;
 use crate::store::{Store, StoreError};

@@ -51,7 +51,7 @@ pub const DEFAULT_PLEX_OAUTH: bool = true;
 /// `[plex] strict_friends`.
 pub const DEFAULT_PLEX_STRICT_FRIENDS: bool = true;
 /// `[plex] new_user_group` and `[sso.tautulli] min_group`.
-pub const DEFAULT_USER_GROUP: u16 = crate::auth::groups::USER;
+pub const DEFAULT_USER_GROUP: u16 = crate::groups::USER;
 /// `[plex] api_url`.
 pub const DEFAULT_PLEX_API_URL: &str = "https://plex.tv";
 /// `[plex] app_url`.

@@ -14,7 +14,7 @@ use url::Url;
 use super::file::as_str;
 use super::model::{AuthLevel, IdentityField, LoginBackend, SsoService, Upstream};
 use super::units;
-use crate::auth::groups;
+use crate::groups;
 
 /// A listen address: `IP:PORT` (`127.0.0.1:8080`, `[::]:443`).
 pub fn check_listen(text: &str) -> Result<SocketAddr, String> {

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use http::header::HeaderValue;
 
 use crate::app::App;
-use crate::auth::cookie::{self, CookieSpec, SameSite};
-use crate::sso::tokens::SsoTokens;
+use crate::cookie::{self, CookieSpec, SameSite};
+use crate::tokens::SsoTokens;
 
 /// `Plex` and `Ombi` tokens are read by the apps' JavaScript; everything else is HttpOnly.
 fn spec<'a>(

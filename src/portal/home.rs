@@ -3,7 +3,7 @@
 
 use crate::app::App;
 use crate::auth::decision::{decide, Decision, UserState};
-use crate::auth::groups;
+use crate::groups;
 use crate::config::{AuthLevel, SsoService};
 use crate::reply::Reply;
 

@@ -8,7 +8,8 @@ use http::header;
 use serde_json::json;
 
 use crate::app::App;
-use crate::auth::{groups, redirect_target};
+use crate::auth::redirect_target;
+use crate::groups;
 use crate::reply::Reply;
 
 use super::html::{self, LoginPage};

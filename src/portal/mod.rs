@@ -73,7 +73,7 @@ impl PortalRequest<'_> {
 
     /// Whether cookies set in the reply must carry `Secure`.
     pub fn secure(&self, app: &App) -> bool {
-        crate::auth::cookie::secure_flag(app.config.server.public_url.scheme() == "https", self.tls)
+        crate::cookie::secure_flag(app.config.server.public_url.scheme() == "https", self.tls)
     }
 }
 

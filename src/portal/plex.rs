@@ -14,7 +14,7 @@ use http::header;
 use serde_json::json;
 
 use crate::app::App;
-use crate::auth::cookie::{self, CookieSpec, SameSite};
+use crate::cookie::{self, CookieSpec, SameSite};
 use crate::clock::unix;
 use crate::reply::Reply;
 use crate::sso::plex_tv::PinState;

@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 use http::header;
 
 use crate::app::App;
-use crate::auth::cookie::{self, CookieSpec, SameSite};
-use crate::auth::{groups, redirect_target};
+use crate::cookie::{self, CookieSpec, SameSite};
+use crate::auth::redirect_target;
+use crate::groups;
 use crate::reply::Reply;
 use crate::sso::debug::{self, Settings};
 

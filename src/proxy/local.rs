@@ -36,7 +36,7 @@ pub async fn handle(
                 .find(|r| r.name.eq_ignore_ascii_case(name))
                 .map(|r| match r.auth {
                     crate::config::AuthLevel::Group(n) => n,
-                    crate::config::AuthLevel::None => crate::auth::groups::GUEST,
+                    crate::config::AuthLevel::None => crate::groups::GUEST,
                 })
         };
         if let Some(parsed) = organizr_api::parse_with(path, query, groups) {
@@ -146,7 +146,7 @@ fn organizr_reply(
         let guest = organizr_api::AuthData {
             user: organizr_api::GUEST_USERNAME,
             email: "",
-            group: crate::auth::groups::GUEST,
+            group: crate::groups::GUEST,
             user_ip: client_ip,
             requested_group: request.group,
         };
@@ -162,7 +162,7 @@ fn organizr_reply(
             None => (
                 Some(HeaderValue::from_static(organizr_api::GUEST_USERNAME)),
                 Some(HeaderValue::from_static("")),
-                HeaderValue::from(crate::auth::groups::GUEST),
+                HeaderValue::from(crate::groups::GUEST),
             ),
         };
         if let Some(v) = user {

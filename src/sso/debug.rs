@@ -16,7 +16,7 @@
 use serde::Serialize;
 
 use crate::config::{Config, LoginBackend, Plex, Sso};
-use crate::sso::tokens::{FetchResult, SsoTokens};
+use crate::tokens::{FetchResult, SsoTokens};
 use crate::sso::{ombi, safe_url, OMBI_COOKIE, PLEX_COOKIE};
 
 /// Organizr's five flags for one service.

@@ -16,9 +16,9 @@ use std::time::{Duration, SystemTime};
 use tokio::task::JoinSet;
 use tokio::time::timeout as within;
 
-use crate::auth::groups;
+use crate::groups;
 use crate::config::Sso;
-use crate::sso::tokens::{FetchResult, SsoTokens, TautulliToken};
+use crate::tokens::{FetchResult, SsoTokens, TautulliToken};
 use crate::sso::{ombi, safe_url, tautulli, SsoError};
 
 /// Default time allowed to each service.

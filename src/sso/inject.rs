@@ -2,7 +2,7 @@
 //! gateway's own and without client-sent Tautulli tokens, plus the user's
 //! Tautulli token(s).
 
-use crate::sso::tokens::TautulliToken;
+use crate::tokens::TautulliToken;
 
 /// The `Cookie` value to send upstream. Drops cookies named in `drop`; when
 /// `replace_tautulli`, drops every client `tautulli_token_*` (never trust a
@@ -18,7 +18,7 @@ pub fn upstream_cookie<'a>(
 ) -> Option<String> {
     let mut out = String::new();
     for header in client_cookies {
-        for (name, value) in crate::auth::cookie::pairs(header) {
+        for (name, value) in crate::cookie::pairs(header) {
             if drop.iter().any(|d| d.as_bytes() == name) {
                 continue;
             }

@@ -19,7 +19,6 @@ pub mod inject;
 pub mod ombi;
 pub mod plex_tv;
 pub mod tautulli;
-pub mod tokens;
 mod xml;
 
 use std::time::Duration;

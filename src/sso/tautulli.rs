@@ -16,7 +16,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::config::SsoTautulli;
-use crate::sso::tokens::TautulliToken;
+use crate::tokens::TautulliToken;
 use crate::sso::{body_text, join, retry_after, safe_url, transport_error, xml, SsoError};
 
 /// Prefix of the CherryPy session cookie Tautulli ≥ 2.17.1 sets.

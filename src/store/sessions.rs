@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use rusqlite::{params, Row};
 
 use super::{secs, Result, Store, StoreError};
-use crate::sso::tokens::SsoTokens;
+use crate::tokens::SsoTokens;
 
 /// One stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,7 +49,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         id: r.get(0)?,
         name: r.get(1)?,
         email: r.get(2)?,
-        group: u16::try_from(group).unwrap_or(crate::auth::groups::GUEST),
+        group: u16::try_from(group).unwrap_or(crate::groups::GUEST),
         password_hash: r.get(4)?,
         locked: r.get::<_, i64>(5)? != 0,
         plex_id: r.get(6)?,

@@ -4,7 +4,7 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use crate::sso::tokens::SsoTokens;
+use crate::tokens::SsoTokens;
 use crate::store::SessionRow;
 
 /// One live session.

@@ -4,7 +4,7 @@
 
 use http::HeaderValue;
 
-use crate::auth::groups;
+use crate::groups;
 use crate::store::User;
 
 /// A signed-in user as the hot path needs it: plain fields plus prebuilt

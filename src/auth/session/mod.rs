@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::unix;
 use crate::config::SessionSettings;
-use crate::sso::tokens::SsoTokens;
+use crate::tokens::SsoTokens;
 use crate::store::{SessionRow, Store, StoreError};
 
 use entry::entry_from_row;
@@ -101,14 +101,14 @@ impl SessionTable {
                 .map(|v| v.as_bytes())
         };
         // The common case: one session cookie, found by the fast scan.
-        let first = crate::auth::cookie::find_in_headers(cookies(), name)?;
+        let first = crate::cookie::find_in_headers(cookies(), name)?;
         if let Some(found) = self.lookup(first, now) {
             return Some((first, found));
         }
         // A planted cookie came first (browsers send the longest Path
         // first): every value of the name, in order.
         cookies()
-            .flat_map(crate::auth::cookie::pairs)
+            .flat_map(crate::cookie::pairs)
             .filter(|(n, _)| *n == name.as_bytes())
             .filter_map(|(_, v)| std::str::from_utf8(v).ok())
             .find_map(|t| self.lookup(t, now).map(|found| (t, found)))

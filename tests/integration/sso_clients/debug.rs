@@ -2,7 +2,7 @@
 
 use gatehouse::config::LoginBackend;
 use gatehouse::sso::debug::{collect, flags, ServiceFlags, Settings};
-use gatehouse::sso::tokens::{FetchResult, SsoTokens, TautulliToken};
+use gatehouse::tokens::{FetchResult, SsoTokens, TautulliToken};
 
 use super::common::{http, ombi_cfg, plex_cfg, sso_off, tautulli_cfg};
 use crate::support::fakes::ombi::{OmbiFake, OMBI_API_KEY};

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use gatehouse::config::Sso;
 use gatehouse::sso::fetch::{fetch_all, LoginUser, DEFAULT_TIMEOUT};
-use gatehouse::sso::tokens::SsoTokens;
+use gatehouse::tokens::SsoTokens;
 
 use super::common::{client_ip, dead_url, http, ombi_cfg, sso_off, tautulli_cfg, HANG};
 use crate::support::fakes::ombi::{OmbiFake, OMBI_API_KEY};

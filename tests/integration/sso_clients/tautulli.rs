@@ -3,7 +3,7 @@
 //! issued token opening `/home`.
 
 use gatehouse::sso::tautulli::sign_in;
-use gatehouse::sso::tokens::TautulliToken;
+use gatehouse::tokens::TautulliToken;
 use gatehouse::sso::SsoError;
 use url::Url;
 
