@@ -7,7 +7,6 @@
 //! Only [`proxy`] knows Pingora; everything else is plain functions and types
 //! that tests and benches call directly.
 
-pub mod access_log;
 pub mod account;
 pub mod app;
 pub mod auth;

@@ -28,6 +28,7 @@ use super::respond::{self, Reply};
 use super::upgrade::UpgradeAsk;
 use super::upstream_request;
 use crate::app::App;
+use crate::observability::access_log::AccessRecord;
 use crate::route::{path, redirect, Routing};
 
 /// The gateway: shared state plus prebuilt upstream peers.
@@ -467,28 +468,44 @@ impl ProxyHttp for Gateway {
     }
 
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut RequestCtx) {
-        crate::access_log::write(
-            &self.app,
-            session_view(session),
-            e.map(|e| e.to_string()),
-            ctx,
-        );
-    }
-}
-
-/// The plain values the access log needs from a Pingora session.
-fn session_view(session: &Session) -> crate::access_log::RequestView<'_> {
-    let req = session.req_header();
-    crate::access_log::RequestView {
-        method: req.method.as_str(),
-        path: req.uri.path(),
-        host: req
-            .headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| req.uri.host())
-            .unwrap_or("-"),
-        status: session.response_written().map(|r| r.status.as_u16()),
-        body_bytes: session.body_bytes_sent(),
+        let error = e.map(|e| e.to_string());
+        let req = session.req_header();
+        let app = &*self.app;
+        let (route, upstream) = match ctx.route {
+            Some(i) => (
+                app.routes[i].name.as_ref(),
+                app.config.routes[i]
+                    .upstreams
+                    .get(ctx.upstream)
+                    .filter(|_| ctx.attempts > 0)
+                    .map_or("-", |u| u.address.as_str()),
+            ),
+            None => ("-", "-"),
+        };
+        crate::observability::access_log::write(&AccessRecord {
+            client: ctx.client_ip,
+            host: req
+                .headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .or_else(|| req.uri.host())
+                .unwrap_or("-"),
+            method: req.method.as_str(),
+            path: req.uri.path(),
+            status: session
+                .response_written()
+                .map(|r| r.status.as_u16())
+                .or(ctx.local_status)
+                .unwrap_or(0),
+            body_bytes: session.body_bytes_sent(),
+            route,
+            upstream,
+            user: ctx
+                .session
+                .as_ref()
+                .map_or("-", |(_, i)| i.username.as_str()),
+            ms: ctx.start.elapsed().as_secs_f64() * 1000.0,
+            error: error.as_deref(),
+        });
     }
 }

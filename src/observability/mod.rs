@@ -1,6 +1,6 @@
 //! Logging: `tracing` to stderr, with Pingora's `log` lines bridged in.
 //! `RUST_LOG` filters as usual (default `info`). Access lines (target
-//! `gatehouse::access`) go through [`crate::access_log::buffer`]; every other
+//! `gatehouse::access`) go through [`buffer`]; every other
 //! event through tracing's formatter, written at once.
 
 use std::io::IsTerminal;
@@ -11,7 +11,10 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::access_log::buffer::{AccessLayer, TARGET};
+pub mod access_log;
+pub mod buffer;
+
+use buffer::{AccessLayer, TARGET};
 
 /// Installs the subscriber once; later calls do nothing.
 pub fn init() {

@@ -1,56 +1,55 @@
 //! The access log: one line per request through `tracing` (target
-//! `gatehouse::access`), buffered per worker thread ([`buffer`]). Only the
-//! path is logged, never the query (Plex puts `X-Plex-Token` there), cookies
-//! or `Authorization`.
-
-pub mod buffer;
+//! `gatehouse::access`), buffered per worker thread ([`super::buffer`]). Only
+//! the path is logged, never the query (Plex puts `X-Plex-Token` there),
+//! cookies or `Authorization`.
+//!
+//! The proxy builds an [`AccessRecord`] of plain values for each finished
+//! request; nothing here knows the proxy or the gateway's state.
 
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::app::App;
-use crate::proxy::ctx::RequestCtx;
-
-/// The request values the log line needs, extracted by the proxy.
+/// What one log line says about a finished request.
 #[derive(Debug)]
-pub struct RequestView<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
+pub struct AccessRecord<'a> {
+    /// The client address the gateway believes, if known.
+    pub client: Option<IpAddr>,
     pub host: &'a str,
-    /// Status written to the client, if any.
-    pub status: Option<u16>,
+    pub method: &'a str,
+    /// The path only (never the query).
+    pub path: &'a str,
+    /// Status written to the client (0 when none was).
+    pub status: u16,
     /// Response body bytes sent to the client.
     pub body_bytes: usize,
+    /// The route's name, or `-`.
+    pub route: &'a str,
+    /// The upstream address of the last attempt, or `-`.
+    pub upstream: &'a str,
+    /// The signed-in user, or `-`.
+    pub user: &'a str,
+    /// Time since the request reached the gateway, in milliseconds.
+    pub ms: f64,
+    /// Why the request failed, if it did.
+    pub error: Option<&'a str>,
 }
 
 /// Writes the line for one finished request.
-pub fn write(app: &App, req: RequestView<'_>, error: Option<String>, ctx: &RequestCtx) {
-    let status = req.status.or(ctx.local_status).unwrap_or(0);
-    let (route, upstream) = match ctx.route {
-        Some(i) => (
-            app.routes[i].name.as_ref(),
-            app.config.routes[i]
-                .upstreams
-                .get(ctx.upstream)
-                .filter(|_| ctx.attempts > 0)
-                .map_or("-", |u| u.address.as_str()),
-        ),
-        None => ("-", "-"),
-    };
-    let client = Client(ctx.client_ip);
-    let ms = ctx.start.elapsed().as_secs_f64() * 1000.0;
-    let user = ctx
-        .session
-        .as_ref()
-        .map_or("-", |(_, i)| i.username.as_str());
-    let error = ErrorNote(error.as_deref());
+pub fn write(r: &AccessRecord<'_>) {
+    let client = Client(r.client);
+    let error = ErrorNote(r.error);
     tracing::info!(
         target: "gatehouse::access",
         "{client} {host} \"{method} {path}\" {status} {bytes} route={route} upstream={upstream} user={user} {ms:.1}ms{error}",
-        host = req.host,
-        method = req.method,
-        path = req.path,
-        bytes = req.body_bytes,
+        host = r.host,
+        method = r.method,
+        path = r.path,
+        status = r.status,
+        bytes = r.body_bytes,
+        route = r.route,
+        upstream = r.upstream,
+        user = r.user,
+        ms = r.ms,
     );
 }
 
