@@ -11,10 +11,10 @@ use std::hint::black_box;
 use std::net::IpAddr;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use gatehouse::cookie;
 use gatehouse::auth::decision::{decide, is_navigation, UserState};
 use gatehouse::auth::spoof::StripList;
 use gatehouse::config::model::AuthLevel;
+use gatehouse::cookie;
 use gatehouse::net::{client_ip, IpList};
 
 /// A browser's Cookie header on a home server: analytics, app cookies, SSO

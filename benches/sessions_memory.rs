@@ -19,10 +19,10 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use gatehouse::cookie;
 use gatehouse::auth::decision::{decide, is_navigation, UserState};
 use gatehouse::auth::session::{token_hash, SessionTable};
 use gatehouse::config::model::{AuthLevel, SessionSettings};
+use gatehouse::cookie;
 use gatehouse::store::{Store, DB_FILE};
 use http::HeaderName;
 use pingora::http::RequestHeader;

@@ -7,7 +7,6 @@
 //! Only [`proxy`] knows Pingora; everything else is plain functions and types
 //! that tests and benches call directly.
 
-pub mod account;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -16,7 +15,6 @@ pub mod config;
 pub mod cookie;
 pub mod groups;
 pub mod headers;
-pub mod maintenance;
 pub mod net;
 pub mod observability;
 pub mod portal;

@@ -1,10 +1,22 @@
-//! The SSO tokens a session holds, fetched once at login.
+//! Token vocabulary: the SSO tokens a session holds (fetched once at
+//! login), and the one way the gateway makes a random secret token.
 //!
-//! They live in the server-side session (and its store row, as JSON), are
-//! handed to the browser as cookies / bootstrap pages, and are injected into
-//! upstream requests of routes that ask for them.
+//! SSO tokens live in the server-side session (and its store row, as JSON),
+//! are handed to the browser as cookies / bootstrap pages, and are injected
+//! into upstream requests of routes that ask for them.
 
+use base64::Engine as _;
+use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
+
+/// A random secret: 32 bytes (256 bits) from the OS, unpadded base64url
+/// (43 characters). Session cookies, the setup token and the Plex PIN
+/// nonce are all made here.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
 
 /// One Tautulli instance's token for this user.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

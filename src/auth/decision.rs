@@ -12,8 +12,8 @@
 //! | signed in, not locked   | Allow  | Allow                 | Forbidden (403)      |
 //! | signed out or locked    | Allow  | Allow only at 999     | LoginRedirect (302) for a navigation, else Unauthorized (401) |
 
-use crate::groups::GUEST;
 use crate::config::model::AuthLevel;
+use crate::groups::GUEST;
 
 /// The outcome of the auth check for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,6 @@
 //! Users, sessions and the inline auth decision (no Pingora types here).
 
 pub mod decision;
-pub mod organizr_api;
 pub mod password;
 pub mod redirect_target;
 pub mod regulation;

@@ -47,13 +47,5 @@ pub enum Command {
 
 /// This install's plex.tv client identifier (created once, kept in the store).
 pub fn plex_client_id(config: &crate::config::Config) -> Result<String, crate::store::StoreError> {
-    let store = crate::store::Store::open(&config.server.data_dir)?;
-    match store.get_meta(crate::app::PLEX_CLIENT_ID_KEY)? {
-        Some(id) => Ok(id),
-        None => {
-            let id = crate::sso::plex_tv::new_client_id();
-            store.set_meta(crate::app::PLEX_CLIENT_ID_KEY, &id)?;
-            Ok(id)
-        }
-    }
+    crate::sso::plex_tv::client_id(&crate::store::Store::open(&config.server.data_dir)?)
 }

@@ -13,9 +13,9 @@ use std::process::{Command, Stdio};
 
 use clap::Subcommand;
 
-use crate::groups;
 use crate::auth::password::{PasswordPolicy, MAX_PASSWORD_BYTES};
 use crate::config::Config;
+use crate::groups;
 use crate::store::{Store, StoreError};
 
 /// The `user` subcommands.
@@ -231,10 +231,7 @@ fn execute(
             }
             let hash = new_hash(password_stdin)?;
             let ended = store.change_password(&name, &hash, None)?;
-            writeln!(
-                out,
-                "password of {name} changed; {ended} session(s) ended"
-            )?;
+            writeln!(out, "password of {name} changed; {ended} session(s) ended")?;
         }
         UserCommand::Del { name } => {
             store.delete_user(&name)?;

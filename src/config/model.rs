@@ -76,6 +76,18 @@ pub struct SessionSettings {
     pub idle_timeout: Option<Duration>,
 }
 
+impl SessionSettings {
+    /// How long a new session lives: `remember_me` with "remember me",
+    /// else `lifetime` (the one place this is decided).
+    pub fn lifetime_for(&self, remember: bool) -> Duration {
+        if remember {
+            self.remember_me
+        } else {
+            self.lifetime
+        }
+    }
+}
+
 /// Which login backend checks passwords.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginBackend {

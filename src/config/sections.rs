@@ -79,9 +79,14 @@ pub fn read_server(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Server> {
         DEFAULT_KEEPALIVE_TIMEOUT,
     );
     let keepalive_requests = or(
-        sec.get(cx, "keepalive_requests", |v| match uint(v, u64::from(u32::MAX))? {
-            0 => Err("must be at least 1 (keepalive_timeout = \"0s\" turns keep-alive off)".to_owned()),
-            n => Ok(n as u32),
+        sec.get(cx, "keepalive_requests", |v| {
+            match uint(v, u64::from(u32::MAX))? {
+                0 => Err(
+                    "must be at least 1 (keepalive_timeout = \"0s\" turns keep-alive off)"
+                        .to_owned(),
+                ),
+                n => Ok(n as u32),
+            }
         }),
         DEFAULT_KEEPALIVE_REQUESTS,
     );

@@ -149,7 +149,11 @@ pub fn check_route_host(text: &str) -> Result<Option<String>, String> {
 /// sets `Secure` whenever `public_url` is https, so the prefix needs an https
 /// `public_url` (and, for `__Host-`, no `[session] domain`). `https` is
 /// `None` when `public_url` itself was invalid (reported there).
-pub fn check_cookie_prefix(name: &str, has_domain: bool, https: Option<bool>) -> Result<(), String> {
+pub fn check_cookie_prefix(
+    name: &str,
+    has_domain: bool,
+    https: Option<bool>,
+) -> Result<(), String> {
     let host = name.starts_with("__Host-");
     if !host && !name.starts_with("__Secure-") {
         return Ok(());
@@ -162,7 +166,8 @@ pub fn check_cookie_prefix(name: &str, has_domain: bool, https: Option<bool>) ->
     }
     if https == Some(false) {
         return Err(
-            "a cookie with this prefix must be Secure: [server] public_url must be https".to_owned(),
+            "a cookie with this prefix must be Secure: [server] public_url must be https"
+                .to_owned(),
         );
     }
     Ok(())

@@ -1,6 +1,8 @@
-//! The cookies a sign-in sets and a sign-out clears: the session cookie and
-//! the SSO cookies (Organizr's names and paths), every one built by
-//! `auth::cookie::set_cookie` with the configured Domain.
+//! Every `Set-Cookie` the portal sends is built here, through
+//! [`crate::cookie::set_cookie`]: the session cookie and the SSO cookies a
+//! sign-in sets (Organizr's names and paths, the configured Domain), their
+//! removals at sign-out, the Ombi bootstrap cookie, and the cookie that binds
+//! a Plex PIN to its browser.
 
 use std::time::{Duration, SystemTime};
 
@@ -8,10 +10,32 @@ use http::header::HeaderValue;
 
 use crate::app::App;
 use crate::cookie::{self, CookieSpec, SameSite};
+use crate::sso::{OMBI_COOKIE, PLEX_COOKIE, TAUTULLI_COOKIE_PREFIX};
 use crate::tokens::SsoTokens;
 
-/// `Plex` and `Ombi` tokens are read by the apps' JavaScript; everything else is HttpOnly.
-fn spec<'a>(
+/// The cookie binding a Plex PIN to the browser that asked for it.
+pub const PIN_COOKIE: &str = "gatehouse_pin";
+
+/// The name of a Tautulli instance's token cookie.
+pub fn tautulli_name(uuid: &str) -> String {
+    format!("{TAUTULLI_COOKIE_PREFIX}{uuid}")
+}
+
+/// One cookie, built or logged and dropped (a bad value never reaches a
+/// header).
+fn build(spec: &CookieSpec<'_>, now: SystemTime) -> Option<HeaderValue> {
+    match cookie::set_cookie(spec, now) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(cookie = spec.name, error = %e, "cookie not set");
+            None
+        }
+    }
+}
+
+/// A cookie with the configured Domain. `Plex` and `Ombi` tokens are read
+/// by the apps' JavaScript; everything else is HttpOnly.
+fn shared<'a>(
     app: &'a App,
     name: &'a str,
     value: &'a str,
@@ -43,7 +67,7 @@ pub fn login_cookies(
     max_age: Option<Duration>,
     now: SystemTime,
 ) -> Vec<HeaderValue> {
-    let mut specs = vec![spec(
+    let mut specs = vec![shared(
         app,
         &app.config.session.cookie,
         token,
@@ -57,29 +81,20 @@ pub fn login_cookies(
         .as_deref()
         .filter(|_| app.config.sso.plex.enabled)
     {
-        specs.push(spec(app, "mpt", t, "/", false, secure, max_age));
+        specs.push(shared(app, PLEX_COOKIE, t, "/", false, secure, max_age));
     }
     if let Some(t) = tokens.ombi.as_deref() {
-        specs.push(spec(app, "Auth", t, "/", false, secure, max_age));
+        specs.push(shared(app, OMBI_COOKIE, t, "/", false, secure, max_age));
     }
     let names: Vec<String> = tokens
         .tautulli
         .iter()
-        .map(|t| format!("tautulli_token_{}", t.uuid))
+        .map(|t| tautulli_name(&t.uuid))
         .collect();
     for (t, name) in tokens.tautulli.iter().zip(&names) {
-        specs.push(spec(app, name, &t.token, &t.path, true, secure, max_age));
+        specs.push(shared(app, name, &t.token, &t.path, true, secure, max_age));
     }
-    specs
-        .iter()
-        .filter_map(|s| match cookie::set_cookie(s, now) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                tracing::warn!(cookie = s.name, error = %e, "cookie not set");
-                None
-            }
-        })
-        .collect()
+    specs.iter().filter_map(|s| build(s, now)).collect()
 }
 
 /// Removal cookies for the session cookie and every SSO cookie the gateway
@@ -94,15 +109,63 @@ pub fn logout_cookies(app: &App, tokens: Option<&SsoTokens>, secure: bool) -> Ve
     };
     remove(&app.config.session.cookie, "/");
     if app.config.sso.plex.enabled {
-        remove("mpt", "/");
+        remove(PLEX_COOKIE, "/");
     }
     if app.config.sso.ombi.enabled {
-        remove("Auth", "/");
+        remove(OMBI_COOKIE, "/");
     }
     if let Some(tokens) = tokens {
         for t in &tokens.tautulli {
-            remove(&format!("tautulli_token_{}", t.uuid), &t.path);
+            remove(&tautulli_name(&t.uuid), &t.path);
         }
     }
     out
+}
+
+/// Ombi's `Auth` cookie for the host serving the bootstrap page (host-only:
+/// no Domain), living as long as the session.
+pub fn ombi_bootstrap(
+    token: &str,
+    max_age: Duration,
+    secure: bool,
+    now: SystemTime,
+) -> Option<HeaderValue> {
+    build(
+        &CookieSpec {
+            name: OMBI_COOKIE,
+            value: token,
+            domain: None,
+            path: "/",
+            max_age: Some(max_age),
+            http_only: false,
+            secure,
+            same_site: SameSite::Lax,
+        },
+        now,
+    )
+}
+
+/// The PIN cookie under `{prefix}/plex` (an empty value with `max_age` 0
+/// removes it).
+pub fn pin(
+    prefix: &str,
+    value: &str,
+    max_age: Duration,
+    secure: bool,
+    now: SystemTime,
+) -> Option<HeaderValue> {
+    let path = format!("{prefix}/plex");
+    build(
+        &CookieSpec {
+            name: PIN_COOKIE,
+            value,
+            domain: None,
+            path: &path,
+            max_age: Some(max_age),
+            http_only: true,
+            secure,
+            same_site: SameSite::Lax,
+        },
+        now,
+    )
 }

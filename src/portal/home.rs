@@ -3,12 +3,12 @@
 
 use crate::app::App;
 use crate::auth::decision::{decide, Decision, UserState};
-use crate::groups;
 use crate::config::{AuthLevel, SsoService};
+use crate::groups;
 use crate::reply::Reply;
 
 use super::html::{self, AppLink};
-use super::PortalRequest;
+use super::request::PortalRequest;
 
 /// `GET {prefix}/`: to the home when there is one, else to the sign-in page.
 pub fn portal_root(app: &App, req: &PortalRequest<'_>) -> Reply {

@@ -12,24 +12,14 @@ use crate::auth::redirect_target;
 use crate::groups;
 use crate::reply::Reply;
 
+use super::form;
+use super::guard;
 use super::html::{self, LoginPage};
-use super::{form, guard, PortalRequest};
+use super::request::PortalRequest;
+use super::signin::{self, start_session};
 
 /// The one message a failed sign-in shows.
 pub const GENERIC_ERROR: &str = "Wrong username or password.";
-
-/// A signed-in user, as the portal needs it after a successful check.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub user_id: i64,
-    pub username: String,
-    pub email: String,
-    pub group: u16,
-    /// The password that was checked (for password-replay SSO), if any.
-    pub password: Option<String>,
-    /// A plex.tv token obtained during sign-in, if any.
-    pub plex_token: Option<String>,
-}
 
 fn home_or_default(app: &App) -> String {
     app.config
@@ -57,7 +47,7 @@ pub fn form(app: &App, req: &PortalRequest<'_>) -> Reply {
         rd: rd.as_deref(),
         username: "",
         error: None,
-        plex_oauth: app.plex_oauth_enabled(),
+        plex_oauth: signin::plex_oauth_enabled(app),
     };
     Reply::html(200, html::login(&page))
 }
@@ -72,10 +62,7 @@ pub async fn form_post(app: &App, req: &PortalRequest<'_>) -> Reply {
     let password = form::get(body, "password").unwrap_or_default();
     let remember = form::flag(body, "remember");
     let rd = safe_target(app, req, form::get(body, "rd").as_deref());
-    match app
-        .authenticate(&username, &password, req.client_ip, req.now)
-        .await
-    {
+    match signin::authenticate(app, &username, &password, req.client_ip, req.now).await {
         Some(user) => {
             let mut reply = Reply::redirect(302, &rd.unwrap_or_else(|| home_or_default(app)));
             start_session(app, req, user, remember, &mut reply).await;
@@ -87,7 +74,7 @@ pub async fn form_post(app: &App, req: &PortalRequest<'_>) -> Reply {
                 rd: rd.as_deref(),
                 username: &username,
                 error: Some(GENERIC_ERROR),
-                plex_oauth: app.plex_oauth_enabled(),
+                plex_oauth: signin::plex_oauth_enabled(app),
             };
             Reply::html(401, html::login(&page))
         }
@@ -114,10 +101,7 @@ pub async fn api_post(app: &App, req: &PortalRequest<'_>) -> Reply {
     let username = v.get("username").and_then(|x| x.as_str()).unwrap_or("");
     let password = v.get("password").and_then(|x| x.as_str()).unwrap_or("");
     let remember = v.get("remember").and_then(|x| x.as_bool()).unwrap_or(false);
-    match app
-        .authenticate(username, password, req.client_ip, req.now)
-        .await
-    {
+    match signin::authenticate(app, username, password, req.client_ip, req.now).await {
         Some(user) => {
             let body = me_json(&user.username, &user.email, user.group);
             let mut reply = Reply::json(200, &body);
@@ -137,43 +121,6 @@ pub fn api_me(app: &App, req: &PortalRequest<'_>) -> Reply {
     match req.session(app) {
         Some((_, i)) => Reply::json(200, &me_json(&i.username, &i.email, i.group)),
         None => Reply::json(401, &json!({"error": "not signed in"})),
-    }
-}
-
-/// Creates the session (SSO tokens fetched first, concurrently and bounded)
-/// and adds its cookies to `reply`. A store failure leaves the user signed
-/// out with a 500 rather than half signed in.
-pub async fn start_session(
-    app: &App,
-    req: &PortalRequest<'_>,
-    user: SignedIn,
-    remember: bool,
-    reply: &mut Reply,
-) {
-    let secure = req.secure(app);
-    let sso = app.fetch_sso(&user, req.client_ip).await;
-    match app.create_session(&user, remember, sso, req.now).await {
-        Ok((token, tokens)) => {
-            let lifetime = if remember {
-                app.config.session.remember_me
-            } else {
-                app.config.session.lifetime
-            };
-            for value in crate::portal::cookies::login_cookies(
-                app,
-                &token,
-                &tokens,
-                secure,
-                remember.then_some(lifetime),
-                req.now,
-            ) {
-                reply.push(header::SET_COOKIE, value);
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, user = %user.username, "cannot create session");
-            *reply = Reply::text(500, "internal error\n");
-        }
     }
 }
 
@@ -201,7 +148,7 @@ pub async fn logout(app: &App, req: &PortalRequest<'_>) -> Reply {
     }
     let mut reply = Reply::redirect(302, &format!("{}/login", app.config.portal.prefix));
     let tokens = match req.session_token(app) {
-        Some(token) => match app.end_session(token).await {
+        Some(token) => match signin::end_session(app, token).await {
             Ok(tokens) => tokens,
             Err(_) => {
                 reply = Reply::html(

@@ -1,7 +1,14 @@
-//! The login portal under `[portal] prefix` (DESIGN §5): sign-in form and
-//! JSON API, logout, first-admin setup, the app list, health. Plain async
-//! functions from a [`PortalRequest`] to a [`Reply`]; the proxy reads the
-//! request (and its small body) and writes the reply.
+//! The login portal under `[portal] prefix` (README "The portal"): sign-in
+//! form and JSON API, logout, first-admin setup, the app list, health, the
+//! SSO bootstrap and debug pages, and the Organizr-compatible auth API.
+//! Plain async functions from a [`PortalRequest`] to a [`Reply`]; the proxy
+//! reads the request (and its small body) and writes the reply.
+//!
+//! Files: `request.rs` (the request), `state.rs` (the portal's state),
+//! `signin.rs` (the sign-in flow as plain functions), `cookies.rs` (every
+//! Set-Cookie), `login.rs`, `plex.rs`, `setup.rs`, `home.rs`, `sso_pages.rs`
+//! (the pages), `organizr_api/` (the auth API), `html.rs`, `form.rs`,
+//! `guard.rs` (rendering, forms, the same-origin check).
 
 pub mod cookies;
 pub mod form;
@@ -9,73 +16,24 @@ pub mod guard;
 pub mod home;
 pub mod html;
 pub mod login;
+pub mod organizr_api;
 pub mod plex;
+pub mod request;
 pub mod setup;
+pub mod signin;
 pub mod sso_pages;
+mod state;
 
-use std::net::IpAddr;
-use std::time::SystemTime;
-
-use bytes::Bytes;
-use http::{HeaderMap, Method};
+use http::Method;
 
 use crate::app::App;
 use crate::reply::Reply;
 
+pub use request::{PortalRequest, MAX_BODY};
+pub use state::Portal;
+
 /// The "Sign in with Plex" popup-and-poll script (no external resources).
 const PLEX_OAUTH_JS: &str = include_str!("static/plex-oauth.js");
-
-/// Largest request body the portal reads (forms and JSON are tiny).
-pub const MAX_BODY: usize = 16 * 1024;
-
-/// One request to the portal, as plain values.
-#[derive(Debug)]
-pub struct PortalRequest<'a> {
-    pub method: &'a Method,
-    /// Path after the prefix, e.g. `/login` (`""` for the prefix itself).
-    pub path: &'a str,
-    pub query: Option<&'a str>,
-    pub headers: &'a HeaderMap,
-    /// The body, for POST (at most [`MAX_BODY`] bytes).
-    pub body: Bytes,
-    /// The client address the gateway believes.
-    pub client_ip: IpAddr,
-    /// The request arrived over TLS.
-    pub tls: bool,
-    /// The request's `Host` (with port, as sent).
-    pub host: Option<&'a str>,
-    pub now: SystemTime,
-}
-
-impl PortalRequest<'_> {
-    /// A query parameter, percent-decoded.
-    pub fn query_param(&self, name: &str) -> Option<String> {
-        form::get(self.query.unwrap_or("").as_bytes(), name)
-    }
-
-    /// The token of the request's live session, if any.
-    pub fn session_token(&self, app: &App) -> Option<&str> {
-        app.sessions
-            .live_token(self.headers, self.now)
-            .map(|(token, _)| token)
-    }
-
-    /// The request's live session and its user.
-    pub fn session(
-        &self,
-        app: &App,
-    ) -> Option<(
-        std::sync::Arc<crate::auth::session::SessionEntry>,
-        std::sync::Arc<crate::auth::session::Identity>,
-    )> {
-        app.sessions.lookup_headers(self.headers, self.now)
-    }
-
-    /// Whether cookies set in the reply must carry `Secure`.
-    pub fn secure(&self, app: &App) -> bool {
-        crate::cookie::secure_flag(app.config.server.public_url.scheme() == "https", self.tls)
-    }
-}
 
 /// `GET {prefix}/health`: 200 `ok`, or 503 with one line while store writes
 /// fail (sign-ins and sign-outs cannot be saved; proxying goes on).
@@ -92,7 +50,8 @@ pub fn wants_body(method: &Method) -> bool {
 }
 
 /// Answers one portal request.
-pub async fn handle(app: &App, req: PortalRequest<'_>) -> Reply {
+pub async fn handle(portal: &Portal, req: PortalRequest<'_>) -> Reply {
+    let app = &*portal.app;
     let get = req.method == Method::GET || req.method == Method::HEAD;
     let post = req.method == Method::POST;
     match req.path {
@@ -104,8 +63,8 @@ pub async fn handle(app: &App, req: PortalRequest<'_>) -> Reply {
         "/api/me" if get => login::api_me(app, &req),
         "/logout" if get => login::logout_page(app, &req),
         "/logout" if post => login::logout(app, &req).await,
-        "/setup" if get => setup::form(app, &req),
-        "/plex/pin" if post => plex::start(app, &req).await,
+        "/setup" if get => setup::form(app, &portal.setup, &req).await,
+        "/plex/pin" if post => plex::start(app, &portal.pins, &req).await,
         "/sso/plex" if get => sso_pages::plex(app, &req),
         "/sso/ombi" if get => sso_pages::ombi(app, &req),
         "/debug/sso" if get => sso_pages::debug_page(app, &req).await,
@@ -115,9 +74,9 @@ pub async fn handle(app: &App, req: PortalRequest<'_>) -> Reply {
             r
         }
         p if get && p.starts_with("/plex/pin/") => {
-            plex::poll(app, &req, &p["/plex/pin/".len()..]).await
+            plex::poll(app, &portal.pins, &req, &p["/plex/pin/".len()..]).await
         }
-        "/setup" if post => setup::post(app, &req).await,
+        "/setup" if post => setup::post(app, &portal.setup, &req).await,
         "/health" | "" | "/" | "/login" | "/api/login" | "/api/me" | "/logout" | "/setup" => {
             let mut r = Reply::text(405, "method not allowed\n");
             r.push(

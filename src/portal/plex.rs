@@ -14,15 +14,15 @@ use http::header;
 use serde_json::json;
 
 use crate::app::App;
-use crate::cookie::{self, CookieSpec, SameSite};
 use crate::clock::unix;
+use crate::cookie;
 use crate::reply::Reply;
 use crate::sso::plex_tv::PinState;
 
-use super::{guard, PortalRequest};
-
-/// The cookie binding a PIN to its browser.
-pub const PIN_COOKIE: &str = "gatehouse_pin";
+use super::cookies::{self as set, PIN_COOKIE};
+use super::guard;
+use super::request::PortalRequest;
+use super::signin;
 /// How long a PIN may stay pending (plex.tv's own lifetime is 30 min).
 pub const PIN_LIFETIME_SECS: u64 = 30 * 60;
 /// Most PINs pending at once.
@@ -80,32 +80,24 @@ fn pin_cookie(
     value: &str,
     max_age: u64,
 ) -> Option<http::HeaderValue> {
-    let path = format!("{}/plex", app.config.portal.prefix);
-    cookie::set_cookie(
-        &CookieSpec {
-            name: PIN_COOKIE,
-            value,
-            domain: None,
-            path: &path,
-            max_age: Some(std::time::Duration::from_secs(max_age)),
-            http_only: true,
-            secure: req.secure(app),
-            same_site: SameSite::Lax,
-        },
+    set::pin(
+        &app.config.portal.prefix,
+        value,
+        std::time::Duration::from_secs(max_age),
+        req.secure(app),
         req.now,
     )
-    .ok()
 }
 
 /// `POST {prefix}/plex/pin` → `{id, code, auth_url}`.
-pub async fn start(app: &App, req: &PortalRequest<'_>) -> Reply {
-    if !app.plex_oauth_enabled() {
+pub async fn start(app: &App, pins: &Pins, req: &PortalRequest<'_>) -> Reply {
+    if !signin::plex_oauth_enabled(app) {
         return Reply::json(404, &json!({"error": "Sign in with Plex is not enabled"}));
     }
     if !guard::same_origin(req.headers, req.host, &app.config.server.public_url) {
         return Reply::json(403, &json!({"error": "cross-site request refused"}));
     }
-    let Some(plex) = app.plex_tv() else {
+    let Some(plex) = signin::plex_tv(app) else {
         return Reply::json(502, &json!({"error": "plex.tv is not reachable"}));
     };
     let pin = match plex.create_pin().await {
@@ -115,8 +107,8 @@ pub async fn start(app: &App, req: &PortalRequest<'_>) -> Reply {
             return Reply::json(502, &json!({"error": "plex.tv is not reachable"}));
         }
     };
-    let nonce = crate::account::new_nonce();
-    if !app.plex_pins.insert(pin.id, nonce.clone(), unix(req.now)) {
+    let nonce = crate::tokens::random_token();
+    if !pins.insert(pin.id, nonce.clone(), unix(req.now)) {
         return Reply::json(503, &json!({"error": "too many sign-ins in progress"}));
     }
     let mut reply = Reply::json(
@@ -131,7 +123,7 @@ pub async fn start(app: &App, req: &PortalRequest<'_>) -> Reply {
 
 /// `GET {prefix}/plex/pin/{id}` → `{status}`: pending, expired, denied, or
 /// done (with the session cookies).
-pub async fn poll(app: &App, req: &PortalRequest<'_>, id: &str) -> Reply {
+pub async fn poll(app: &App, pins: &Pins, req: &PortalRequest<'_>, id: &str) -> Reply {
     let Ok(id) = id.parse::<u64>() else {
         return Reply::json(404, &json!({"status": "expired"}));
     };
@@ -143,16 +135,16 @@ pub async fn poll(app: &App, req: &PortalRequest<'_>, id: &str) -> Reply {
         PIN_COOKIE,
     )
     .unwrap_or("");
-    if !app.plex_pins.matches(id, nonce) {
+    if !pins.matches(id, nonce) {
         return Reply::json(404, &json!({"status": "expired"}));
     }
-    let Some(plex) = app.plex_tv() else {
+    let Some(plex) = signin::plex_tv(app) else {
         return Reply::json(200, &json!({"status": "pending"}));
     };
     let token = match plex.check_pin(id).await {
         Ok(PinState::Pending) => return Reply::json(200, &json!({"status": "pending"})),
         Ok(PinState::Expired) => {
-            app.plex_pins.remove(id);
+            pins.remove(id);
             return Reply::json(200, &json!({"status": "expired"}));
         }
         Ok(PinState::Done(token)) => token,
@@ -161,7 +153,7 @@ pub async fn poll(app: &App, req: &PortalRequest<'_>, id: &str) -> Reply {
             return Reply::json(200, &json!({"status": "pending"}));
         }
     };
-    app.plex_pins.remove(id);
+    pins.remove(id);
     let account = match plex.account(&token).await {
         Ok(a) => a,
         Err(e) => {
@@ -169,7 +161,7 @@ pub async fn poll(app: &App, req: &PortalRequest<'_>, id: &str) -> Reply {
             return Reply::json(200, &json!({"status": "denied"}));
         }
     };
-    let Some(admitted) = app.admit_plex_account(&plex, account, req.now).await else {
+    let Some(admitted) = signin::admit_plex_account(app, &plex, account, req.now).await else {
         return Reply::json(200, &json!({"status": "denied"}));
     };
     if admitted.user.locked {
@@ -177,7 +169,7 @@ pub async fn poll(app: &App, req: &PortalRequest<'_>, id: &str) -> Reply {
     }
     let user = admitted.into_signed_in(None);
     let mut reply = Reply::json(200, &json!({"status": "done"}));
-    super::login::start_session(app, req, user, true, &mut reply).await;
+    signin::start_session(app, req, user, true, &mut reply).await;
     if let Some(c) = pin_cookie(app, req, "", 0) {
         reply.push(header::SET_COOKIE, c);
     }

@@ -8,14 +8,13 @@ use std::fmt::Write as _;
 use http::header;
 
 use crate::app::App;
-use crate::cookie::{self, CookieSpec, SameSite};
 use crate::auth::redirect_target;
 use crate::groups;
 use crate::reply::Reply;
 use crate::sso::debug::{self, Settings};
 
 use super::html::{escape, message, page};
-use super::PortalRequest;
+use super::request::PortalRequest;
 
 /// Where a bootstrap page sends the browser next: a validated `to`, else `default`.
 fn target(app: &App, req: &PortalRequest<'_>, default: &str) -> String {
@@ -96,19 +95,10 @@ pub fn ombi(app: &App, req: &PortalRequest<'_>) -> Reply {
     };
     let mut reply = Reply::redirect(302, &format!("{base}auth/cookie"));
     if let Some(token) = entry.sso().ombi.as_deref() {
-        let spec = CookieSpec {
-            name: crate::sso::OMBI_COOKIE,
-            value: token,
-            domain: None,
-            path: "/",
-            max_age: Some(std::time::Duration::from_secs(
-                entry.expires.saturating_sub(crate::clock::unix(req.now)),
-            )),
-            http_only: false,
-            secure: req.secure(app),
-            same_site: SameSite::Lax,
-        };
-        if let Ok(v) = cookie::set_cookie(&spec, req.now) {
+        let max_age = std::time::Duration::from_secs(
+            entry.expires.saturating_sub(crate::clock::unix(req.now)),
+        );
+        if let Some(v) = super::cookies::ombi_bootstrap(token, max_age, req.secure(app), req.now) {
             reply.push(header::SET_COOKIE, v);
         }
     }

@@ -16,7 +16,12 @@ use crate::config::{AuthLevel, IdentityField};
 
 /// Decides whether the request may go on at `level` (its route's own, or
 /// stricter: `route::strict`); `Some(reply)` ends it here.
-pub fn check(app: &App, session: &Session, level: AuthLevel, ctx: &mut RequestCtx) -> Option<Reply> {
+pub fn check(
+    app: &App,
+    session: &Session,
+    level: AuthLevel,
+    ctx: &mut RequestCtx,
+) -> Option<Reply> {
     if level == AuthLevel::None {
         return None;
     }

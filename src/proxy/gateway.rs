@@ -29,18 +29,21 @@ use super::upgrade::UpgradeAsk;
 use super::upstream_request;
 use crate::app::App;
 use crate::observability::access_log::AccessRecord;
+use crate::portal::Portal;
 use crate::route::{path, redirect, Routing};
 
 /// The gateway: shared state plus prebuilt upstream peers.
 pub struct Gateway {
     app: Arc<App>,
+    portal: Arc<Portal>,
     /// `peers[route][upstream]`, built once.
     peers: Vec<Vec<super::peer::PeerSlot>>,
 }
 
 impl Gateway {
     /// Builds the peers of every route.
-    pub fn new(app: Arc<App>) -> Gateway {
+    pub fn new(portal: Arc<Portal>) -> Gateway {
+        let app = portal.app.clone();
         let peers = app
             .config
             .routes
@@ -52,7 +55,7 @@ impl Gateway {
                     .collect()
             })
             .collect();
-        Gateway { app, peers }
+        Gateway { app, portal, peers }
     }
 
     /// Writes a reply the gateway produced itself and records its status.
@@ -149,7 +152,7 @@ impl ProxyHttp for Gateway {
             }
         };
 
-        if let Some(reply) = super::local::handle(app, session, &normalized, ctx).await? {
+        if let Some(reply) = super::local::handle(&self.portal, session, &normalized, ctx).await? {
             return self.reply(session, ctx, reply).await;
         }
 
@@ -181,7 +184,7 @@ impl ProxyHttp for Gateway {
             }
             Routing::NotFound => {
                 let reply = if app.config.portal.home.as_deref() == Some(normalized.as_str()) {
-                    super::local::home(app, session, ctx).await?
+                    super::local::home(&self.portal, session, ctx).await?
                 } else {
                     Reply::text(404, "not found\n")
                 };
@@ -189,14 +192,18 @@ impl ProxyHttp for Gateway {
             }
         };
         // Auth under the strictest reading of the path (route::strict).
-        let level = match app.strict.level(&app.router, &app.config.routes, index, host, &normalized) {
-            Ok(level) => level,
-            Err(_) => {
-                return self
-                    .reply(session, ctx, Reply::text(400, "bad request\n"))
-                    .await
-            }
-        };
+        let level =
+            match app
+                .strict
+                .level(&app.router, &app.config.routes, index, host, &normalized)
+            {
+                Ok(level) => level,
+                Err(_) => {
+                    return self
+                        .reply(session, ctx, Reply::text(400, "bad request\n"))
+                        .await
+                }
+            };
         let route = &app.config.routes[index];
         ctx.route = Some(index);
         if ctx.websocket && !route.proxy.websocket {

@@ -19,13 +19,14 @@ use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
+use pingora::apps::HttpServerOptions;
 use pingora::listeners::tls::TlsSettings;
 use pingora::prelude::*;
-use pingora::apps::HttpServerOptions;
 use pingora::server::configuration::ServerConf;
 
 use crate::app::App;
 use crate::config::Config;
+use crate::portal::Portal;
 
 /// Why the gateway did not start.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +72,8 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     let keepalive_timeout = config.server.keepalive_timeout;
     let tls_listen = config.server.tls_listen.clone();
     let app = Arc::new(App::open(config).map_err(|e| StartError::App(e.to_string()))?);
-    if let Some(token) = app.ensure_setup_token() {
+    let portal = Arc::new(Portal::new(app.clone()));
+    if let Some(token) = portal.setup.ensure(&app.store) {
         let url = format!(
             "{}{}/setup?token={token}",
             app.config.server.public_url.as_str().trim_end_matches('/'),
@@ -81,11 +83,11 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
         println!("No administrator yet. Create one at: {url}");
         println!("(or run: gatehouse user add NAME --group admin)");
     }
-    crate::maintenance::spawn(app.clone());
+    crate::app::upkeep::spawn(app.clone());
     stop::watch(server.watch_execution_phase(), app.clone());
     let mut service = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
-        gateway::Gateway::new(app),
+        gateway::Gateway::new(portal),
         "gatehouse",
     );
     let mut options = HttpServerOptions::default();

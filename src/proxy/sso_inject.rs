@@ -15,7 +15,7 @@ use pingora::prelude::*;
 use crate::app::App;
 use crate::auth::session::SessionEntry;
 use crate::config::{Route, SsoService};
-use crate::portal::plex::PIN_COOKIE;
+use crate::portal::cookies::PIN_COOKIE;
 
 /// Rewrites the upstream `Cookie` header when it carries a gateway cookie or
 /// the route manages Tautulli tokens; otherwise leaves it untouched (no work

@@ -15,7 +15,9 @@ pub fn watch(mut phases: Receiver<ExecutionPhase>, app: Arc<App>) {
         .name("gatehouse-stop".into())
         .spawn(move || loop {
             match phases.blocking_recv() {
-                Ok(ExecutionPhase::ShutdownStarted) => crate::observability::buffer::write_through(),
+                Ok(ExecutionPhase::ShutdownStarted) => {
+                    crate::observability::buffer::write_through()
+                }
                 Ok(ExecutionPhase::ShutdownRuntimes) => {
                     if let Err(e) = app.sessions.persist_last_seen(&app.store) {
                         tracing::error!(error = %e, "last_seen not saved at stop");

@@ -31,7 +31,11 @@ pub fn classify(headers: &HeaderMap) -> UpgradeAsk {
         return UpgradeAsk::None;
     };
     let single = values.next().is_none();
-    let websocket = single && first.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket");
+    let websocket = single
+        && first
+            .as_bytes()
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"websocket");
     let connection_upgrade = headers.get_all(CONNECTION).iter().any(|v| {
         v.as_bytes()
             .split(|&b| b == b',')
@@ -61,7 +65,10 @@ mod tests {
         assert_eq!(classify(&headers(&[])), UpgradeAsk::None);
         let ws = [("upgrade", "websocket"), ("connection", "Upgrade")];
         assert_eq!(classify(&headers(&ws)), UpgradeAsk::WebSocket);
-        let ws = [("upgrade", "WebSocket"), ("connection", "keep-alive, upgrade")];
+        let ws = [
+            ("upgrade", "WebSocket"),
+            ("connection", "keep-alive, upgrade"),
+        ];
         assert_eq!(classify(&headers(&ws)), UpgradeAsk::WebSocket);
         for other in ["h2c", "foo/1", "websocket, h2c", "TLS/1.0", ""] {
             let h = headers(&[("upgrade", other), ("connection", "upgrade")]);

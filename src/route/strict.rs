@@ -87,7 +87,9 @@ pub fn loose(path: &str) -> Result<Option<String>, PathError> {
     let differs = b.iter().enumerate().any(|(i, &c)| {
         c.is_ascii_uppercase()
             || c == b';'
-            || (c == b'%' && b.get(i + 1) == Some(&b'5') && matches!(b.get(i + 2), Some(b'c' | b'C')))
+            || (c == b'%'
+                && b.get(i + 1) == Some(&b'5')
+                && matches!(b.get(i + 2), Some(b'c' | b'C')))
     });
     if !differs {
         return Ok(None);
@@ -124,12 +126,30 @@ mod tests {
     #[test]
     fn test_loose_reading() {
         assert_eq!(loose("/app/admin/x").unwrap(), None);
-        assert_eq!(loose("/app/ADMIN/x").unwrap().as_deref(), Some("/app/admin/x"));
-        assert_eq!(loose("/app/admin;x/y").unwrap().as_deref(), Some("/app/admin/y"));
-        assert_eq!(loose("/app/admin;jsessionid=1").unwrap().as_deref(), Some("/app/admin"));
-        assert_eq!(loose("/app/admin%5cx").unwrap().as_deref(), Some("/app/admin/x"));
-        assert_eq!(loose("/app/admin%5Cx").unwrap().as_deref(), Some("/app/admin/x"));
-        assert_eq!(loose("/app/x%5c..%5cadmin/").unwrap().as_deref(), Some("/app/admin/"));
+        assert_eq!(
+            loose("/app/ADMIN/x").unwrap().as_deref(),
+            Some("/app/admin/x")
+        );
+        assert_eq!(
+            loose("/app/admin;x/y").unwrap().as_deref(),
+            Some("/app/admin/y")
+        );
+        assert_eq!(
+            loose("/app/admin;jsessionid=1").unwrap().as_deref(),
+            Some("/app/admin")
+        );
+        assert_eq!(
+            loose("/app/admin%5cx").unwrap().as_deref(),
+            Some("/app/admin/x")
+        );
+        assert_eq!(
+            loose("/app/admin%5Cx").unwrap().as_deref(),
+            Some("/app/admin/x")
+        );
+        assert_eq!(
+            loose("/app/x%5c..%5cadmin/").unwrap().as_deref(),
+            Some("/app/admin/")
+        );
         assert_eq!(loose("/A%5c..%5c..%5cx"), Err(PathError::AboveRoot));
         assert_eq!(loose("/app/%3Fx").unwrap().as_deref(), Some("/app/%3fx"));
     }

@@ -16,8 +16,8 @@
 use serde::Serialize;
 
 use crate::config::{Config, LoginBackend, Plex, Sso};
-use crate::tokens::{FetchResult, SsoTokens};
 use crate::sso::{ombi, safe_url, OMBI_COOKIE, PLEX_COOKIE};
+use crate::tokens::{FetchResult, SsoTokens};
 
 /// Organizr's five flags for one service.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -16,10 +16,10 @@ use std::time::{Duration, SystemTime};
 use tokio::task::JoinSet;
 use tokio::time::timeout as within;
 
-use crate::groups;
 use crate::config::Sso;
-use crate::tokens::{FetchResult, SsoTokens, TautulliToken};
+use crate::groups;
 use crate::sso::{ombi, safe_url, tautulli, SsoError};
+use crate::tokens::{FetchResult, SsoTokens, TautulliToken};
 
 /// Default time allowed to each service.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);

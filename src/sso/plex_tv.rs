@@ -62,6 +62,22 @@ pub fn new_client_id() -> String {
     hex::encode(bytes)
 }
 
+/// The store key of this install's plex.tv client identifier.
+pub const CLIENT_ID_KEY: &str = "plex_client_id";
+
+/// This install's plex.tv client identifier: created once, kept in the store
+/// (the gateway and the `plex` CLI commands use the same one).
+pub fn client_id(store: &crate::store::Store) -> Result<String, crate::store::StoreError> {
+    match store.get_meta(CLIENT_ID_KEY)? {
+        Some(id) => Ok(id),
+        None => {
+            let id = new_client_id();
+            store.set_meta(CLIENT_ID_KEY, &id)?;
+            Ok(id)
+        }
+    }
+}
+
 /// A plex.tv client for one install.
 #[derive(Clone, Debug)]
 pub struct PlexTv {

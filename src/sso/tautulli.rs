@@ -16,8 +16,8 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::config::SsoTautulli;
-use crate::tokens::TautulliToken;
 use crate::sso::{body_text, join, retry_after, safe_url, transport_error, xml, SsoError};
+use crate::tokens::TautulliToken;
 
 /// Prefix of the CherryPy session cookie Tautulli ≥ 2.17.1 sets.
 pub const SESSION_COOKIE_PREFIX: &str = "tautulli_session_";

@@ -35,7 +35,14 @@ impl StoreHealth {
 
     /// A write failed with `e`.
     pub fn failed(&self, e: &StoreError) {
-        let line: String = e.to_string().lines().next().unwrap_or("").chars().take(200).collect();
+        let line: String = e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
         if let Ok(mut r) = self.reason.lock() {
             *r = line;
         }
@@ -61,8 +68,14 @@ mod tests {
     fn test_failure_then_recovery() {
         let h = StoreHealth::default();
         assert_eq!(h.failure(), None);
-        h.record::<()>(&Err(StoreError::Corrupt("x".into(), "disk full\nmore".into())));
-        assert_eq!(h.failure().as_deref(), Some("stored value \"x\" is not valid: disk full"));
+        h.record::<()>(&Err(StoreError::Corrupt(
+            "x".into(),
+            "disk full\nmore".into(),
+        )));
+        assert_eq!(
+            h.failure().as_deref(),
+            Some("stored value \"x\" is not valid: disk full")
+        );
         h.record(&Ok(()));
         assert_eq!(h.failure(), None);
     }

@@ -106,6 +106,20 @@ impl Store {
         Ok(conn)
     }
 
+    /// Runs `f` on a blocking thread (the async code's way to the store:
+    /// SQLite calls never run on a worker thread of the proxy).
+    pub async fn call<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        match tokio::task::spawn_blocking(move || f(&store)).await {
+            Ok(r) => r,
+            Err(e) => Err(StoreError::Corrupt("blocking task".into(), e.to_string())),
+        }
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -219,7 +233,10 @@ mod tests {
         let err = Store::open(dir.path()).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, StoreError::Open(..)), "{text}");
-        assert!(text.contains(&dir.path().join(DB_FILE).display().to_string()), "{text}");
+        assert!(
+            text.contains(&dir.path().join(DB_FILE).display().to_string()),
+            "{text}"
+        );
         assert!(text.contains("not a database"), "{text}");
     }
 

@@ -334,6 +334,9 @@ fn test_check_host_cookie_prefix_rules() {
 fn test_check_keepalive_keys() {
     assert_errors(
         "[server]\nkeepalive_timeout = \"soon\"\nkeepalive_requests = 0\n",
-        &[(2, "server.keepalive_timeout"), (3, "server.keepalive_requests")],
+        &[
+            (2, "server.keepalive_timeout"),
+            (3, "server.keepalive_requests"),
+        ],
     );
 }

@@ -4,8 +4,8 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use crate::tokens::SsoTokens;
 use crate::store::SessionRow;
+use crate::tokens::SsoTokens;
 
 /// One live session.
 #[derive(Debug)]

@@ -16,21 +16,22 @@ mod identity;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use base64::Engine as _;
 use dashmap::DashMap;
-use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
 use crate::clock::unix;
 use crate::config::SessionSettings;
-use crate::tokens::SsoTokens;
 use crate::store::{SessionRow, Store, StoreError};
+use crate::tokens::SsoTokens;
 
 use entry::entry_from_row;
 pub use entry::SessionEntry;
 pub use identity::{header_value, Identity};
+
+/// A live session and its user, as a look-up finds them.
+pub type Found = (Arc<SessionEntry>, Arc<Identity>);
 
 /// Length of a cookie token: 32 random bytes in unpadded base64url.
 pub const TOKEN_LEN: usize = 43;
@@ -82,7 +83,7 @@ impl SessionTable {
         &self,
         headers: &http::HeaderMap,
         now: SystemTime,
-    ) -> Option<(Arc<SessionEntry>, Arc<Identity>)> {
+    ) -> Option<Found> {
         self.live_token(headers, now).map(|(_, found)| found)
     }
 
@@ -92,7 +93,7 @@ impl SessionTable {
         &self,
         headers: &'h http::HeaderMap,
         now: SystemTime,
-    ) -> Option<(&'h str, (Arc<SessionEntry>, Arc<Identity>))> {
+    ) -> Option<(&'h str, Found)> {
         let name = self.settings.cookie.as_str();
         let cookies = || {
             headers
@@ -120,7 +121,7 @@ impl SessionTable {
         &self,
         token: &str,
         now: SystemTime,
-    ) -> Option<(Arc<SessionEntry>, Arc<Identity>)> {
+    ) -> Option<Found> {
         if token.len() != TOKEN_LEN {
             return None;
         }
@@ -160,15 +161,9 @@ impl SessionTable {
         sso: SsoTokens,
         now: SystemTime,
     ) -> Result<String, StoreError> {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let token = crate::tokens::random_token();
         let hash = token_hash(&token);
-        let lifetime = if remember {
-            self.settings.remember_me
-        } else {
-            self.settings.lifetime
-        };
+        let lifetime = self.settings.lifetime_for(remember);
         let created = unix(now);
         let row = SessionRow {
             token_hash: hash,
@@ -331,15 +326,6 @@ impl SessionTable {
     pub fn settings(&self) -> &SessionSettings {
         &self.settings
     }
-
-    /// The lifetime a new session gets.
-    pub fn lifetime(&self, remember: bool) -> Duration {
-        if remember {
-            self.settings.remember_me
-        } else {
-            self.settings.lifetime
-        }
-    }
 }
 
 fn to_i64(v: u64) -> i64 {
@@ -350,7 +336,7 @@ fn to_i64(v: u64) -> i64 {
 mod tests {
     use super::*;
     use crate::store::User;
-    use std::time::UNIX_EPOCH;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn settings(idle: Option<u64>) -> SessionSettings {
         SessionSettings {

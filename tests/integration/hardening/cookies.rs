@@ -22,7 +22,11 @@ async fn test_planted_garbage_cookie_does_not_lock_out() {
         format!("gatehouse_session=x; other=1; {alice}"),
         format!("{alice}; {garbage}"),
     ] {
-        assert_eq!(get_status(&gw, "/app/x", Some(&jar), false).await, 200, "{jar}");
+        assert_eq!(
+            get_status(&gw, "/app/x", Some(&jar), false).await,
+            200,
+            "{jar}"
+        );
         assert_eq!(echo.last().header("x-webauth-user"), Some("alice"), "{jar}");
     }
     // Split over two Cookie headers (HTTP/2 clients do this).
@@ -63,7 +67,10 @@ async fn test_host_prefixed_cookie_is_secure_host_only() {
         .into_iter()
         .find(|c| c.starts_with("__Host-gatehouse_session="))
         .expect("the __Host- session cookie");
-    let attrs: Vec<String> = cookie.split(';').map(|a| a.trim().to_ascii_lowercase()).collect();
+    let attrs: Vec<String> = cookie
+        .split(';')
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
     assert!(attrs.contains(&"secure".to_string()), "{cookie}");
     assert!(attrs.contains(&"path=/".to_string()), "{cookie}");
     assert!(!attrs.iter().any(|a| a.starts_with("domain=")), "{cookie}");

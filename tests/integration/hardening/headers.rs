@@ -62,7 +62,10 @@ async fn test_content_length_list_refused() {
     }
     // A plain length still works, and nothing refused reached the upstream.
     let ok = "POST /app/x HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 5\r\n\r\nhello";
-    assert_eq!(status_of(&raw_request(gw.port, ok.as_bytes()).await), Some(200));
+    assert_eq!(
+        status_of(&raw_request(gw.port, ok.as_bytes()).await),
+        Some(200)
+    );
     let seen = echo.requests();
     assert_eq!(seen.len(), 1, "{seen:#?}");
     assert_eq!(seen[0].header_all("content-length"), vec!["5"]);

@@ -46,7 +46,10 @@ async fn test_keepalive_timeout_zero_closes_after_each_response() {
     let mut conn = TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
     let (resp, _) = exchange(&mut conn, GET).await;
     assert_eq!(status_of(&resp), Some(200), "{resp}");
-    assert!(resp.to_ascii_lowercase().contains("connection: close"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase().contains("connection: close"),
+        "{resp}"
+    );
     closed_within(&mut conn, Duration::from_secs(10)).await;
 }
 

@@ -2,7 +2,9 @@
 //! POST is same-origin checked), and a password change ends the user's
 //! other sessions — also when the CLI makes it while the gateway runs.
 
-use crate::support::accounts::{add_user, builder, cli_ok, get_status, login, protected, wait_status};
+use crate::support::accounts::{
+    add_user, builder, cli_ok, get_status, login, protected, wait_status,
+};
 use crate::support::binary::client;
 use crate::support::upstream::EchoServer;
 
@@ -24,11 +26,17 @@ async fn test_logout_get_asks_post_signs_out_cross_site_refused() {
     assert_eq!(page.status(), 200);
     assert!(page.headers().get("set-cookie").is_none());
     let html = page.text().await.unwrap();
-    assert!(html.contains("method=\"post\"") && html.contains("/gatehouse/logout"), "{html}");
+    assert!(
+        html.contains("method=\"post\"") && html.contains("/gatehouse/logout"),
+        "{html}"
+    );
     assert_eq!(get_status(&gw, "/app/x", Some(&alice), false).await, 200);
 
     // A form posted from another site: refused.
-    for (name, value) in [("Sec-Fetch-Site", "cross-site"), ("Origin", "https://evil.example")] {
+    for (name, value) in [
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Origin", "https://evil.example"),
+    ] {
         let resp = client()
             .post(gw.url("/gatehouse/logout"))
             .header("Cookie", &alice)
@@ -63,10 +71,18 @@ async fn test_cli_password_change_ends_running_sessions() {
     let bob = login(&gw, "bob", "bob-pw").await;
     assert_eq!(get_status(&gw, "/app/x", Some(&phone), false).await, 200);
 
-    cli_ok(&gw, &["user", "passwd", "alice", "--password-stdin"], "new-alice-pw\n");
+    cli_ok(
+        &gw,
+        &["user", "passwd", "alice", "--password-stdin"],
+        "new-alice-pw\n",
+    );
     wait_status(&gw, "/app/x", Some(&phone), 401).await;
     wait_status(&gw, "/app/x", Some(&laptop), 401).await;
-    assert_eq!(get_status(&gw, "/app/x", Some(&bob), false).await, 200, "other users keep theirs");
+    assert_eq!(
+        get_status(&gw, "/app/x", Some(&bob), false).await,
+        200,
+        "other users keep theirs"
+    );
     // Still 401 after a restart: the sessions are gone from the store too.
     let fresh = login(&gw, "alice", "new-alice-pw").await;
     assert_eq!(get_status(&gw, "/app/x", Some(&fresh), false).await, 200);

@@ -33,12 +33,28 @@ async fn test_loose_spellings_of_a_stricter_route_need_its_level() {
     let root = login(&gw, "root", "root-pw").await;
     let carol = login(&gw, "carol", "carol-pw").await;
     for path in SPELLINGS {
-        assert_eq!(get_status(&gw, path, None, false).await, 401, "{path} signed out");
-        assert_eq!(get_status(&gw, path, Some(&carol), false).await, 403, "{path} as a user");
-        assert_eq!(get_status(&gw, path, Some(&root), false).await, 200, "{path} as admin");
+        assert_eq!(
+            get_status(&gw, path, None, false).await,
+            401,
+            "{path} signed out"
+        );
+        assert_eq!(
+            get_status(&gw, path, Some(&carol), false).await,
+            403,
+            "{path} as a user"
+        );
+        assert_eq!(
+            get_status(&gw, path, Some(&root), false).await,
+            200,
+            "{path} as admin"
+        );
     }
     let seen: Vec<String> = echo.requests().iter().map(|r| r.target.clone()).collect();
-    assert_eq!(seen.len(), SPELLINGS.len(), "only the admin's requests: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        SPELLINGS.len(),
+        "only the admin's requests: {seen:?}"
+    );
     // The public route itself, and spellings that stay public, still pass.
     assert_eq!(get_status(&gw, "/app/Public/x", None, false).await, 200);
     assert_eq!(get_status(&gw, "/app/x;y", None, false).await, 200);
@@ -48,9 +64,17 @@ async fn test_loose_spellings_of_a_stricter_route_need_its_level() {
 async fn test_raw_backslash_in_target_refused() {
     let echo = EchoServer::start();
     let gw = builder(&routes(&echo.url())).start();
-    let resp = raw_request(gw.port, b"GET /app/admin\\x HTTP/1.1\r\nHost: gw.test\r\n\r\n").await;
+    let resp = raw_request(
+        gw.port,
+        b"GET /app/admin\\x HTTP/1.1\r\nHost: gw.test\r\n\r\n",
+    )
+    .await;
     assert_eq!(status_of(&resp), Some(400), "{resp}");
-    let resp = raw_request(gw.port, b"GET /app\\admin/x HTTP/1.1\r\nHost: gw.test\r\n\r\n").await;
+    let resp = raw_request(
+        gw.port,
+        b"GET /app\\admin/x HTTP/1.1\r\nHost: gw.test\r\n\r\n",
+    )
+    .await;
     assert_eq!(status_of(&resp), Some(400), "{resp}");
     assert!(echo.requests().is_empty());
 }

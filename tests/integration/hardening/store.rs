@@ -16,7 +16,11 @@ use crate::support::upstream::EchoServer;
 const WITHIN: Duration = Duration::from_secs(30);
 
 async fn health(gw: &crate::support::binary::Gateway) -> (u16, String) {
-    let resp = client().get(gw.url("/gatehouse/health")).send().await.unwrap();
+    let resp = client()
+        .get(gw.url("/gatehouse/health"))
+        .send()
+        .await
+        .unwrap();
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
 
@@ -81,14 +85,25 @@ async fn test_full_disk_logout_is_not_reported_done_and_health_says_so() {
         .send()
         .await
         .unwrap();
-    assert_eq!(out.status(), 503, "a sign-out the store refused is not a success");
+    assert_eq!(
+        out.status(),
+        503,
+        "a sign-out the store refused is not a success"
+    );
     let removal = set_cookies(&out)
         .into_iter()
         .find(|c| c.starts_with("gatehouse_session="))
         .expect("the browser's cookie is still cleared");
-    assert!(removal.to_ascii_lowercase().contains("max-age=0"), "{removal}");
+    assert!(
+        removal.to_ascii_lowercase().contains("max-age=0"),
+        "{removal}"
+    );
     assert!(out.text().await.unwrap().contains("not save"));
-    assert_eq!(get_status(&gw, "/app/x", Some(&alice), false).await, 401, "signed out in memory");
+    assert_eq!(
+        get_status(&gw, "/app/x", Some(&alice), false).await,
+        401,
+        "signed out in memory"
+    );
 
     // Space again: the queued deletion is stored, health recovers, and the
     // session stays dead across a restart.
@@ -105,7 +120,11 @@ fn test_not_a_database_names_the_file() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let db = data.join("gatehouse.db");
-    std::fs::write(&db, b"this is not SQLite at all, just some text\n".repeat(200)).unwrap();
+    std::fs::write(
+        &db,
+        b"this is not SQLite at all, just some text\n".repeat(200),
+    )
+    .unwrap();
     let config = dir.path().join("gatehouse.toml");
     std::fs::write(
         &config,

@@ -31,7 +31,8 @@ async fn test_upgrade_other_than_websocket_never_reaches_upstream() {
     let gw = builder(&routes(&up.url())).start();
     for token in ["h2c", "foo/1", "WebSocket, h2c"] {
         let mut conn = TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
-        let req = String::from_utf8_lossy(H2C).replace("Upgrade: h2c", &format!("Upgrade: {token}"));
+        let req =
+            String::from_utf8_lossy(H2C).replace("Upgrade: h2c", &format!("Upgrade: {token}"));
         let (first, open) = exchange(&mut conn, req.as_bytes()).await;
         assert_eq!(status_of(&first), Some(200), "{token}: {first}");
         assert!(open, "{token}: the connection stays usable");

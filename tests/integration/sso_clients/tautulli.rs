@@ -3,8 +3,8 @@
 //! issued token opening `/home`.
 
 use gatehouse::sso::tautulli::sign_in;
-use gatehouse::tokens::TautulliToken;
 use gatehouse::sso::SsoError;
+use gatehouse::tokens::TautulliToken;
 use url::Url;
 
 use super::common::{client_ip, dead_url, http, tautulli_cfg};

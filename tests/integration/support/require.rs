@@ -61,7 +61,11 @@ impl Tmpfs {
             Ok(o) if o.status.success() => Some(Tmpfs { dir }),
             Ok(o) => {
                 let why = String::from_utf8_lossy(&o.stderr).trim().to_string();
-                missing(test, &format!("a tmpfs mount ({why})"), "run the tests as root");
+                missing(
+                    test,
+                    &format!("a tmpfs mount ({why})"),
+                    "run the tests as root",
+                );
                 None
             }
             Err(e) => {

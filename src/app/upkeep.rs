@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::App;
+use super::state::App;
 
 /// How often the store's `data_version` is checked.
 pub const USER_POLL: Duration = Duration::from_secs(1);
@@ -57,7 +57,7 @@ async fn run(app: Arc<App>) {
             let probe = app.store.set_meta(PROBE_KEY, &now);
             app.store_health.record(&probe);
             if probe.is_ok() {
-                app.retry_pending_logouts();
+                retry_pending_logouts(&app);
             }
         }
         match app.store.data_version() {
@@ -90,5 +90,28 @@ async fn run(app: Arc<App>) {
                 Err(e) => tracing::error!(error = %e, "expired sessions not purged"),
             }
         }
+    }
+}
+
+/// Retries the deletions the store refused earlier; `true` when none is
+/// left.
+pub fn retry_pending_logouts(app: &App) -> bool {
+    let batch: Vec<[u8; 32]> = match app.pending_logouts.lock() {
+        Ok(q) if q.is_empty() => return true,
+        Ok(q) => q.clone(),
+        Err(_) => return false,
+    };
+    let outcome = app.store.delete_sessions(&batch);
+    app.store_health.record(&outcome);
+    match outcome {
+        Ok(_) => {
+            if let Ok(mut q) = app.pending_logouts.lock() {
+                q.retain(|h| !batch.contains(h));
+                tracing::info!(sessions = batch.len(), "queued sign-outs stored");
+                return q.is_empty();
+            }
+            false
+        }
+        Err(_) => false,
     }
 }

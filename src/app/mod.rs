@@ -1,0 +1,14 @@
+//! The shared state of a running gateway, built once at start from the
+//! validated configuration: routes with their prebuilt per-request data, the
+//! router, the strip list, and the account layer (store, sessions,
+//! regulation, password hasher, SSO client); plus the background upkeep
+//! that keeps the account layer in step with the store ([`upkeep`]).
+//!
+//! Below the portal and the proxy: it knows neither.
+
+pub mod routes;
+mod state;
+pub mod upkeep;
+
+pub use routes::{HeaderRule, RouteRuntime};
+pub use state::{App, AppError};

@@ -1,0 +1,60 @@
+//! Per-route data computed once at start from the validated configuration:
+//! `set_headers` split into prebuilt and templated values, the attempt
+//! budget of `next_upstream`, the name shared with log lines.
+
+use std::sync::Arc;
+
+use http::header::{HeaderName, HeaderValue};
+
+use crate::config::{HeaderTemplate, Route};
+
+/// A route's `set_headers`, split once at start into prebuilt static values
+/// and templates that need per-request expansion.
+#[derive(Debug, Clone)]
+pub enum HeaderRule {
+    /// Name and a prebuilt value (a refcount bump per request).
+    Static(HeaderName, HeaderValue),
+    /// Name and a template with variables.
+    Dynamic(HeaderName, HeaderTemplate),
+    /// `""`: the header is removed.
+    Remove(HeaderName),
+}
+
+/// Per-route data computed once at start.
+#[derive(Debug)]
+pub struct RouteRuntime {
+    /// `set_headers` in file order.
+    pub header_rules: Vec<HeaderRule>,
+    /// How many upstream attempts a request may make.
+    pub max_attempts: usize,
+    /// The route name, shared with log lines.
+    pub name: Arc<str>,
+}
+
+impl RouteRuntime {
+    /// Computes the per-route data once.
+    pub fn from_conf(route: &Route) -> RouteRuntime {
+        let header_rules = route
+            .proxy
+            .set_headers
+            .iter()
+            .map(|(name, t)| {
+                if t.is_removal() {
+                    return HeaderRule::Remove(name.clone());
+                }
+                match t.as_static().map(HeaderValue::from_str) {
+                    Some(Ok(v)) => HeaderRule::Static(name.clone(), v),
+                    _ => HeaderRule::Dynamic(name.clone(), t.clone()),
+                }
+            })
+            .collect();
+        let n = route.upstreams.len().max(1);
+        let tries = route.proxy.next_upstream_tries as usize;
+        let max_attempts = if tries == 0 { n } else { tries.min(n) };
+        RouteRuntime {
+            header_rules,
+            max_attempts,
+            name: Arc::from(route.name.as_str()),
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! [`App`]: everything the portal and the proxy hooks read, opened once at
+//! start.
+
+use std::sync::{Arc, Mutex};
+
+use crate::auth::password::{Hasher, PasswordPolicy};
+use crate::auth::regulation::Regulation;
+use crate::auth::session::SessionTable;
+use crate::auth::spoof::StripList;
+use crate::config::Config;
+use crate::route::strict::StrictReading;
+use crate::route::Router;
+
+use super::routes::RouteRuntime;
+use crate::store::health::StoreHealth;
+use crate::store::{Store, StoreError};
+
+/// Why the gateway's state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("store {0}")]
+    Store(#[from] StoreError),
+    #[error("SSO client: {0}")]
+    Sso(#[from] crate::sso::SsoError),
+}
+
+/// Everything the proxy hooks and the portal read.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub router: Router,
+    /// Which routes a stricter route could shadow under a loose path reading.
+    pub strict: StrictReading,
+    /// Parallel to `config.routes`.
+    pub routes: Vec<RouteRuntime>,
+    pub strip: StripList,
+    pub store: Store,
+    pub sessions: Arc<SessionTable>,
+    pub regulation: Arc<Regulation>,
+    pub hasher: Hasher,
+    /// Outbound client for Ombi / Tautulli (SSO at login).
+    pub http: reqwest::Client,
+    /// This install's plex.tv client identifier (kept in the store).
+    pub plex_client_id: String,
+    /// Whether store writes currently succeed (`{portal}/health`).
+    pub store_health: StoreHealth,
+    /// Sessions ended in memory whose deletion the store refused; retried
+    /// by the upkeep until stored.
+    pub pending_logouts: Mutex<Vec<[u8; 32]>>,
+}
+
+impl App {
+    /// Opens the store and builds the runtime state.
+    pub fn open(config: Config) -> Result<App, AppError> {
+        let now = crate::clock::now();
+        let store = Store::open(&config.server.data_dir)?;
+        let sessions = Arc::new(SessionTable::load(&store, &config.session, now)?);
+        let regulation = Arc::new(Regulation::load(&store, &config.login, now)?);
+        let plex_client_id = crate::sso::plex_tv::client_id(&store)?;
+        let router = Router::from_conf(&config);
+        let strict = StrictReading::new(&config.routes);
+        let routes = config.routes.iter().map(RouteRuntime::from_conf).collect();
+        let strip = StripList::from_config(&config);
+        Ok(App {
+            router,
+            strict,
+            routes,
+            strip,
+            sessions,
+            regulation,
+            hasher: Hasher::new(PasswordPolicy::from_env()),
+            http: crate::sso::http_client()?,
+            plex_client_id,
+            store_health: StoreHealth::default(),
+            pending_logouts: Mutex::new(Vec::new()),
+            store,
+            config,
+        })
+    }
+}
