@@ -30,6 +30,8 @@ pub struct RequestCtx {
     pub retry_same: bool,
     /// Request body bytes received so far.
     pub body_bytes: u64,
+    /// The body passed `client_max_body_size`: never retried.
+    pub body_too_large: bool,
     /// A response header has been handed to the client: never retry now.
     pub response_started: bool,
     /// An upstream status that asked for the next upstream.
@@ -57,6 +59,7 @@ impl RequestCtx {
             upstream: 0,
             retry_same: false,
             body_bytes: 0,
+            body_too_large: false,
             response_started: false,
             retry_status: None,
             local_status: None,

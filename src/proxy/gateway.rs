@@ -25,6 +25,7 @@ use pingora::{Error, ErrorSource, ErrorType};
 
 use super::ctx::RequestCtx;
 use super::respond::{self, Reply};
+use super::retry::{self, Attempt, ExchangeFailure, Failure, Verdict};
 use super::upgrade::UpgradeAsk;
 use super::upstream_request;
 use crate::app::App;
@@ -58,6 +59,19 @@ impl Gateway {
         Gateway { app, portal, peers }
     }
 
+    /// The `next_upstream` decision for a failed attempt of route `index`.
+    fn verdict(&self, index: usize, session: &Session, ctx: &RequestCtx, failure: Failure) -> Verdict {
+        let attempt = Attempt {
+            attempts: ctx.attempts,
+            max_attempts: self.app.routes[index].max_attempts,
+            idempotent: session.req_header().method.is_idempotent(),
+            response_started: ctx.response_started,
+            replayable: !session.as_ref().retry_buffer_truncated(),
+            body_too_large: ctx.body_too_large,
+        };
+        retry::verdict(&self.app.config.routes[index].proxy.next_upstream, failure, &attempt)
+    }
+
     /// Writes a reply the gateway produced itself and records its status.
     async fn reply(
         &self,
@@ -72,9 +86,6 @@ impl Gateway {
     }
 }
 
-fn is_idempotent(method: &http::Method) -> bool {
-    method.is_idempotent()
-}
 
 #[async_trait]
 impl ProxyHttp for Gateway {
@@ -238,7 +249,7 @@ impl ProxyHttp for Gateway {
 
     async fn upstream_peer(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<Box<HttpPeer>> {
         let Some(index) = ctx.route else {
@@ -260,8 +271,9 @@ impl ProxyHttp for Gateway {
         match peers[ctx.upstream].peer().await {
             Ok(peer) => Ok(peer),
             Err(mut e) => {
-                let policy = self.app.config.routes[index].proxy.next_upstream;
-                e.set_retry(policy.error && ctx.attempts < self.app.routes[index].max_attempts);
+                // The upstream's name did not resolve: nothing was sent.
+                let failure = Failure::Connect { timed_out: false };
+                e.set_retry(self.verdict(index, session, ctx, failure) == Verdict::Next);
                 Err(e)
             }
         }
@@ -291,6 +303,7 @@ impl ProxyHttp for Gateway {
         }
         let max = self.app.config.routes[index].proxy.client_max_body_size;
         if max > 0 && ctx.body_bytes > max {
+            ctx.body_too_large = true;
             let mut e = Error::explain(ErrorType::HTTPStatus(413), "client_max_body_size");
             e.set_retry(false);
             return Err(e);
@@ -318,12 +331,7 @@ impl ProxyHttp for Gateway {
             e.set_retry(false);
             return Err(e.into_up());
         }
-        let policy = route.proxy.next_upstream;
-        let idempotent = is_idempotent(&session.req_header().method);
-        if policy.on_status(status)
-            && ctx.attempts < self.app.routes[index].max_attempts
-            && (idempotent || policy.non_idempotent)
-        {
+        if self.verdict(index, session, ctx, Failure::Status(status)) == Verdict::Next {
             ctx.retry_status = Some(status);
             return Err(Error::explain(
                 ErrorType::HTTPStatus(status),
@@ -358,21 +366,15 @@ impl ProxyHttp for Gateway {
 
     fn fail_to_connect(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         _peer: &HttpPeer,
         ctx: &mut RequestCtx,
         mut e: Box<Error>,
     ) -> Box<Error> {
         let Some(index) = ctx.route else { return e };
-        let policy = self.app.config.routes[index].proxy.next_upstream;
-        let timeout = matches!(e.etype(), ErrorType::ConnectTimedout);
-        let wanted = if timeout {
-            policy.timeout
-        } else {
-            policy.error
-        };
-        // Nothing reached the upstream yet: any method may go to the next one.
-        e.set_retry(wanted && ctx.attempts < self.app.routes[index].max_attempts);
+        let timed_out = matches!(e.etype(), ErrorType::ConnectTimedout);
+        let failure = Failure::Connect { timed_out };
+        e.set_retry(self.verdict(index, session, ctx, failure) == Verdict::Next);
         e
     }
 
@@ -386,34 +388,30 @@ impl ProxyHttp for Gateway {
     ) -> Box<Error> {
         let mut e = e.more_context(format!("peer: {peer}"));
         let Some(index) = ctx.route else { return e };
-        let policy = self.app.config.routes[index].proxy.next_upstream;
-        let more = ctx.attempts < self.app.routes[index].max_attempts;
-        let idempotent = is_idempotent(&session.req_header().method);
-        let replayable = !session.as_ref().retry_buffer_truncated();
-        if ctx.response_started || matches!(e.etype(), ErrorType::HTTPStatus(413)) || !replayable {
-            e.set_retry(false);
-            return e;
-        }
         if ctx.retry_status.take().is_some() {
+            // upstream_response_filter already chose the next upstream.
             e.set_retry(true);
             return e;
         }
-        if client_reused && matches!(e.retry, pingora::RetryType::ReusedOnly) && idempotent {
-            // A pooled keep-alive connection the upstream had closed: same upstream again.
-            ctx.retry_same = true;
-            e.set_retry(true);
-            return e;
-        }
-        let wanted = match e.etype() {
-            ErrorType::ReadTimedout | ErrorType::WriteTimedout | ErrorType::ConnectTimedout => {
-                policy.timeout
-            }
-            ErrorType::InvalidHTTPHeader | ErrorType::H1Error | ErrorType::InvalidH2 => {
-                policy.invalid_header
-            }
-            _ => policy.error,
+        let failure = if client_reused && matches!(e.retry, pingora::RetryType::ReusedOnly) {
+            Failure::StaleConnection
+        } else {
+            Failure::Exchange(match e.etype() {
+                ErrorType::ReadTimedout | ErrorType::WriteTimedout | ErrorType::ConnectTimedout => {
+                    ExchangeFailure::Timeout
+                }
+                ErrorType::InvalidHTTPHeader | ErrorType::H1Error | ErrorType::InvalidH2 => {
+                    ExchangeFailure::InvalidHeader
+                }
+                _ => ExchangeFailure::Error,
+            })
         };
-        e.set_retry(wanted && more && (idempotent || policy.non_idempotent));
+        if matches!(e.etype(), ErrorType::HTTPStatus(413)) {
+            ctx.body_too_large = true;
+        }
+        let verdict = self.verdict(index, session, ctx, failure);
+        ctx.retry_same = verdict == Verdict::Same;
+        e.set_retry(verdict != Verdict::Stop);
         e
     }
 

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod local;
 pub mod peer;
 pub mod respond;
+pub mod retry;
 pub mod sso_inject;
 pub mod stop;
 pub mod tls;
