@@ -38,6 +38,9 @@ pub struct RequestCtx {
     pub retry_status: Option<u16>,
     /// Status of a response the gateway wrote itself.
     pub local_status: Option<u16>,
+    /// Close the connection after the gateway's own reply (the request's
+    /// framing was in doubt).
+    pub close_after_reply: bool,
     /// The session and its user, when the route admitted a signed-in user.
     pub session: Option<(Arc<SessionEntry>, Arc<Identity>)>,
     /// A WebSocket handshake the route lets through (`websocket = true`);
@@ -63,6 +66,7 @@ impl RequestCtx {
             response_started: false,
             retry_status: None,
             local_status: None,
+            close_after_reply: false,
             session: None,
             websocket: false,
         }

@@ -26,19 +26,17 @@ use pingora::{Error, ErrorSource, ErrorType};
 use super::ctx::RequestCtx;
 use super::respond::{self, Reply};
 use super::retry::{self, Attempt, ExchangeFailure, Failure, Verdict};
-use super::upgrade::UpgradeAsk;
 use super::upstream_request;
 use crate::app::App;
 use crate::observability::access_log::AccessRecord;
 use crate::portal::Portal;
-use crate::route::{path, redirect, Routing};
 
 /// The gateway: shared state plus prebuilt upstream peers.
 pub struct Gateway {
-    app: Arc<App>,
-    portal: Arc<Portal>,
+    pub(super) app: Arc<App>,
+    pub(super) portal: Arc<Portal>,
     /// `peers[route][upstream]`, built once.
-    peers: Vec<Vec<super::peer::PeerSlot>>,
+    pub(super) peers: Vec<Vec<super::peer::PeerSlot>>,
 }
 
 impl Gateway {
@@ -60,7 +58,13 @@ impl Gateway {
     }
 
     /// The `next_upstream` decision for a failed attempt of route `index`.
-    fn verdict(&self, index: usize, session: &Session, ctx: &RequestCtx, failure: Failure) -> Verdict {
+    fn verdict(
+        &self,
+        index: usize,
+        session: &Session,
+        ctx: &RequestCtx,
+        failure: Failure,
+    ) -> Verdict {
         let attempt = Attempt {
             attempts: ctx.attempts,
             max_attempts: self.app.routes[index].max_attempts,
@@ -69,10 +73,16 @@ impl Gateway {
             replayable: !session.as_ref().retry_buffer_truncated(),
             body_too_large: ctx.body_too_large,
         };
-        retry::verdict(&self.app.config.routes[index].proxy.next_upstream, failure, &attempt)
+        retry::verdict(
+            &self.app.config.routes[index].proxy.next_upstream,
+            failure,
+            &attempt,
+        )
     }
 
     /// Writes a reply the gateway produced itself and records its status.
+    /// The connection stays open (the rest of the body is drained) unless
+    /// the request's framing was in doubt.
     async fn reply(
         &self,
         session: &mut Session,
@@ -80,12 +90,16 @@ impl Gateway {
         reply: Reply,
     ) -> Result<bool> {
         ctx.local_status = Some(reply.status);
-        respond::send(session, reply).await?;
-        respond::drain_body(session).await;
+        if ctx.close_after_reply {
+            session.as_downstream_mut().set_keepalive(None);
+            respond::send(session, reply).await?;
+        } else {
+            respond::send(session, reply).await?;
+            respond::drain_body(session).await;
+        }
         Ok(true)
     }
 }
-
 
 #[async_trait]
 impl ProxyHttp for Gateway {
@@ -102,149 +116,10 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
-        let app = &*self.app;
-        ctx.tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
-        let peer = session
-            .client_addr()
-            .and_then(|a| a.as_inet())
-            .map(|a| a.ip());
-        let Some(peer) = peer else {
-            // Fail closed on an unknown client address.
-            return self
-                .reply(session, ctx, Reply::text(403, "forbidden\n"))
-                .await;
-        };
-        // nginx keepalive_timeout: an idle client connection is closed after
-        // this long (Pingora keeps it forever once the client asked for
-        // keep-alive). A client that asked to close keeps that.
-        if session.as_downstream().get_keepalive().is_some() {
-            let idle = app.config.server.keepalive_timeout;
-            let secs = (!idle.is_zero()).then(|| idle.as_secs().max(1));
-            session.as_downstream_mut().set_keepalive(secs);
+        match self.request_steps(session, ctx).await? {
+            None => Ok(false),
+            Some(reply) => self.reply(session, ctx, reply).await,
         }
-        let req = session.req_header();
-        ctx.websocket = match super::upgrade::classify(&req.headers) {
-            UpgradeAsk::WebSocket => true,
-            UpgradeAsk::None => false,
-            UpgradeAsk::Other => {
-                // Never a tunnel for anything but a WebSocket: neither
-                // Pingora nor the upstream may see this token.
-                session.req_header_mut().remove_header(&header::UPGRADE);
-                false
-            }
-        };
-        let req = session.req_header();
-        if let Some(status) = super::limits::check(req) {
-            // The body's framing may be in doubt: answer and close.
-            session.as_downstream_mut().set_keepalive(None);
-            ctx.local_status = Some(status);
-            respond::send(session, Reply::text(status, "bad request\n")).await?;
-            return Ok(true);
-        }
-        let xff = req
-            .headers
-            .get(crate::headers::X_FORWARDED_FOR)
-            .map(|v| v.as_bytes());
-        let trusted = &app.config.server.trusted_proxies;
-        ctx.client_ip = Some(crate::net::client_ip(peer, xff, trusted));
-        ctx.https = ctx.tls
-            || (crate::net::is_trusted(peer, trusted)
-                && req
-                    .headers
-                    .get(crate::headers::X_FORWARDED_PROTO)
-                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")));
-
-        let normalized = match path::normalize(req.uri.path()) {
-            Ok(p) => p.into_owned(),
-            Err(_) => {
-                return self
-                    .reply(session, ctx, Reply::text(400, "bad request\n"))
-                    .await
-            }
-        };
-
-        if let Some(reply) = super::local::handle(&self.portal, session, &normalized, ctx).await? {
-            return self.reply(session, ctx, reply).await;
-        }
-
-        let req = session.req_header();
-        let query = req.uri.query();
-        let referer = req
-            .headers
-            .get(header::REFERER)
-            .and_then(|v| v.to_str().ok());
-        if let Some((status, location)) =
-            redirect::apply(&app.config.redirects, &normalized, referer)
-        {
-            return self
-                .reply(session, ctx, Reply::redirect(status, &location))
-                .await;
-        }
-
-        let host = crate::headers::request_host(
-            req.uri.host(),
-            req.headers.get(header::HOST).map(|v| v.as_bytes()),
-        );
-        let routing = app.router.find(host, &normalized, query);
-        let index = match routing {
-            Routing::Route(i) => i,
-            Routing::AddSlash(location) => {
-                return self
-                    .reply(session, ctx, Reply::redirect(301, &location))
-                    .await
-            }
-            Routing::NotFound => {
-                let reply = if app.config.portal.home.as_deref() == Some(normalized.as_str()) {
-                    super::local::home(&self.portal, session, ctx).await?
-                } else {
-                    Reply::text(404, "not found\n")
-                };
-                return self.reply(session, ctx, reply).await;
-            }
-        };
-        // Auth under the strictest reading of the path (route::strict).
-        let level =
-            match app
-                .strict
-                .level(&app.router, &app.config.routes, index, host, &normalized)
-            {
-                Ok(level) => level,
-                Err(_) => {
-                    return self
-                        .reply(session, ctx, Reply::text(400, "bad request\n"))
-                        .await
-                }
-            };
-        let route = &app.config.routes[index];
-        ctx.route = Some(index);
-        if ctx.websocket && !route.proxy.websocket {
-            session.req_header_mut().remove_header(&header::UPGRADE);
-            ctx.websocket = false;
-        }
-        session
-            .as_downstream_mut()
-            .set_write_timeout(Some(route.proxy.client_send_timeout));
-
-        let max = route.proxy.client_max_body_size;
-        if max > 0 {
-            let len = session
-                .req_header()
-                .headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            if len.is_some_and(|len| len > max) {
-                return self
-                    .reply(session, ctx, Reply::text(413, "request entity too large\n"))
-                    .await;
-            }
-        }
-
-        if let Some(reply) = super::access::check(app, session, level, ctx) {
-            return self.reply(session, ctx, reply).await;
-        }
-        ctx.target = Some(normalized);
-        Ok(false)
     }
 
     async fn upstream_peer(

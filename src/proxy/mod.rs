@@ -11,6 +11,7 @@ pub mod peer;
 pub mod respond;
 pub mod retry;
 pub mod sso_inject;
+mod steps;
 pub mod stop;
 pub mod tls;
 pub mod upgrade;

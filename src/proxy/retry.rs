@@ -82,7 +82,12 @@ pub fn verdict(policy: &NextUpstream, failure: Failure, a: &Attempt) -> Verdict 
     let sent_ok = a.idempotent || policy.non_idempotent;
     let next = match failure {
         Failure::Connect { timed_out } => {
-            budget && if timed_out { policy.timeout } else { policy.error }
+            budget
+                && if timed_out {
+                    policy.timeout
+                } else {
+                    policy.error
+                }
         }
         Failure::Status(code) => budget && sent_ok && policy.on_status(code),
         Failure::StaleConnection if a.idempotent => return Verdict::Same,
@@ -134,24 +139,53 @@ mod tests {
     fn test_verdict_connect_failures_any_method() {
         let p = seed();
         let c = Failure::Connect { timed_out: false };
-        assert_eq!(verdict(&p, c, &attempt(1, false)), Verdict::Next, "POST: nothing sent");
-        assert_eq!(verdict(&p, c, &attempt(2, true)), Verdict::Stop, "budget spent");
+        assert_eq!(
+            verdict(&p, c, &attempt(1, false)),
+            Verdict::Next,
+            "POST: nothing sent"
+        );
+        assert_eq!(
+            verdict(&p, c, &attempt(2, true)),
+            Verdict::Stop,
+            "budget spent"
+        );
         let t = Failure::Connect { timed_out: true };
-        let no_timeout = NextUpstream { timeout: false, ..p };
+        let no_timeout = NextUpstream {
+            timeout: false,
+            ..p
+        };
         assert_eq!(verdict(&no_timeout, t, &attempt(1, true)), Verdict::Stop);
     }
 
     #[test]
     fn test_verdict_status_and_exchange_only_idempotent() {
         let p = seed();
-        assert_eq!(verdict(&p, Failure::Status(502), &attempt(1, true)), Verdict::Next);
-        assert_eq!(verdict(&p, Failure::Status(404), &attempt(1, true)), Verdict::Stop);
-        assert_eq!(verdict(&p, Failure::Status(502), &attempt(1, false)), Verdict::Stop);
-        let post_ok = NextUpstream { non_idempotent: true, ..p };
-        assert_eq!(verdict(&post_ok, Failure::Status(502), &attempt(1, false)), Verdict::Next);
+        assert_eq!(
+            verdict(&p, Failure::Status(502), &attempt(1, true)),
+            Verdict::Next
+        );
+        assert_eq!(
+            verdict(&p, Failure::Status(404), &attempt(1, true)),
+            Verdict::Stop
+        );
+        assert_eq!(
+            verdict(&p, Failure::Status(502), &attempt(1, false)),
+            Verdict::Stop
+        );
+        let post_ok = NextUpstream {
+            non_idempotent: true,
+            ..p
+        };
+        assert_eq!(
+            verdict(&post_ok, Failure::Status(502), &attempt(1, false)),
+            Verdict::Next
+        );
         let x = Failure::Exchange(ExchangeFailure::InvalidHeader);
         assert_eq!(verdict(&p, x, &attempt(1, true)), Verdict::Next);
-        let strict = NextUpstream { invalid_header: false, ..p };
+        let strict = NextUpstream {
+            invalid_header: false,
+            ..p
+        };
         assert_eq!(verdict(&strict, x, &attempt(1, true)), Verdict::Stop);
         let t = Failure::Exchange(ExchangeFailure::Timeout);
         assert_eq!(verdict(&p, t, &attempt(1, false)), Verdict::Stop);
@@ -161,21 +195,40 @@ mod tests {
     fn test_verdict_never_after_response_or_unreplayable_or_413() {
         let p = seed();
         let f = Failure::Exchange(ExchangeFailure::Error);
-        let started = Attempt { response_started: true, ..attempt(1, true) };
+        let started = Attempt {
+            response_started: true,
+            ..attempt(1, true)
+        };
         assert_eq!(verdict(&p, f, &started), Verdict::Stop);
-        let truncated = Attempt { replayable: false, ..attempt(1, true) };
+        let truncated = Attempt {
+            replayable: false,
+            ..attempt(1, true)
+        };
         assert_eq!(verdict(&p, f, &truncated), Verdict::Stop);
-        let big = Attempt { body_too_large: true, ..attempt(1, true) };
-        assert_eq!(verdict(&p, Failure::Connect { timed_out: false }, &big), Verdict::Stop);
+        let big = Attempt {
+            body_too_large: true,
+            ..attempt(1, true)
+        };
+        assert_eq!(
+            verdict(&p, Failure::Connect { timed_out: false }, &big),
+            Verdict::Stop
+        );
     }
 
     #[test]
     fn test_verdict_stale_pooled_connection_same_upstream() {
         let p = seed();
         let s = Failure::StaleConnection;
-        assert_eq!(verdict(&p, s, &attempt(2, true)), Verdict::Same, "not an attempt of its own");
+        assert_eq!(
+            verdict(&p, s, &attempt(2, true)),
+            Verdict::Same,
+            "not an attempt of its own"
+        );
         assert_eq!(verdict(&p, s, &attempt(1, false)), Verdict::Stop);
-        let post_ok = NextUpstream { non_idempotent: true, ..p };
+        let post_ok = NextUpstream {
+            non_idempotent: true,
+            ..p
+        };
         assert_eq!(verdict(&post_ok, s, &attempt(1, false)), Verdict::Next);
     }
 }

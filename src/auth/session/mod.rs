@@ -79,11 +79,7 @@ impl SessionTable {
     /// headers (HTTP/2 clients may send several): the first value that is a
     /// live session wins, so a garbage or stale cookie planted before the
     /// real one (a longer Path, a sibling subdomain) cannot lock a user out.
-    pub fn lookup_headers(
-        &self,
-        headers: &http::HeaderMap,
-        now: SystemTime,
-    ) -> Option<Found> {
+    pub fn lookup_headers(&self, headers: &http::HeaderMap, now: SystemTime) -> Option<Found> {
         self.live_token(headers, now).map(|(_, found)| found)
     }
 
@@ -117,11 +113,7 @@ impl SessionTable {
 
     /// The session and user for a cookie token, if the session is live:
     /// not expired, not idle past `idle_timeout`, user present and not locked.
-    pub fn lookup(
-        &self,
-        token: &str,
-        now: SystemTime,
-    ) -> Option<Found> {
+    pub fn lookup(&self, token: &str, now: SystemTime) -> Option<Found> {
         if token.len() != TOKEN_LEN {
             return None;
         }

@@ -1,0 +1,208 @@
+//! `request_filter`'s steps, in the order a request meets them (README
+//! "How a request is decided"): each either lets the request go on or
+//! answers it.
+//!
+//! 1. [`Gateway::client`]: the client's address (fail closed without one),
+//!    TLS, keep-alive, the `Upgrade` rule, head limits, the believed client
+//!    IP and scheme;
+//! 2. [`Gateway::path`]: the normalized path (400 when it cannot be);
+//! 3. `local`: the portal and the Organizr-compatible auth API;
+//! 4. [`Gateway::redirects`]: `[[redirect]]` rules, in file order;
+//! 5. [`Gateway::route`]: host and longest prefix (nginx's add-slash 301,
+//!    the portal home or 404 when nothing matches);
+//! 6. [`Gateway::body_limit`]: `client_max_body_size` by Content-Length;
+//! 7. [`Gateway::auth`]: the decision at the strictest reading of the path.
+
+use http::header;
+use pingora::prelude::*;
+use pingora::proxy::Session;
+
+use super::ctx::RequestCtx;
+use super::gateway::Gateway;
+use super::respond::Reply;
+use super::upgrade::{self, UpgradeAsk};
+use crate::route::{path, redirect, Routing};
+
+/// Ends the steps with a reply when a step gives one.
+macro_rules! step {
+    ($e:expr) => {
+        if let Some(reply) = $e {
+            return Ok(Some(reply));
+        }
+    };
+}
+
+impl Gateway {
+    /// Runs the steps; `Some(reply)` answers the request, `None` proxies it.
+    pub(super) async fn request_steps(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<Option<Reply>> {
+        step!(self.client(session, ctx));
+        let normalized = match Self::path(session) {
+            Ok(p) => p,
+            Err(reply) => return Ok(Some(reply)),
+        };
+        step!(super::local::handle(&self.portal, session, &normalized, ctx).await?);
+        step!(self.redirects(session, &normalized));
+        let index = match self.route(session, &normalized, ctx).await? {
+            Ok(index) => index,
+            Err(reply) => return Ok(Some(reply)),
+        };
+        step!(self.body_limit(session, index));
+        step!(self.auth(session, index, &normalized, ctx));
+        ctx.target = Some(normalized);
+        Ok(None)
+    }
+
+    /// Who is asking, and how: fills `ctx.tls`, `client_ip`, `https` and
+    /// `websocket`, and sets the connection's keep-alive.
+    fn client(&self, session: &mut Session, ctx: &mut RequestCtx) -> Option<Reply> {
+        let app = &*self.app;
+        ctx.tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
+        let peer = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip());
+        let Some(peer) = peer else {
+            // Fail closed on an unknown client address.
+            return Some(Reply::text(403, "forbidden\n"));
+        };
+        // nginx keepalive_timeout: an idle client connection is closed after
+        // this long (Pingora keeps it forever once the client asked for
+        // keep-alive). A client that asked to close keeps that.
+        if session.as_downstream().get_keepalive().is_some() {
+            let idle = app.config.server.keepalive_timeout;
+            let secs = (!idle.is_zero()).then(|| idle.as_secs().max(1));
+            session.as_downstream_mut().set_keepalive(secs);
+        }
+        ctx.websocket = match upgrade::classify(&session.req_header().headers) {
+            UpgradeAsk::WebSocket => true,
+            UpgradeAsk::None => false,
+            UpgradeAsk::Other => {
+                // Never a tunnel for anything but a WebSocket: neither
+                // Pingora nor the upstream may see this token.
+                session.req_header_mut().remove_header(&header::UPGRADE);
+                false
+            }
+        };
+        let req = session.req_header();
+        if let Some(status) = super::limits::check(req) {
+            // The body's framing may be in doubt: answer and close.
+            ctx.close_after_reply = true;
+            return Some(Reply::text(status, "bad request\n"));
+        }
+        let xff = req
+            .headers
+            .get(crate::headers::X_FORWARDED_FOR)
+            .map(|v| v.as_bytes());
+        let trusted = &app.config.server.trusted_proxies;
+        ctx.client_ip = Some(crate::net::client_ip(peer, xff, trusted));
+        ctx.https = ctx.tls
+            || (crate::net::is_trusted(peer, trusted)
+                && req
+                    .headers
+                    .get(crate::headers::X_FORWARDED_PROTO)
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")));
+        None
+    }
+
+    /// The normalized path (`/a/../b`, `//b`, `/%62` → `/b`), or a 400.
+    fn path(session: &Session) -> std::result::Result<String, Reply> {
+        path::normalize(session.req_header().uri.path())
+            .map(|p| p.into_owned())
+            .map_err(|_| Reply::text(400, "bad request\n"))
+    }
+
+    /// `[[redirect]]` rules, in file order.
+    fn redirects(&self, session: &Session, normalized: &str) -> Option<Reply> {
+        let referer = session
+            .req_header()
+            .headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok());
+        redirect::apply(&self.app.config.redirects, normalized, referer)
+            .map(|(status, location)| Reply::redirect(status, &location))
+    }
+
+    /// The route's index (also set in `ctx`), or the reply when no route
+    /// takes the request: nginx's add-slash 301, the portal home, or 404.
+    async fn route(
+        &self,
+        session: &mut Session,
+        normalized: &str,
+        ctx: &mut RequestCtx,
+    ) -> Result<std::result::Result<usize, Reply>> {
+        let app = &*self.app;
+        let req = session.req_header();
+        let host = crate::headers::request_host(
+            req.uri.host(),
+            req.headers.get(header::HOST).map(|v| v.as_bytes()),
+        );
+        let index = match app.router.find(host, normalized, req.uri.query()) {
+            Routing::Route(i) => i,
+            Routing::AddSlash(location) => return Ok(Err(Reply::redirect(301, &location))),
+            Routing::NotFound => {
+                if app.config.portal.home.as_deref() == Some(normalized) {
+                    return super::local::home(&self.portal, session, ctx)
+                        .await
+                        .map(Err);
+                }
+                return Ok(Err(Reply::text(404, "not found\n")));
+            }
+        };
+        let route = &app.config.routes[index];
+        ctx.route = Some(index);
+        if ctx.websocket && !route.proxy.websocket {
+            session.req_header_mut().remove_header(&header::UPGRADE);
+            ctx.websocket = false;
+        }
+        session
+            .as_downstream_mut()
+            .set_write_timeout(Some(route.proxy.client_send_timeout));
+        Ok(Ok(index))
+    }
+
+    /// `client_max_body_size` by Content-Length (413 before the upstream is
+    /// contacted; a chunked body is counted in `request_body_filter`).
+    fn body_limit(&self, session: &Session, index: usize) -> Option<Reply> {
+        let max = self.app.config.routes[index].proxy.client_max_body_size;
+        if max == 0 {
+            return None;
+        }
+        let len = session
+            .req_header()
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        len.is_some_and(|len| len > max)
+            .then(|| Reply::text(413, "request entity too large\n"))
+    }
+
+    /// The auth decision, at the route's level or a stricter one the path's
+    /// loose reading routes to (`route::strict`).
+    fn auth(
+        &self,
+        session: &Session,
+        index: usize,
+        normalized: &str,
+        ctx: &mut RequestCtx,
+    ) -> Option<Reply> {
+        let app = &*self.app;
+        let req = session.req_header();
+        let host = crate::headers::request_host(
+            req.uri.host(),
+            req.headers.get(header::HOST).map(|v| v.as_bytes()),
+        );
+        let level = match app
+            .strict
+            .level(&app.router, &app.config.routes, index, host, normalized)
+        {
+            Ok(level) => level,
+            Err(_) => return Some(Reply::text(400, "bad request\n")),
+        };
+        super::access::check(app, session, level, ctx)
+    }
+}
