@@ -73,7 +73,7 @@ pub fn rewrite(
         peer_addr: session
             .client_addr()
             .and_then(|a| a.as_inet())
-            .map(|a| a.ip())
+            .map(|a| a.ip().to_canonical())
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "no peer address"))?,
         forwarded_for: forwarded_for(app, session, client),
         request_uri: client.uri.path_and_query().map_or("/", |p| p.as_str()),
@@ -110,14 +110,15 @@ pub fn rewrite(
     Ok(())
 }
 
-/// The client's `X-Forwarded-For`, believed only from a trusted proxy.
+/// The client's `X-Forwarded-For`, believed only from a trusted proxy (the
+/// same rule as the client address: `net::is_trusted`, so an IPv4-mapped
+/// peer on a dual-stack listener counts as its IPv4 address).
 fn forwarded_for<'a>(app: &App, session: &Session, client: &'a RequestHeader) -> Option<&'a [u8]> {
     let peer = session
         .client_addr()
         .and_then(|a| a.as_inet())
         .map(|a| a.ip())?;
-    let trusted = &app.config.server.trusted_proxies;
-    if trusted.iter().any(|n| n.contains(&peer)) {
+    if crate::net::is_trusted(peer, &app.config.server.trusted_proxies) {
         client
             .headers
             .get(headers::X_FORWARDED_FOR)

@@ -394,3 +394,25 @@ async fn test_headers_log_never_holds_plex_tokens() {
         assert!(!log.contains(secret), "the log leaks {secret}:\n{log}");
     }
 }
+
+#[tokio::test]
+async fn test_headers_dual_stack_listener_trusts_mapped_ipv4_proxy() {
+    // On `[::]`, a peer reached over 127.0.0.1 is `::ffff:127.0.0.1`: both
+    // the client address and `$proxy_add_x_forwarded_for` must see the
+    // trusted IPv4 proxy.
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo))
+        .listen_host("[::]")
+        .server_extra("trusted_proxies = [\"127.0.0.1/32\"]")
+        .start();
+    let resp = client()
+        .get(gw.url("/app/xff"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let r = echo.last();
+    assert_eq!(r.header("x-real-ip"), Some("203.0.113.9"));
+    assert_eq!(r.header("x-forwarded-for"), Some("203.0.113.9, 127.0.0.1"));
+}

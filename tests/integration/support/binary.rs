@@ -36,6 +36,7 @@ pub struct GatewayBuilder {
     server_extra: Vec<String>,
     public_url: Option<String>,
     data_dir: Option<PathBuf>,
+    listen_host: String,
     tls: bool,
     env: Vec<(String, String)>,
 }
@@ -48,6 +49,7 @@ impl GatewayBuilder {
             server_extra: Vec::new(),
             public_url: None,
             data_dir: None,
+            listen_host: "127.0.0.1".to_string(),
             tls: false,
             env: Vec::new(),
         }
@@ -62,6 +64,13 @@ impl GatewayBuilder {
     /// `[server] public_url` (default `http://127.0.0.1:<port>`).
     pub fn public_url(mut self, url: &str) -> GatewayBuilder {
         self.public_url = Some(url.to_string());
+        self
+    }
+
+    /// The address the plain listener binds (default `127.0.0.1`; `[::]`
+    /// for a dual-stack listener). Tests still connect to 127.0.0.1.
+    pub fn listen_host(mut self, host: &str) -> GatewayBuilder {
+        self.listen_host = host.to_string();
         self
     }
 
@@ -105,7 +114,7 @@ impl GatewayBuilder {
         let tls_port = self.tls.then(free_port);
         let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs");
         let mut toml = String::from("[server]\n");
-        toml += &format!("listen = [\"127.0.0.1:{port}\"]\n");
+        toml += &format!("listen = [\"{}:{port}\"]\n", self.listen_host);
         if let Some(tls) = tls_port {
             toml += &format!("tls_listen = [\"127.0.0.1:{tls}\"]\n");
         }
