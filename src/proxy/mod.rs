@@ -47,6 +47,7 @@ const GRACE_SECONDS: u64 = 5;
 /// Starts the gateway and serves until the process is stopped.
 pub fn run(config: Config) -> Result<Infallible, StartError> {
     crate::observability::init();
+    crate::clock::follow_test_clock();
     // Refuse to start on a port we cannot bind, with a clear message,
     // before Pingora takes over the listeners.
     for addr in config.server.listen.iter().chain(&config.server.tls_listen) {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::binary::{client, GatewayBuilder};
+use crate::support::binary::{client, Gateway, GatewayBuilder};
 use crate::support::conf::route;
 use crate::support::raw::{raw_request, status_of};
 use crate::support::upstream::{EchoServer, Recorded, BIG_BODY};
@@ -45,24 +45,19 @@ fn complete_for(echo: &EchoServer, path: &str) -> Vec<Recorded> {
         .collect()
 }
 
-/// After a refused upload: if the gateway contacted the upstream since the
-/// counts `(connections, requests)` were taken, wait for that attempt to end
-/// (recorded as complete or cut short).
-async fn settle(echo: &EchoServer, before: (usize, usize)) {
-    // With a pooled connection there is no new connection to see, so give a
-    // possible attempt a short, bounded time to show up.
-    let pooled = before.0 > 0;
-    if echo.connections() > before.0 || pooled {
-        let wait = if pooled {
-            Duration::from_secs(2)
-        } else {
-            Duration::from_secs(10)
-        };
-        let deadline = tokio::time::Instant::now() + wait;
-        while echo.requests().len() == before.1 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+/// After a refused upload: waits for the gateway to finish the request
+/// (its `n`th access line with `needle`, e.g. `"POST /app/upload" 413`).
+/// When that line names an upstream (`upstream=-` means none was
+/// contacted), the gateway sent it the request head before aborting, so the
+/// attempt is waited for until the upstream recorded it (complete or cut
+/// short) — events, not a fixed wait.
+async fn settle(gw: &Gateway, echo: &EchoServer, needle: &str, n: usize, before: (usize, usize)) {
+    let lines = gw.wait_log_lines(needle, n, Duration::from_secs(10)).await;
+    let line = &lines[n - 1];
+    if line.contains("upstream=-") {
+        return;
     }
+    echo.wait_for_requests(before.1 + 1, Duration::from_secs(10)).await;
 }
 
 fn counts(echo: &EchoServer) -> (usize, usize) {
@@ -143,7 +138,7 @@ async fn test_body_chunked_over_limit_is_413_and_upstream_never_completes() {
         "{}",
         &resp[..resp.len().min(300)]
     );
-    settle(&echo, (0, 0)).await;
+    settle(&gw, &echo, "\"POST /app/upload\" 413", 1, (0, 0)).await;
     let complete = complete_for(&echo, "/app/upload");
     assert!(
         complete.is_empty(),
@@ -182,7 +177,7 @@ async fn test_body_per_route_limit_override() {
     let before = counts(&echo);
     let resp = raw_request(gw.port, &chunked_request("/small/u", 1025)).await;
     assert_eq!(status_of(&resp), Some(413), "{resp}");
-    settle(&echo, before).await;
+    settle(&gw, &echo, "\"POST /small/u\" 413", 2, before).await;
     assert_eq!(
         complete_for(&echo, "/small/u").len(),
         1,

@@ -200,33 +200,32 @@ async fn test_d22_new_token_at_each_login_no_fixation() {
 
 #[tokio::test]
 async fn test_d23_idle_timeout_enforced_server_side() {
+    // The gateway's clock is moved forward through its test clock file
+    // (GATEHOUSE_TEST_CLOCK_FILE): no waiting for real seconds.
     let echo = EchoServer::start();
-    let toml = format!("[session]\nidle_timeout = \"2s\"\n\n{}", app_route(&echo));
-    let gw = builder(&toml).start();
+    let toml = format!("[session]\nidle_timeout = \"10s\"\n\n{}", app_route(&echo));
+    let clock = tempfile::NamedTempFile::new().unwrap();
+    let clock_path = clock.path().display().to_string();
+    let gw = builder(&toml).env("GATEHOUSE_TEST_CLOCK_FILE", &clock_path).start();
     add_user(&gw, "alice", "user", "pw-alice");
     let cookie = login(&gw, "alice", "pw-alice").await;
-    // Kept busy for longer than the idle timeout, the session stays alive.
-    let busy_until = tokio::time::Instant::now() + Duration::from_secs(3);
-    while tokio::time::Instant::now() < busy_until {
-        assert_eq!(get_status(&gw, "/app/", Some(&cookie), false).await, 200);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    // Left alone, it is refused once idle. Every accepted probe refreshes the
-    // session, so the wait between probes must exceed the idle timeout; the
-    // loop is bounded by the deadline (second-granular clock: a probe may
-    // still be in time).
-    let deadline = tokio::time::Instant::now() + WITHIN;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    loop {
-        if get_status(&gw, "/app/", Some(&cookie), false).await == 401 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "idle session still accepted"
+    let set_clock = |secs: i64| {
+        std::fs::write(clock.path(), secs.to_string()).unwrap();
+    };
+    // Used every 6 s, the session outlives its 10 s idle timeout.
+    for offset in [6, 12, 18, 24] {
+        set_clock(offset);
+        gw.wait_log(&format!("test clock offset seconds={offset}"), WITHIN).await;
+        assert_eq!(
+            get_status(&gw, "/app/", Some(&cookie), false).await,
+            200,
+            "used {offset} s after sign-in, 6 s after the last request"
         );
-        tokio::time::sleep(Duration::from_millis(2100)).await;
     }
+    // Left alone for 16 s, it is refused.
+    set_clock(40);
+    gw.wait_log("test clock offset seconds=40", WITHIN).await;
+    assert_eq!(get_status(&gw, "/app/", Some(&cookie), false).await, 401);
 }
 
 #[tokio::test]

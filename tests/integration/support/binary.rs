@@ -214,6 +214,27 @@ impl Gateway {
         }
     }
 
+    /// Waits until `needle` occurs in the log at least `n` times; returns
+    /// the matching lines.
+    pub async fn wait_log_lines(&self, needle: &str, n: usize, within: Duration) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let log = self.log();
+            let lines: Vec<String> = log
+                .lines()
+                .filter(|l| l.contains(needle))
+                .map(str::to_string)
+                .collect();
+            if lines.len() >= n {
+                return lines;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!("{needle:?} not {n} times in the gateway log after {within:?}; log:\n{log}");
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+
     /// The configuration file it runs with.
     pub fn config_path(&self) -> &Path {
         &self.config
