@@ -1,8 +1,11 @@
 //! Real nginx `auth_request` → Gatehouse's Organizr-compatible auth API →
-//! upstream sees `X-WEBAUTH-USER` from `auth_request_set` (DESIGN §7).
+//! upstream sees `X-WEBAUTH-USER` from `auth_request_set` (README
+//! "Organizr-compatible auth API").
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+
+use crate::support::require;
 
 use crate::support::binary::client;
 use crate::support::ports::free_port;
@@ -10,8 +13,8 @@ use crate::support::upstream::EchoServer;
 
 use super::common::{add_user, builder, login, POLL, WITHIN};
 
-/// Debian's nginx (package nginx-light, installed by `.ci/run`).
-const NGINX: &str = "/usr/sbin/nginx";
+/// How to get Debian's nginx (`.ci/run` installs it).
+const NGINX_INSTALL: &str = "apt-get install nginx-light";
 
 /// An nginx child process in its own prefix directory; killed on drop.
 struct Nginx {
@@ -21,11 +24,7 @@ struct Nginx {
 }
 
 impl Nginx {
-    fn start(gateway_port: u16, echo_port: u16) -> Nginx {
-        assert!(
-            Path::new(NGINX).exists(),
-            "{NGINX} is missing: install Debian's nginx-light (.ci/run does) to run this test"
-        );
+    fn start(nginx: &Path, gateway_port: u16, echo_port: u16) -> Nginx {
         let dir = tempfile::tempdir().expect("nginx prefix");
         let port = free_port();
         let p = dir.path().display();
@@ -58,7 +57,7 @@ impl Nginx {
              }}\n"
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).expect("write nginx.conf");
-        let child = Command::new(NGINX)
+        let child = Command::new(nginx)
             .arg("-p")
             .arg(dir.path())
             .arg("-c")
@@ -112,11 +111,14 @@ impl Drop for Nginx {
 
 #[tokio::test]
 async fn test_nginx_auth_request_passes_organizr_user() {
+    let Some(nginx) = require::program("accounts::nginx", "nginx", NGINX_INSTALL) else {
+        return;
+    };
     let echo = EchoServer::start();
     let gw = builder("").start();
     add_user(&gw, "alice", "user", "pw-alice");
     add_user(&gw, "custom", "7", "pw-custom");
-    let mut nginx = Nginx::start(gw.port, echo.port());
+    let mut nginx = Nginx::start(&nginx, gw.port, echo.port());
     nginx.ready().await;
 
     // Signed out: the auth API says 401, nginx refuses, the upstream sees nothing.
