@@ -9,6 +9,7 @@ mod support;
 mod accounts;
 mod config_check;
 mod hardening;
+mod layers;
 mod proxy_body;
 mod proxy_failover;
 mod proxy_headers;

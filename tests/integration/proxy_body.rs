@@ -57,7 +57,8 @@ async fn settle(gw: &Gateway, echo: &EchoServer, needle: &str, n: usize, before:
     if line.contains("upstream=-") {
         return;
     }
-    echo.wait_for_requests(before.1 + 1, Duration::from_secs(10)).await;
+    echo.wait_for_requests(before.1 + 1, Duration::from_secs(10))
+        .await;
 }
 
 fn counts(echo: &EchoServer) -> (usize, usize) {

@@ -206,7 +206,9 @@ async fn test_d23_idle_timeout_enforced_server_side() {
     let toml = format!("[session]\nidle_timeout = \"10s\"\n\n{}", app_route(&echo));
     let clock = tempfile::NamedTempFile::new().unwrap();
     let clock_path = clock.path().display().to_string();
-    let gw = builder(&toml).env("GATEHOUSE_TEST_CLOCK_FILE", &clock_path).start();
+    let gw = builder(&toml)
+        .env("GATEHOUSE_TEST_CLOCK_FILE", &clock_path)
+        .start();
     add_user(&gw, "alice", "user", "pw-alice");
     let cookie = login(&gw, "alice", "pw-alice").await;
     let set_clock = |secs: i64| {
@@ -215,7 +217,8 @@ async fn test_d23_idle_timeout_enforced_server_side() {
     // Used every 6 s, the session outlives its 10 s idle timeout.
     for offset in [6, 12, 18, 24] {
         set_clock(offset);
-        gw.wait_log(&format!("test clock offset seconds={offset}"), WITHIN).await;
+        gw.wait_log(&format!("test clock offset seconds={offset}"), WITHIN)
+            .await;
         assert_eq!(
             get_status(&gw, "/app/", Some(&cookie), false).await,
             200,
