@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Gatehouse end-to-end benchmark (issue 5, DESIGN §8): one machine, one run,
+# Gatehouse end-to-end benchmark (issue 5): one machine, one run,
 # one upstream, wrk. Cases, interleaved A B C C' D E per round:
 #   A   the upstream (nginx, `return 200`) directly: the limit
 #   B   nginx proxy_pass with upstream keep-alive, no auth

@@ -9,7 +9,7 @@
 //!
 //! The `Secure` flag comes from [`secure_flag`]: the configured `public_url`
 //! and whether this connection is TLS — never from a client header such as
-//! `X-Forwarded-Proto` (security.md D 21, the Organizr flaw).
+//! `X-Forwarded-Proto` (docs/docs/security.md D 21, the Organizr flaw).
 //!
 //! Nothing here ever formats a cookie *value* into an error or log line.
 
@@ -492,7 +492,7 @@ mod tests {
 
     #[test]
     fn test_find_tampered_truncated_and_huge_headers() {
-        // security.md D 25: never a panic.
+        // docs/docs/security.md D 25: never a panic.
         let huge = "x=".repeat(200_000) + "; s=ok";
         assert_eq!(find(huge.as_bytes(), "s"), Some("ok"));
         for h in [

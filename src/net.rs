@@ -7,7 +7,7 @@
 //! entries closest to us, appended by proxies we trust) past every trusted
 //! address; the first untrusted entry is the client. A client can prepend
 //! whatever it likes to the header, but it can never get past the entry our
-//! own proxy appended (security.md E 27–29).
+//! own proxy appended (docs/docs/security.md E 27–29).
 //!
 //! Everything here is pure: no I/O, no DNS (Organizr resolves host names in its
 //! white/blacklists; we accept only addresses and CIDRs).
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn test_client_ip_untrusted_peer_ignores_xff() {
-        // security.md E 27: a client-supplied XFF from an untrusted peer must
+        // docs/docs/security.md E 27: a client-supplied XFF from an untrusted peer must
         // not make it look local.
         let trusted = nets("192.168.1.1");
         let got = client_ip(ip("203.0.113.9"), Some(b"10.0.0.1"), &trusted);
@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn test_client_ip_trusted_peer_takes_rightmost_untrusted() {
-        // security.md E 29: client spoofs "6.6.6.6", CDN appends the real
+        // docs/docs/security.md E 29: client spoofs "6.6.6.6", CDN appends the real
         // address, our trusted proxy connects.
         let trusted = nets("10.0.0.0/8, 173.245.48.0/20");
         let xff = b"6.6.6.6, 198.51.100.7, 173.245.48.10";
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn test_client_ip_forged_local_address_behind_proxy_is_not_trusted() {
-        // security.md E 27 behind a proxy: "10.0.0.1" was written by the
+        // docs/docs/security.md E 27 behind a proxy: "10.0.0.1" was written by the
         // client, the proxy appended the real address after it.
         let trusted = nets("10.0.0.2");
         let got = client_ip(ip("10.0.0.2"), Some(b"10.0.0.1, 203.0.113.5"), &trusted);

@@ -1,5 +1,5 @@
 //! The inline auth decision: may this request through, and if not, what does
-//! the client get (DESIGN §5).
+//! the client get (README "The portal").
 //!
 //! Pure: a route's [`AuthLevel`], the signed-in user's group (if any) and
 //! whether the request is a browser navigation go in, a [`Decision`] comes out.
@@ -121,7 +121,7 @@ mod tests {
         ]
     }
 
-    /// The DESIGN §5 group table, written out by hand. Columns follow
+    /// The group table of docs/configuration.md, written out by hand. Columns follow
     /// `users()`. `A` = allow, `F` = forbidden, `R` = 302 for a navigation /
     /// 401 otherwise.
     const TABLE: [(AuthLevel, &str); 8] = [
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn test_decide_guest_never_reaches_admin_route() {
-        // security.md F 36.
+        // docs/docs/security.md F 36.
         for navigation in [true, false] {
             assert_ne!(
                 decide(AuthLevel::Group(0), None, navigation),

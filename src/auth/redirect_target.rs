@@ -1,5 +1,5 @@
 //! Validation of the `rd` parameter (where to go after login): the
-//! open-redirect defence of DESIGN §5 and security.md B 7–13.
+//! open-redirect defence of docs/docs/docs/security.md B 7–13.
 //!
 //! A target is accepted only if it is
 //! - a path on this gateway: starts with exactly one `/`, and after

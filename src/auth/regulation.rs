@@ -1,5 +1,4 @@
-//! Login regulation: server-side failure counting and bans (DESIGN §5,
-//! security.md C), unlike Organizr's client-driven `loginAttempts`.
+//! Login regulation: server-side failure counting and bans (docs/docs/security.md C), unlike Organizr's client-driven `loginAttempts`.
 //!
 //! Every failed sign-in is counted under two keys: the user name as typed
 //! (trimmed, lowercased, at most [`MAX_KEY_BYTES`]) and the client address

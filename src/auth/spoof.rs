@@ -1,4 +1,4 @@
-//! The identity-header spoofing defence (DESIGN §5, security.md A).
+//! The identity-header spoofing defence (docs/docs/security.md A).
 //!
 //! Before a request goes upstream — on *every* route, public ones included —
 //! the gateway removes each client-sent header that an upstream could take
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn test_should_strip_case_and_underscore_variants() {
-        // security.md A 4.
+        // docs/docs/security.md A 4.
         let l = list();
         for name in [
             "X_WEBAUTH_USER",

@@ -1,4 +1,4 @@
-//! The command line (DESIGN §2): `run` (default), `check`, `user …`, `plex …`.
+//! The command line (README "Commands"): `run` (default), `check`, `user …`, `plex …`.
 
 pub mod plex;
 pub mod user;

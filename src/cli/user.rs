@@ -1,4 +1,4 @@
-//! `gatehouse user add|list|passwd|del|group|lock|unlock` (DESIGN §2): the
+//! `gatehouse user add|list|passwd|del|group|lock|unlock` (README "Commands"): the
 //! store administered from the command line. A running gateway notices the
 //! change within a second (it watches the store's `data_version`).
 //!

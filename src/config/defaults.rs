@@ -1,4 +1,4 @@
-//! The default of every configuration key (DESIGN §3), as named constants, and
+//! The default of every configuration key (docs/configuration.md), as named constants, and
 //! the default `[proxy]` settings (the seed's `proxy.conf`).
 //!
 //! A key that is absent from the file takes the value here; an empty file is a

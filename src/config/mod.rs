@@ -1,6 +1,6 @@
 //! Configuration: the TOML file, its validation and the internal model.
 //!
-//! [`load`] / [`parse`] read `conf/gatehouse.toml` (DESIGN §3) into a
+//! [`load`] / [`parse`] read `conf/gatehouse.toml` (docs/configuration.md) into a
 //! [`Config`], or return every problem found as [`ConfigErrors`], each
 //! `FILE:LINE: KEY: reason (value)`.
 //!

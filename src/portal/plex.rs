@@ -1,4 +1,4 @@
-//! "Sign in with Plex" (DESIGN §5 `POST /plex/pin`, `GET /plex/pin/{id}`):
+//! "Sign in with Plex" (`POST {prefix}/plex/pin`, `GET {prefix}/plex/pin/{id}`):
 //! the gateway creates a plex.tv PIN, the browser opens app.plex.tv's auth
 //! page in a popup and polls; once plex.tv holds a token for the PIN the
 //! account is admitted (owner / friend) and a session starts.

@@ -1,4 +1,4 @@
-//! The auth step of the request path (DESIGN §4 steps 6–7): session look-up
+//! The auth step of the request path (README "How a request is decided"): session look-up
 //! and decision before the upstream, then spoofable headers out and the
 //! identity in. The hot path: no I/O, no global lock, and no allocation
 //! beyond what the reply or the injected values need.
@@ -57,7 +57,7 @@ pub fn check(
 }
 
 /// Removes every client-sent header that could pose as an identity
-/// (DESIGN §5), on every route, public ones included.
+/// (README "The portal"), on every route, public ones included.
 pub fn strip_spoofable(app: &App, up: &mut RequestHeader) {
     let mut doomed: Option<Vec<http::HeaderName>> = None;
     for name in up.headers.keys() {

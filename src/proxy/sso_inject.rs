@@ -1,4 +1,4 @@
-//! The upstream `Cookie` header and SSO values (DESIGN §6, beyond Organizr).
+//! The upstream `Cookie` header and SSO values (README "Single sign-on", beyond Organizr).
 //!
 //! * The gateway's own cookies (the session cookie, the Plex PIN cookie)
 //!   never reach an upstream: an app behind the gateway cannot read or replay

@@ -1,4 +1,4 @@
-//! Token fetch at login (DESIGN §6): every enabled service at once, each under
+//! Token fetch at login (README "Single sign-on"): every enabled service at once, each under
 //! its own timeout, never failing as a whole.
 //!
 //! * Plex: no request; the user's plex.tv token (from the Plex backend or the

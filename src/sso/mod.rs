@@ -1,4 +1,4 @@
-//! Single sign-on into Plex, Ombi and Tautulli (DESIGN §6): the server-side half.
+//! Single sign-on into Plex, Ombi and Tautulli (README "Single sign-on"): the server-side half.
 //!
 //! * [`plex_tv`]: the plex.tv client (password sign-in, token check, friends,
 //!   servers, PIN flow) and the owner/friend admission rule.

@@ -1,4 +1,4 @@
-//! Ombi token request (upstreams.md §2.2, organizr.md §8).
+//! Ombi token request (docs/docs/upstreams.md §2.2).
 //!
 //! With the user's Plex token: `POST {url}/api/v1/Token/plextoken`
 //! `{"plexToken": T}`; otherwise `POST {url}/api/v1/Token` with the username

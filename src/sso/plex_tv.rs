@@ -1,4 +1,4 @@
-//! The plex.tv client (upstreams.md §2.1): password sign-in, token check,
+//! The plex.tv client (docs/docs/upstreams.md §2.1): password sign-in, token check,
 //! the owner's friends and servers, and the OAuth PIN flow.
 //!
 //! Base URLs come from `[plex] api_url` / `app_url` so tests point it at a

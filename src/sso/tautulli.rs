@@ -1,4 +1,4 @@
-//! Tautulli sign-in for one instance (upstreams.md §2.3).
+//! Tautulli sign-in for one instance (docs/docs/upstreams.md §2.3).
 //!
 //! `POST {url}/auth/signin`, form `username, password, token, remember_me=1`.
 //! Since Tautulli 2.17.1 every non-API POST needs either `X-Api-Key` (Tautulli's

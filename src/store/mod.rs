@@ -1,5 +1,5 @@
 //! The embedded SQLite store: users, sessions, login bans and install-wide
-//! values (DESIGN §5).
+//! values (README "The portal").
 //!
 //! One file, `{data_dir}/gatehouse.db`, created and migrated on open
 //! (`migrations.rs`). It is used off the hot path only — at login, logout,

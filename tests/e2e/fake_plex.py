@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A small fake plex.tv + app.plex.tv for the end-to-end suite (stdlib only).
 
-Implements what Gatehouse calls (reference/upstreams.md §2.1 A, C, D, E):
+Implements what Gatehouse calls (docs/upstreams.md §2.1 A, C, D, E):
   POST /users/sign_in.json          password sign-in (401 for unknown logins)
   GET  /users/account.json          X-Plex-Token -> {"user": {...}}, 401 otherwise
   GET  /api/users                   owner token -> XML friends list

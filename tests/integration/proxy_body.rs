@@ -1,4 +1,4 @@
-//! `client_max_body_size` (DESIGN §4 step 5): 10 MiB passes; one byte more is
+//! `client_max_body_size` (README "How a request is decided"): 10 MiB passes; one byte more is
 //! refused with 413, by Content-Length before the upstream is contacted, and
 //! while streaming a chunked body, so that the upstream never sees a
 //! complete body. Per-route overrides.

@@ -1,4 +1,4 @@
-//! Upstream failover (DESIGN §4 step 8, nginx `proxy_next_upstream`): refused
+//! Upstream failover (README "How a request is decided", nginx `proxy_next_upstream`): refused
 //! connections, 500/502/503 and invalid responses move on to the next
 //! upstream; all failed → 502, timed out → 504; a POST is retried only when
 //! the connection failed, never after the upstream read it; nothing is

@@ -1,4 +1,4 @@
-//! Routing (DESIGN §4 steps 3–4): longest prefix, `host` narrowing, 404,
+//! Routing (README "How a request is decided"): longest prefix, `host` narrowing, 404,
 //! nginx's add-slash 301, the `proxy_pass` URI rule, the seed's `/plex/`
 //! Referer redirect, and the health endpoint.
 

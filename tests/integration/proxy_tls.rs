@@ -1,4 +1,4 @@
-//! TLS listeners (DESIGN §4 step 1): the certificate is chosen by SNI from
+//! TLS listeners (README "How a request is decided"): the certificate is chosen by SNI from
 //! `certs_dir` (`default.crt` otherwise), HTTP/2 is offered by ALPN and
 //! HTTP/1.1 always works, and `$scheme` reaches the upstream as `https`;
 //! `redirect_scheme` follows the request's scheme, which a trusted proxy's
@@ -238,7 +238,7 @@ async fn test_tls_redirect_scheme() {
 
 #[tokio::test]
 async fn test_tls_forwarded_proto_believed_only_from_trusted_proxy() {
-    // DESIGN §3: trusted_proxies are the CIDRs whose X-Forwarded-For *and*
+    // docs/configuration.md: trusted_proxies are the CIDRs whose X-Forwarded-For *and*
     // X-Forwarded-Proto are believed: behind a TLS-terminating proxy, $scheme
     // is https, so `redirect_scheme` and `$scheme` say https.
     let echo = EchoServer::start();

@@ -1,4 +1,4 @@
-//! The Organizr-compatible auth API (DESIGN §7, organizr.md §2): the paths an
+//! The Organizr-compatible auth API (README "Organizr-compatible auth API"): the paths an
 //! existing nginx `auth_request /auth-4;` setup already calls, answered from
 //! the gateway's own session.
 //!

@@ -1,5 +1,5 @@
 //! plex.tv data types, their parsing from JSON/XML replies, and the
-//! admission rule of the Plex login backend (organizr.md §4.3).
+//! admission rule of the Plex login backend.
 
 use serde::Deserialize;
 

@@ -1,4 +1,4 @@
-//! security.md F31–F37: path tricks, methods, API vs browser answers and
+//! docs/docs/security.md F31–F37: path tricks, methods, API vs browser answers and
 //! WebSocket upgrades on protected routes, through the real gateway.
 
 use futures_util::{SinkExt, StreamExt};

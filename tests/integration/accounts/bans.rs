@@ -1,4 +1,4 @@
-//! security.md C15–C20: login regulation through the real sign-in endpoint.
+//! docs/docs/security.md C15–C20: login regulation through the real sign-in endpoint.
 //! The test client is a trusted proxy, so `X-Forwarded-For` picks the client
 //! IP the gateway counts failures for.
 

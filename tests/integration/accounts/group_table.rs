@@ -20,7 +20,7 @@ const LEVELS: [(&str, &str); 8] = [
 /// Visitors: label and group number (`None` = signed out, `locked` = group 4, locked).
 const VISITORS: [&str; 8] = ["0", "1", "2", "3", "4", "7", "signed-out", "locked"];
 
-/// The contract (DESIGN §5) for a browser navigation.
+/// The contract (docs/configuration.md, access decisions) for a browser navigation.
 fn expected(level: &str, visitor: &str) -> u16 {
     if level == "none" {
         return 200;

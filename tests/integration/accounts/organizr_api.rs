@@ -1,5 +1,5 @@
-//! The Organizr-compatible auth API (DESIGN §7) through the real gateway:
-//! security.md E27–E28 (client IP for white/blacklists) and G38–G39
+//! The Organizr-compatible auth API (README "Organizr-compatible auth API") through the real gateway:
+//! docs/docs/security.md E27–E28 (client IP for white/blacklists) and G38–G39
 //! (only 200/401, identity never on the 401 path).
 
 use crate::support::binary::{client, Gateway};

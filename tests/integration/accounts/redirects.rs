@@ -1,4 +1,4 @@
-//! security.md B7–B14: the `rd` parameter through the real sign-in POST.
+//! docs/docs/security.md B7–B14: the `rd` parameter through the real sign-in POST.
 //! After a successful sign-in, `Location` is the safe target or the home.
 
 use crate::support::binary::{client, Gateway};
@@ -6,7 +6,7 @@ use crate::support::upstream::EchoServer;
 
 use super::common::{add_user, builder, login_form, protected};
 
-/// The home (DESIGN §3 `[portal] home = "/"`).
+/// The home (docs/configuration.md `[portal] home = "/"`).
 const HOME: &str = "/";
 
 fn start(echo: &EchoServer, tls: bool) -> Gateway {

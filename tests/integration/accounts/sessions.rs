@@ -1,5 +1,5 @@
 //! Sessions through the real gateway: sign-in → cookie → identity headers
-//! upstream, sign-out, restart, expiry, and security.md D21–D25.
+//! upstream, sign-out, restart, expiry, and docs/docs/security.md D21–D25.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! security.md A1–A5: identity headers sent by the client never reach the
+//! docs/docs/security.md A1–A5: identity headers sent by the client never reach the
 //! upstream, on protected, guest and `auth = "none"` routes.
 
 use crate::support::binary::{client, Gateway};

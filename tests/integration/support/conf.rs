@@ -1,4 +1,4 @@
-//! Small builders for the TOML the proxy tests feed the gateway (DESIGN §3).
+//! Small builders for the TOML the proxy tests feed the gateway (docs/configuration.md).
 
 /// A public (`auth = "none"`) `[[route]]` table. Extra `key = value` lines
 /// appended to the returned string still belong to this route.

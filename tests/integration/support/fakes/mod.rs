@@ -1,4 +1,4 @@
-//! Fakes of plex.tv, Ombi and Tautulli that follow `reference/upstreams.md`
+//! Fakes of plex.tv, Ombi and Tautulli that follow `docs/upstreams.md`
 //! (paths, bodies, status codes, JSON/XML shapes, Tautulli ≥ 2.17.1's CSRF
 //! rule), record every request, and can be told to fail.
 //!

@@ -1,4 +1,4 @@
-//! Fake Ombi v4 (upstreams.md §2.2).
+//! Fake Ombi v4 (docs/docs/upstreams.md §2.2).
 //!
 //! Users: `alice`/`alice-pw` and `bob`/`bob-pw` (looked up by name, then by
 //! e-mail, case-insensitively) mapped to the fake plex.tv tokens of Alice and

@@ -1,4 +1,4 @@
-//! Fake plex.tv (upstreams.md §2.1) — also serves app.plex.tv's `/auth` page.
+//! Fake plex.tv (docs/docs/upstreams.md §2.1) — also serves app.plex.tv's `/auth` page.
 //!
 //! Accounts: [`ALICE`] (server owner), [`BOB`] (friend sharing [`MACHINE_ID`]),
 //! [`CAROL`] (friend on [`OTHER_MACHINE_ID`] only), [`DAVE`] (stranger),

@@ -1,4 +1,4 @@
-//! Fake Tautulli v2.17.2 (upstreams.md §2.3, verified against the real app).
+//! Fake Tautulli v2.17.2 (docs/docs/upstreams.md §2.3, verified against the real app).
 //!
 //! Served under an HTTP root (`/` or e.g. `/tautulli`):
 //! * `GET {root}/auth/login`: login page; with the CSRF rule on it sets

@@ -1,4 +1,4 @@
-//! Reply bodies of the fake plex.tv, shaped as in upstreams.md §2.1.
+//! Reply bodies of the fake plex.tv, shaped as in docs/upstreams.md §2.1.
 
 use serde_json::json;
 
