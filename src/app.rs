@@ -73,6 +73,8 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("SSO client: {0}")]
     Sso(#[from] crate::sso::SsoError),
+    #[error("TLS: {0}")]
+    Certs(#[from] crate::certs::CertError),
 }
 
 /// Everything the proxy hooks and the portal read.
@@ -95,6 +97,10 @@ pub struct App {
     pub setup_token: Mutex<Option<String>>,
     /// Pending "Sign in with Plex" PINs: id → browser nonce.
     pub plex_pins: crate::portal::plex::Pins,
+    /// TLS certificates (certs_dir, ACME) and the live SNI resolver.
+    pub certs: Arc<crate::certs::CertStore>,
+    /// Pending ACME HTTP-01 answers.
+    pub acme_http01: Arc<crate::acme::Http01Tokens>,
 }
 
 /// The store key of the plex.tv client identifier.
@@ -118,6 +124,12 @@ impl App {
         let router = Router::from_conf(&config);
         let routes = config.routes.iter().map(RouteRuntime::from_conf).collect();
         let strip = StripList::from_config(&config);
+        let certs = Arc::new(if config.server.tls_listen.is_empty() {
+            crate::certs::CertStore::empty()
+        } else {
+            crate::certs::CertStore::open(&config.server.certs_dir, config.acme.enabled)?
+        });
+        crate::acme::load_stored(&config.acme, &config.server.data_dir, &certs);
         Ok(App {
             router,
             routes,
@@ -129,6 +141,8 @@ impl App {
             plex_client_id,
             setup_token: Mutex::new(None),
             plex_pins: crate::portal::plex::Pins::default(),
+            certs,
+            acme_http01: Arc::default(),
             store,
             config,
         })

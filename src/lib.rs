@@ -9,8 +9,10 @@
 
 pub mod access_log;
 pub mod account;
+pub mod acme;
 pub mod app;
 pub mod auth;
+pub mod certs;
 pub mod cli;
 pub mod clock;
 pub mod config;

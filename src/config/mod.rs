@@ -10,6 +10,7 @@
 //! `overrides.rs` and `routes.rs` build the model from them, `defaults.rs`
 //! holds every default, `load.rs` ties it together.
 
+pub mod acme;
 pub mod defaults;
 pub mod error;
 mod file;
@@ -23,6 +24,7 @@ pub mod template;
 pub mod units;
 mod validate;
 
+pub use acme::{Acme, AcmeChallenge};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{load, parse};
 pub use model::*;

@@ -31,6 +31,8 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// `[[redirect]]` in file order.
     pub redirects: Vec<Redirect>,
+    /// `[acme]`: automatic certificates.
+    pub acme: super::acme::Acme,
 }
 
 /// `[server]`.
@@ -46,6 +48,10 @@ pub struct Server {
     pub trusted_proxies: Vec<IpNet>,
     /// Worker threads; 0 in the file is resolved to the number of cores.
     pub threads: usize,
+    /// Plain listeners answer 308 to https (ACME challenges and health excepted).
+    pub redirect_https: bool,
+    /// `Strict-Transport-Security: max-age` on HTTPS responses; `None` = off.
+    pub hsts: Option<Duration>,
 }
 
 /// `[portal]`.

@@ -74,6 +74,11 @@ pub fn read_server(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Server> {
     let threads = sec
         .get(cx, "threads", |v| uint(v, MAX_THREADS))
         .map_or(DEFAULT_THREADS, |a| a.value as usize);
+    let redirect_https = or(sec.get(cx, "redirect_https", boolean), false);
+    let hsts = or(
+        sec.get(cx, "hsts", check_duration),
+        std::time::Duration::ZERO,
+    );
     let listen_bad = cx.errors.len() > errors_before;
     if listen_given && !listen_bad && listen.is_empty() && tls_listen.is_empty() {
         sec.report_missing(cx, "listen", "no listener: set listen or tls_listen");
@@ -87,6 +92,8 @@ pub fn read_server(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Server> {
         data_dir: PathBuf::from(data_dir),
         trusted_proxies,
         threads: resolve_threads(threads),
+        redirect_https,
+        hsts: (!hsts.is_zero()).then_some(hsts),
     })
 }
 

@@ -58,8 +58,9 @@ impl Gateway {
         &self,
         session: &mut Session,
         ctx: &mut RequestCtx,
-        reply: Reply,
+        mut reply: Reply,
     ) -> Result<bool> {
+        super::https::reply_hsts(&self.app, ctx, &mut reply);
         ctx.local_status = Some(reply.status);
         respond::send(session, reply).await?;
         respond::drain_body(session).await;
@@ -116,6 +117,9 @@ impl ProxyHttp for Gateway {
                     .headers
                     .get(crate::headers::X_FORWARDED_PROTO)
                     .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")));
+        if let Some(reply) = super::acme_challenge::answer(app, &req.method, req.uri.path()) {
+            return self.reply(session, ctx, reply).await;
+        }
 
         let normalized = match path::normalize(req.uri.path()) {
             Ok(p) => p.into_owned(),
@@ -126,6 +130,9 @@ impl ProxyHttp for Gateway {
             }
         };
 
+        if let Some(reply) = super::https::redirect(app, ctx, session.req_header(), &normalized) {
+            return self.reply(session, ctx, reply).await;
+        }
         if let Some(reply) = super::local::handle(app, session, &normalized, ctx).await? {
             return self.reply(session, ctx, reply).await;
         }
@@ -297,10 +304,11 @@ impl ProxyHttp for Gateway {
     async fn response_filter(
         &self,
         _session: &mut Session,
-        _upstream_response: &mut ResponseHeader,
+        upstream_response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
         ctx.response_started = true;
+        super::https::response_hsts(&self.app, ctx, upstream_response);
         Ok(())
     }
 
@@ -393,7 +401,9 @@ impl ProxyHttp for Gateway {
             };
             ctx.local_status = Some(code);
             session.as_downstream_mut().set_keepalive(None);
-            if let Err(err) = respond::send(session, Reply::text(code, body)).await {
+            let mut reply = Reply::text(code, body);
+            super::https::reply_hsts(&self.app, ctx, &mut reply);
+            if let Err(err) = respond::send(session, reply).await {
                 tracing::debug!(error = %err, "could not send error response");
             }
         }
