@@ -3,6 +3,7 @@
 //! functions from a [`PortalRequest`] to a [`Reply`]; the proxy reads the
 //! request (and its small body) and writes the reply.
 
+pub mod cert_pages;
 pub mod cookies;
 pub mod form;
 pub mod guard;
@@ -103,6 +104,7 @@ pub async fn handle(app: &App, req: PortalRequest<'_>) -> Reply {
         "/sso/plex" if get => sso_pages::plex(app, &req),
         "/sso/ombi" if get => sso_pages::ombi(app, &req),
         "/debug/sso" if get => sso_pages::debug_page(app, &req).await,
+        "/debug/certs" if get => cert_pages::debug_page(app, &req),
         "/static/plex-oauth.js" if get => {
             let mut r = Reply::text(200, PLEX_OAUTH_JS);
             r.headers[0].1 = http::HeaderValue::from_static("text/javascript; charset=utf-8");

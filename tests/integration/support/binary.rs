@@ -36,6 +36,8 @@ pub struct GatewayBuilder {
     server_extra: Vec<String>,
     tls: bool,
     env: Vec<(String, String)>,
+    certs_dir: Option<PathBuf>,
+    ports: Option<(u16, u16)>,
 }
 
 impl GatewayBuilder {
@@ -46,6 +48,8 @@ impl GatewayBuilder {
             server_extra: Vec::new(),
             tls: false,
             env: Vec::new(),
+            certs_dir: None,
+            ports: None,
         }
     }
 
@@ -58,6 +62,20 @@ impl GatewayBuilder {
     /// Also listen for TLS on a fresh port (certificates from `<repo>/certs`).
     pub fn tls(mut self, on: bool) -> GatewayBuilder {
         self.tls = on;
+        self
+    }
+
+    /// Certificates from `dir` instead of `<repo>/certs`.
+    pub fn certs_dir(mut self, dir: &Path) -> GatewayBuilder {
+        self.certs_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Listen on these plain and TLS ports (chosen by the test with
+    /// `free_port`, e.g. because a CA must know them first); implies TLS.
+    pub fn ports(mut self, plain: u16, tls: u16) -> GatewayBuilder {
+        self.ports = Some((plain, tls));
+        self.tls = true;
         self
     }
 
@@ -85,9 +103,14 @@ impl GatewayBuilder {
             .prefix("gatehouse-test-")
             .tempdir()
             .expect("temp dir");
-        let port = free_port();
-        let tls_port = self.tls.then(free_port);
-        let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs");
+        let (port, tls_port) = match self.ports {
+            Some((plain, tls)) => (plain, Some(tls)),
+            None => (free_port(), self.tls.then(free_port)),
+        };
+        let certs = self
+            .certs_dir
+            .clone()
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("certs"));
         let mut toml = String::from("[server]\n");
         toml += &format!("listen = [\"127.0.0.1:{port}\"]\n");
         if let Some(tls) = tls_port {
