@@ -17,6 +17,7 @@ pub mod order;
 pub mod schedule;
 pub mod storage;
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -85,6 +86,34 @@ pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
+/// How long the scheduler waits for the listeners at start.
+const LISTEN_WAIT: Duration = Duration::from_secs(30);
+
+/// Waits until every address in `addrs` accepts TCP connections (the proxy
+/// opens its listeners a moment after this thread starts, and a CA asked
+/// too early would find nobody there).
+async fn wait_listening(addrs: &[SocketAddr]) {
+    let deadline = tokio::time::Instant::now() + LISTEN_WAIT;
+    for addr in addrs {
+        let target = match addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port()))
+            }
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port()))
+            }
+            _ => *addr,
+        };
+        while tokio::net::TcpStream::connect(target).await.is_err() {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(listener = %addr, "listener not accepting yet; ordering anyway");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 /// One name's place in the schedule.
 struct Slot {
     name: String,
@@ -106,6 +135,8 @@ pub struct Scheduler {
     timing: Timing,
     retry_after: http::RetryAfter,
     account: Option<Account>,
+    /// Listeners the CA will connect to: orders wait until they accept.
+    listeners: Vec<SocketAddr>,
 }
 
 impl Scheduler {
@@ -115,6 +146,7 @@ impl Scheduler {
         data_dir: PathBuf,
         store: Arc<CertStore>,
         tokens: Arc<Http01Tokens>,
+        listeners: Vec<SocketAddr>,
     ) -> Scheduler {
         Scheduler {
             acme,
@@ -124,6 +156,7 @@ impl Scheduler {
             timing: Timing::from_env(),
             retry_after: http::RetryAfter::default(),
             account: None,
+            listeners,
         }
     }
 
@@ -150,12 +183,20 @@ impl Scheduler {
             .collect();
         tracing::info!(domains = ?self.acme.domains, directory = %self.acme.directory, challenge = self.acme.challenge.as_str(), "ACME certificates managed");
         self.ask_ari_for_stored(&mut slots).await;
+        wait_listening(&self.listeners).await;
+        let mut first = true;
         loop {
+            let mut orders = 0;
             for slot in slots.iter_mut() {
                 let now = crate::clock::now();
                 if now >= slot.due && now >= slot.not_before {
+                    orders += 1;
                     self.attempt(slot).await;
                 }
+            }
+            if first {
+                first = false;
+                tracing::info!(orders, "ACME start-up check done");
             }
             let now = crate::clock::now();
             let next = slots.iter().map(|s| s.due.max(s.not_before)).min();

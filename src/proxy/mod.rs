@@ -76,6 +76,13 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
         app.config.server.data_dir.clone(),
         app.certs.clone(),
         app.acme_http01.clone(),
+        app.config
+            .server
+            .listen
+            .iter()
+            .chain(&app.config.server.tls_listen)
+            .copied()
+            .collect(),
     );
     crate::certs::watch::spawn(app.certs.clone(), acme.run());
     let alpn_01 = app.config.acme.enabled
