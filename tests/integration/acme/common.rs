@@ -16,7 +16,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::support::binary::{Gateway, GatewayBuilder};
 use crate::support::pebble::Pebble;
-use crate::support::tls::{dns_name, tls_connect};
+use crate::support::tls::{dns_name, tls_connect, try_tls_connect};
 
 /// Deadline for an issuance (Pebble without sleeps takes about a second).
 pub const ISSUE_WITHIN: Duration = Duration::from_secs(60);
@@ -115,6 +115,15 @@ pub fn leaf(tls: &TlsStream<TcpStream>) -> Vec<u8> {
 /// The leaf presented for `name`, without checking it.
 pub async fn presented(port: u16, name: &str) -> Vec<u8> {
     leaf(&tls_connect(port, dns_name(name), &[]).await)
+}
+
+/// The leaf presented for `name`, or `None` when the handshake fails (no
+/// certificate for that name yet).
+pub async fn try_presented(port: u16, name: &str) -> Option<Vec<u8>> {
+    try_tls_connect(port, dns_name(name), &[])
+        .await
+        .ok()
+        .map(|tls| leaf(&tls))
 }
 
 /// The DER of the first certificate of a PEM text.

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod certs_dir;
 mod common;
 mod failures;
 mod issuance;
