@@ -294,6 +294,134 @@ mod tests {
         assert!(check_directory("http://acme.example/dir").is_err());
     }
 
+    fn errs(text: &str) -> Vec<String> {
+        match crate::config::parse(std::path::Path::new("t.toml"), text) {
+            Ok(_) => panic!("expected errors for:\n{text}"),
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    const TLS: &str = "[server]\ntls_listen = [\"127.0.0.1:8443\"]\n";
+
+    #[test]
+    fn test_acme_absent_is_disabled_with_defaults() {
+        let c = crate::config::parse(std::path::Path::new("t.toml"), "").unwrap();
+        assert!(!c.acme.enabled);
+        assert_eq!(c.acme.directory.as_str(), DEFAULT_ACME_DIRECTORY);
+        assert_eq!(c.acme.challenge, AcmeChallenge::Http01);
+        assert_eq!(c.acme.renew_before, DEFAULT_ACME_RENEW_BEFORE);
+        assert!(c.acme.domains.is_empty(), "public_url's host is an IP");
+        assert!(!c.server.redirect_https && c.server.hsts.is_none());
+    }
+
+    #[test]
+    fn test_acme_default_domains_from_routes_and_public_url() {
+        let text = format!(
+            "{TLS}public_url = \"https://Home.Example.com\"\nredirect_https = true\nhsts = \"365d\"\n\
+             [acme]\nenabled = true\nemail = \"me@example.com\"\n\
+             [[route]]\nname = \"a\"\npath = \"/\"\nhost = \"plex.example.com\"\nupstream = [\"http://127.0.0.1:1/\"]\n\
+             [[route]]\nname = \"b\"\npath = \"/b/\"\nhost = \"home.example.com\"\nupstream = [\"http://127.0.0.1:1/\"]\n"
+        );
+        let c = crate::config::parse(std::path::Path::new("t.toml"), &text).unwrap();
+        assert_eq!(c.acme.domains, vec!["plex.example.com", "home.example.com"]);
+        assert!(c.server.redirect_https);
+        assert_eq!(c.server.hsts, Some(Duration::from_secs(365 * 86_400)));
+    }
+
+    #[test]
+    fn test_acme_enabled_needs_email_domains_and_tls() {
+        let e = errs("[acme]\nenabled = true\n");
+        assert_eq!(e.len(), 3, "{e:#?}");
+        assert!(
+            e.iter()
+                .any(|l| l.starts_with("t.toml:1: acme.email: required")),
+            "{e:#?}"
+        );
+        assert!(
+            e.iter()
+                .any(|l| l.starts_with("t.toml:1: acme.domains: no domains")),
+            "{e:#?}"
+        );
+        assert!(
+            e.iter().any(
+                |l| l.starts_with("t.toml:2: acme.enabled: needs a TLS listener")
+                    && l.ends_with("(true)")
+            ),
+            "{e:#?}"
+        );
+    }
+
+    #[test]
+    fn test_acme_http01_needs_a_plain_listener() {
+        let text = format!(
+            "{TLS}listen = []\n[acme]\nenabled = true\nemail = \"me@example.com\"\n\
+             domains = [\"a.example.com\"]\nchallenge = \"http-01\"\n"
+        );
+        let e = errs(&text);
+        assert_eq!(e.len(), 1, "{e:#?}");
+        assert!(
+            e[0].starts_with("t.toml:8: acme.challenge: http-01 needs a plain listener"),
+            "{e:#?}"
+        );
+        assert!(e[0].ends_with("(\"http-01\")"), "{e:#?}");
+    }
+
+    #[test]
+    fn test_acme_bad_values_with_lines() {
+        let text = format!(
+            "{TLS}[acme]\nenabled = true\nemail = \"nobody\"\ndirectory = \"http://ca.example/dir\"\n\
+             challenge = \"tls-alpn-02\"\ndomains = [\"ok.example.com\", \"10.0.0.1\", \"*.example.com\"]\n\
+             renew_before = \"0s\"\nca_roots = \"/nonexistent/roots.pem\"\nsurprise = 1\n"
+        );
+        let e = errs(&text);
+        let has = |prefix: &str| e.iter().any(|l| l.starts_with(prefix));
+        assert!(
+            has("t.toml:5: acme.email: expected an e-mail address"),
+            "{e:#?}"
+        );
+        assert!(
+            has("t.toml:6: acme.directory: an ACME directory must be an https:// URL"),
+            "{e:#?}"
+        );
+        assert!(has("t.toml:7: acme.challenge: expected"), "{e:#?}");
+        assert!(
+            has("t.toml:8: acme.domains[1]: IP addresses are not supported"),
+            "{e:#?}"
+        );
+        assert!(
+            has("t.toml:9: acme.renew_before: must be greater than zero"),
+            "{e:#?}"
+        );
+        assert!(has("t.toml:10: acme.ca_roots: cannot read"), "{e:#?}");
+        assert!(has("t.toml:11: acme.surprise: unknown key"), "{e:#?}");
+    }
+
+    #[test]
+    fn test_acme_wildcards_need_dns01_and_dns01_needs_a_hook() {
+        let base = format!(
+            "{TLS}[acme]\nenabled = true\nemail = \"me@example.com\"\ndomains = [\"*.example.com\"]\n"
+        );
+        let e = errs(&base);
+        assert!(
+            e.iter()
+                .any(|l| l.starts_with("t.toml:6: acme.domains[0]: a wildcard name needs")),
+            "{e:#?}"
+        );
+        let e = errs(&format!("{base}challenge = \"dns-01\"\n"));
+        assert_eq!(e.len(), 1, "{e:#?}");
+        assert!(
+            e[0].starts_with("t.toml:3: acme.dns_hook: required for challenge"),
+            "{e:#?}"
+        );
+        let ok = format!("{base}challenge = \"dns-01\"\ndns_hook = \"/usr/local/bin/hook\"\ndns_wait = \"30s\"\n");
+        let c = crate::config::parse(std::path::Path::new("t.toml"), &ok).unwrap();
+        assert_eq!(c.acme.dns_wait, Duration::from_secs(30));
+        assert_eq!(
+            c.acme.dns_hook.as_deref(),
+            Some(std::path::Path::new("/usr/local/bin/hook"))
+        );
+    }
+
     #[test]
     fn test_check_challenge_names() {
         assert_eq!(check_challenge("dns-01"), Ok(AcmeChallenge::Dns01));

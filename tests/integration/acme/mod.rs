@@ -8,5 +8,6 @@
 mod certs_dir;
 mod common;
 mod failures;
+mod https;
 mod issuance;
 mod lifecycle;
