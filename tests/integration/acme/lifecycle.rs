@@ -121,8 +121,8 @@ async fn test_acme_restart_keeps_certificates_and_lost_account_key_makes_new_acc
     assert!(log.contains("ACME certificate loaded"), "{log}");
     let last = log
         .lines()
-        .filter(|l| l.contains("ACME start-up check done"))
-        .last()
+        .rev()
+        .find(|l| l.contains("ACME start-up check done"))
         .unwrap();
     assert!(
         last.contains("orders=0"),
