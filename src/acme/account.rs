@@ -13,7 +13,9 @@ use crate::config::Acme;
 
 /// A usable account, and whether it was created just now.
 pub struct Ready {
+    /// The account, ready for orders.
     pub account: Account,
+    /// Created (not restored) by this call.
     pub created: bool,
 }
 

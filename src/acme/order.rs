@@ -32,6 +32,7 @@ pub struct Issued {
 /// Why an order failed.
 #[derive(Debug)]
 pub struct OrderError {
+    /// What went wrong, for the log and the debug page.
     pub message: String,
     /// The CA refused with `rateLimited`.
     pub rate_limited: bool,
@@ -74,8 +75,11 @@ pub fn describe(e: &instant_acme::Error) -> String {
 
 /// What an order needs besides the account.
 pub struct Context<'a> {
+    /// The `[acme]` settings.
     pub acme: &'a Acme,
+    /// Where HTTP-01 answers are published.
     pub tokens: &'a Http01Tokens,
+    /// Where TLS-ALPN-01 certificates are published.
     pub store: &'a CertStore,
 }
 

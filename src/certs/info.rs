@@ -15,7 +15,9 @@ pub struct CertInfo {
     pub names: Vec<String>,
     /// The issuer's distinguished name.
     pub issuer: String,
+    /// Start of validity.
     pub not_before: SystemTime,
+    /// End of validity.
     pub not_after: SystemTime,
 }
 

@@ -64,6 +64,7 @@ impl ResolvesServerCert for Resolver {
 pub struct AcmeStatus {
     /// When it is renewed next (or retried, after a failure).
     pub next_renewal: Option<SystemTime>,
+    /// When the last order started.
     pub last_attempt: Option<SystemTime>,
     /// The last failure, until a success clears it.
     pub last_error: Option<String>,
@@ -80,11 +81,17 @@ pub struct CertRow {
     pub source: &'static str,
     /// File or ACME name it came from.
     pub origin: String,
+    /// Names it is served for.
     pub names: Vec<String>,
+    /// Issuer's distinguished name (empty until a certificate exists).
     pub issuer: String,
+    /// Expiry, Unix seconds.
     pub not_after: Option<u64>,
+    /// Next renewal or retry (ACME only), Unix seconds.
     pub next_renewal: Option<u64>,
+    /// The last error (refused file, failed order).
     pub last_error: Option<String>,
+    /// A configuration note (e.g. renew_before too long).
     pub warning: Option<String>,
 }
 

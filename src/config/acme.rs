@@ -43,6 +43,7 @@ impl AcmeChallenge {
 /// `[acme]`, validated.
 #[derive(Debug, Clone)]
 pub struct Acme {
+    /// Whether certificates are obtained at all.
     pub enabled: bool,
     /// Account contact.
     pub email: String,
@@ -50,10 +51,12 @@ pub struct Acme {
     pub directory: Url,
     /// Extra PEM roots to trust for the directory (`None` = the usual web roots).
     pub ca_roots: Option<PathBuf>,
+    /// How the CA checks control of a name.
     pub challenge: AcmeChallenge,
     /// One certificate per name, lowercased; `*.example.com` only with dns-01.
     /// Resolved: the written list, or every route `host` plus `public_url`'s host.
     pub domains: Vec<String>,
+    /// Renew when this much validity is left.
     pub renew_before: Duration,
     /// dns-01: run as `HOOK present|cleanup FQDN VALUE`.
     pub dns_hook: Option<PathBuf>,
