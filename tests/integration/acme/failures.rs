@@ -220,7 +220,7 @@ async fn test_acme_challenge_failure_in_log_and_debug_page_without_crash_loop() 
         "{html}"
     );
 
-    // Signed out, and as a plain user: no access.
+    // Signed out: sent to sign in first.
     let anon = client()
         .get(gw.url("/gatehouse/debug/certs"))
         .send()
