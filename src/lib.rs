@@ -7,8 +7,10 @@
 //! Only [`proxy`] knows Pingora; everything else is plain functions and types
 //! that tests and benches call directly.
 
+pub mod acme;
 pub mod app;
 pub mod auth;
+pub mod certs;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -22,6 +22,8 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("SSO client: {0}")]
     Sso(#[from] crate::sso::SsoError),
+    #[error("TLS: {0}")]
+    Certs(#[from] crate::certs::CertError),
 }
 
 /// Everything the proxy hooks and the portal read.
@@ -47,6 +49,10 @@ pub struct App {
     /// Sessions ended in memory whose deletion the store refused; retried
     /// by the upkeep until stored.
     pub pending_logouts: Mutex<Vec<[u8; 32]>>,
+    /// TLS certificates (certs_dir, ACME) and the live SNI resolver.
+    pub certs: Arc<crate::certs::CertStore>,
+    /// Pending ACME HTTP-01 answers.
+    pub acme_http01: Arc<crate::acme::Http01Tokens>,
 }
 
 impl App {
@@ -61,6 +67,12 @@ impl App {
         let strict = StrictReading::new(&config.routes);
         let routes = config.routes.iter().map(RouteRuntime::from_conf).collect();
         let strip = StripList::from_config(&config);
+        let certs = Arc::new(if config.server.tls_listen.is_empty() {
+            crate::certs::CertStore::empty()
+        } else {
+            crate::certs::CertStore::open(&config.server.certs_dir, config.acme.enabled)?
+        });
+        crate::acme::load_stored(&config.acme, &config.server.data_dir, &certs);
         Ok(App {
             router,
             strict,
@@ -73,6 +85,8 @@ impl App {
             plex_client_id,
             store_health: StoreHealth::default(),
             pending_logouts: Mutex::new(Vec::new()),
+            certs,
+            acme_http01: Arc::default(),
             store,
             config,
         })

@@ -76,6 +76,8 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
     proxy_sec.finish(cx);
     let routes = read_routes(cx, &mut root, &proxy);
     let redirects = read_redirects(cx, &mut root);
+    let sec = root.table(cx, "acme");
+    let acme = super::acme::read_acme(cx, sec, server.as_ref(), &routes);
     root.finish(cx);
     Some(Config {
         path: cx.src.path.to_path_buf(),
@@ -88,6 +90,7 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
         proxy,
         routes,
         redirects,
+        acme: acme?,
     })
 }
 

@@ -10,6 +10,7 @@
 //! `overrides.rs` and `routes.rs` build the model from them, `defaults.rs`
 //! holds every default, `load.rs` ties it together.
 
+pub mod acme;
 pub mod defaults;
 pub mod error;
 mod file;

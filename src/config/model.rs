@@ -31,6 +31,8 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// `[[redirect]]` in file order.
     pub redirects: Vec<Redirect>,
+    /// `[acme]`: automatic certificates.
+    pub acme: Acme,
 }
 
 /// `[server]`.
@@ -52,6 +54,10 @@ pub struct Server {
     /// Requests served on one client connection before it is closed
     /// (nginx `keepalive_requests`).
     pub keepalive_requests: u32,
+    /// Plain listeners answer 308 to https (ACME challenges and health excepted).
+    pub redirect_https: bool,
+    /// `Strict-Transport-Security: max-age` on HTTPS responses; `None` = off.
+    pub hsts: Option<Duration>,
 }
 
 /// `[portal]`.
@@ -369,3 +375,49 @@ pub struct Redirect {
 
 /// A prebuilt header value, for things computed once at start.
 pub type StaticValue = HeaderValue;
+
+/// How the CA checks that this server controls a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcmeChallenge {
+    /// `http-01`: `GET /.well-known/acme-challenge/TOKEN` on port 80.
+    Http01,
+    /// `tls-alpn-01`: a TLS handshake with ALPN `acme-tls/1` on port 443.
+    TlsAlpn01,
+    /// `dns-01`: a TXT record set by `dns_hook`.
+    Dns01,
+}
+
+impl AcmeChallenge {
+    /// The name used in the file and by RFC 8555.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AcmeChallenge::Http01 => "http-01",
+            AcmeChallenge::TlsAlpn01 => "tls-alpn-01",
+            AcmeChallenge::Dns01 => "dns-01",
+        }
+    }
+}
+
+/// `[acme]`, validated.
+#[derive(Debug, Clone)]
+pub struct Acme {
+    /// Whether certificates are obtained at all.
+    pub enabled: bool,
+    /// Account contact.
+    pub email: String,
+    /// The CA's directory URL (https).
+    pub directory: Url,
+    /// Extra PEM roots to trust for the directory (`None` = the usual web roots).
+    pub ca_roots: Option<PathBuf>,
+    /// How the CA checks control of a name.
+    pub challenge: AcmeChallenge,
+    /// One certificate per name, lowercased; `*.example.com` only with dns-01.
+    /// Resolved: the written list, or every route `host` plus `public_url`'s host.
+    pub domains: Vec<String>,
+    /// Renew when this much validity is left.
+    pub renew_before: Duration,
+    /// dns-01: run as `HOOK present|cleanup FQDN VALUE`.
+    pub dns_hook: Option<PathBuf>,
+    /// dns-01: pause after the hook before asking the CA to look.
+    pub dns_wait: Duration,
+}

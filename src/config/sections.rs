@@ -90,6 +90,11 @@ pub fn read_server(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Server> {
         }),
         DEFAULT_KEEPALIVE_REQUESTS,
     );
+    let redirect_https = or(sec.get(cx, "redirect_https", boolean), false);
+    let hsts = or(
+        sec.get(cx, "hsts", check_duration),
+        std::time::Duration::ZERO,
+    );
     let listen_bad = cx.errors.len() > errors_before;
     if listen_given && !listen_bad && listen.is_empty() && tls_listen.is_empty() {
         sec.report_missing(cx, "listen", "no listener: set listen or tls_listen");
@@ -105,6 +110,8 @@ pub fn read_server(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Server> {
         threads: resolve_threads(threads),
         keepalive_timeout,
         keepalive_requests,
+        redirect_https,
+        hsts: (!hsts.is_zero()).then_some(hsts),
     })
 }
 

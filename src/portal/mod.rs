@@ -10,6 +10,7 @@
 //! (the pages), `organizr_api/` (the auth API), `html.rs`, `form.rs`,
 //! `guard.rs` (rendering, forms, the same-origin check).
 
+pub mod cert_pages;
 pub mod cookies;
 pub mod form;
 pub mod guard;
@@ -68,6 +69,7 @@ pub async fn handle(portal: &Portal, req: PortalRequest<'_>) -> Reply {
         "/sso/plex" if get => sso_pages::plex(app, &req),
         "/sso/ombi" if get => sso_pages::ombi(app, &req),
         "/debug/sso" if get => sso_pages::debug_page(app, &req).await,
+        "/debug/certs" if get => cert_pages::debug_page(app, &req),
         "/static/plex-oauth.js" if get => {
             let mut r = Reply::text(200, PLEX_OAUTH_JS);
             r.headers[0].1 = http::HeaderValue::from_static("text/javascript; charset=utf-8");

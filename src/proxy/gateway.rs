@@ -87,8 +87,9 @@ impl Gateway {
         &self,
         session: &mut Session,
         ctx: &mut RequestCtx,
-        reply: Reply,
+        mut reply: Reply,
     ) -> Result<bool> {
+        super::https::reply_hsts(&self.app, ctx, &mut reply);
         ctx.local_status = Some(reply.status);
         if ctx.close_after_reply {
             session.as_downstream_mut().set_keepalive(None);
@@ -232,10 +233,11 @@ impl ProxyHttp for Gateway {
     async fn response_filter(
         &self,
         _session: &mut Session,
-        _upstream_response: &mut ResponseHeader,
+        upstream_response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
         ctx.response_started = true;
+        super::https::response_hsts(&self.app, ctx, upstream_response);
         Ok(())
     }
 
@@ -318,7 +320,9 @@ impl ProxyHttp for Gateway {
             };
             ctx.local_status = Some(code);
             session.as_downstream_mut().set_keepalive(None);
-            if let Err(err) = respond::send(session, Reply::text(code, body)).await {
+            let mut reply = Reply::text(code, body);
+            super::https::reply_hsts(&self.app, ctx, &mut reply);
+            if let Err(err) = respond::send(session, reply).await {
                 tracing::debug!(error = %err, "could not send error response");
             }
         }

@@ -3,8 +3,10 @@
 //! imports Pingora.
 
 pub mod access;
+pub mod acme_challenge;
 pub mod ctx;
 pub mod gateway;
+pub mod https;
 pub mod limits;
 pub mod local;
 pub mod peer;
@@ -22,7 +24,6 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use pingora::apps::HttpServerOptions;
-use pingora::listeners::tls::TlsSettings;
 use pingora::prelude::*;
 use pingora::server::configuration::ServerConf;
 
@@ -35,8 +36,6 @@ use crate::portal::Portal;
 pub enum StartError {
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
-    #[error("TLS: {0}")]
-    Certs(#[from] tls::CertError),
     #[error("{0}")]
     App(String),
 }
@@ -53,12 +52,6 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     for addr in config.server.listen.iter().chain(&config.server.tls_listen) {
         TcpListener::bind(addr).map_err(|e| StartError::Listen(*addr, e))?;
     }
-    let resolver = if config.server.tls_listen.is_empty() {
-        None
-    } else {
-        Some(Arc::new(tls::SniResolver::load(&config.server.certs_dir)?))
-    };
-
     let conf = ServerConf {
         threads: config.server.threads.max(1),
         work_stealing: false,
@@ -87,7 +80,25 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
         println!("(or run: gatehouse user add NAME --group admin)");
     }
     crate::app::upkeep::spawn(app.clone());
+    let acme = crate::acme::Scheduler::new(
+        app.config.acme.clone(),
+        app.config.server.data_dir.clone(),
+        app.certs.clone(),
+        app.acme_http01.clone(),
+        app.config
+            .server
+            .listen
+            .iter()
+            .chain(&app.config.server.tls_listen)
+            .copied()
+            .collect(),
+    );
+    crate::certs::watch::spawn(app.certs.clone(), acme.run());
+    let alpn_01 = app.config.acme.enabled
+        && app.config.acme.challenge == crate::config::AcmeChallenge::TlsAlpn01;
+    let resolver = app.certs.resolver();
     stop::watch(server.watch_execution_phase(), app.clone());
+    let app_certs = app.certs.clone();
     let mut service = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
         gateway::Gateway::new(portal),
@@ -105,15 +116,12 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     for addr in &listen {
         service.add_tcp(&addr.to_string());
     }
-    if let Some(resolver) = resolver {
-        tracing::info!(certificates = ?resolver.names(), "TLS certificates loaded");
-        for addr in &tls_listen {
-            let mut settings =
-                TlsSettings::intermediate("", "").map_err(|e| StartError::App(e.to_string()))?;
-            settings.set_cert_resolver(resolver.clone());
-            settings.enable_h2();
-            service.add_tls_with_settings(&addr.to_string(), None, settings);
-        }
+    if !tls_listen.is_empty() {
+        tracing::info!(certificates = ?app_certs.served_names(), "TLS certificates loaded");
+    }
+    for addr in &tls_listen {
+        let settings = tls::settings(resolver.clone(), alpn_01).map_err(StartError::App)?;
+        service.add_tls_with_settings(&addr.to_string(), None, settings);
     }
     server.add_service(service);
     tracing::info!(listen = ?listen, tls_listen = ?tls_listen, "gatehouse listening");

@@ -5,13 +5,16 @@
 //! 1. [`Gateway::client`]: the client's address (fail closed without one),
 //!    TLS, keep-alive, the `Upgrade` rule, head limits, the believed client
 //!    IP and scheme;
-//! 2. [`Gateway::path`]: the normalized path (400 when it cannot be);
-//! 3. `local`: the portal and the Organizr-compatible auth API;
-//! 4. [`Gateway::redirects`]: `[[redirect]]` rules, in file order;
-//! 5. [`Gateway::route`]: host and longest prefix (nginx's add-slash 301,
+//! 2. [`Gateway::acme_challenge`]: ACME HTTP-01 answers, on the raw path,
+//!    before anything else can redirect or refuse them;
+//! 3. [`Gateway::path`]: the normalized path (400 when it cannot be);
+//! 4. `https::redirect`: `[server] redirect_https` on plain listeners;
+//! 5. `local`: the portal and the Organizr-compatible auth API;
+//! 6. [`Gateway::redirects`]: `[[redirect]]` rules, in file order;
+//! 7. [`Gateway::route`]: host and longest prefix (nginx's add-slash 301,
 //!    the portal home or 404 when nothing matches);
-//! 6. [`Gateway::body_limit`]: `client_max_body_size` by Content-Length;
-//! 7. [`Gateway::auth`]: the decision at the strictest reading of the path.
+//! 8. [`Gateway::body_limit`]: `client_max_body_size` by Content-Length;
+//! 9. [`Gateway::auth`]: the decision at the strictest reading of the path.
 
 use http::header;
 use pingora::prelude::*;
@@ -40,10 +43,17 @@ impl Gateway {
         ctx: &mut RequestCtx,
     ) -> Result<Option<Reply>> {
         step!(self.client(session, ctx));
+        step!(self.acme_challenge(session));
         let normalized = match Self::path(session) {
             Ok(p) => p,
             Err(reply) => return Ok(Some(reply)),
         };
+        step!(super::https::redirect(
+            &self.app,
+            ctx,
+            session.req_header(),
+            &normalized
+        ));
         step!(super::local::handle(&self.portal, session, &normalized, ctx).await?);
         step!(self.redirects(session, &normalized));
         let index = match self.route(session, &normalized, ctx).await? {
@@ -106,6 +116,12 @@ impl Gateway {
                     .get(crate::headers::X_FORWARDED_PROTO)
                     .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")));
         None
+    }
+
+    /// `/.well-known/acme-challenge/TOKEN` while an HTTP-01 order is pending.
+    fn acme_challenge(&self, session: &Session) -> Option<Reply> {
+        let req = session.req_header();
+        super::acme_challenge::answer(&self.app, &req.method, req.uri.path())
     }
 
     /// The normalized path (`/a/../b`, `//b`, `/%62` → `/b`), or a 400.

@@ -340,3 +340,33 @@ fn test_check_keepalive_keys() {
         ],
     );
 }
+
+#[test]
+fn test_check_refuses_incomplete_acme() {
+    // No e-mail, no domains (public_url's host is an IP), no TLS listener.
+    let out = assert_errors(
+        "[acme]\nenabled = true\n",
+        &[(1, "acme.email"), (1, "acme.domains"), (2, "acme.enabled")],
+    );
+    assert!(out.contains("acme.enabled: needs a TLS listener"), "{out}");
+    // http-01 without a plain listener.
+    let out = assert_errors(
+        "[server]\nlisten = []\ntls_listen = [\"127.0.0.1:8443\"]\n\n[acme]\nenabled = true\n\
+         email = \"me@example.com\"\ndomains = [\"home.example.com\"]\nchallenge = \"http-01\"\n",
+        &[(9, "acme.challenge")],
+    );
+    assert!(
+        out.contains("acme.challenge: http-01 needs a plain listener (server.listen; port 80 in production) (\"http-01\")"),
+        "{out}"
+    );
+}
+
+#[test]
+fn test_check_accepts_complete_acme_and_https_keys() {
+    let (_dir, _path, code, out) = check_text(
+        "[server]\nlisten = [\"0.0.0.0:80\"]\ntls_listen = [\"0.0.0.0:443\"]\nredirect_https = true\n\
+         hsts = \"365d\"\n[acme]\nenabled = true\nemail = \"me@example.com\"\n\
+         domains = [\"home.example.com\"]\nchallenge = \"tls-alpn-01\"\n",
+    );
+    assert_eq!(code, 0, "{out}");
+}

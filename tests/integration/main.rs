@@ -7,6 +7,7 @@
 mod support;
 
 mod accounts;
+mod acme;
 mod config_check;
 mod hardening;
 mod layers;

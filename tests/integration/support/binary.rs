@@ -39,6 +39,8 @@ pub struct GatewayBuilder {
     listen_host: String,
     tls: bool,
     env: Vec<(String, String)>,
+    certs_dir: Option<PathBuf>,
+    ports: Option<(u16, u16)>,
 }
 
 impl GatewayBuilder {
@@ -52,6 +54,8 @@ impl GatewayBuilder {
             listen_host: "127.0.0.1".to_string(),
             tls: false,
             env: Vec::new(),
+            certs_dir: None,
+            ports: None,
         }
     }
 
@@ -86,6 +90,20 @@ impl GatewayBuilder {
         self
     }
 
+    /// Certificates from `dir` instead of `<repo>/certs`.
+    pub fn certs_dir(mut self, dir: &Path) -> GatewayBuilder {
+        self.certs_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Listen on these plain and TLS ports (chosen by the test with
+    /// `free_port`, e.g. because a CA must know them first); implies TLS.
+    pub fn ports(mut self, plain: u16, tls: u16) -> GatewayBuilder {
+        self.ports = Some((plain, tls));
+        self.tls = true;
+        self
+    }
+
     /// An extra environment variable for the gateway process.
     pub fn env(mut self, key: &str, value: &str) -> GatewayBuilder {
         self.env.push((key.to_string(), value.to_string()));
@@ -110,9 +128,14 @@ impl GatewayBuilder {
             .prefix("gatehouse-test-")
             .tempdir()
             .expect("temp dir");
-        let port = free_port();
-        let tls_port = self.tls.then(free_port);
-        let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs");
+        let (port, tls_port) = match self.ports {
+            Some((plain, tls)) => (plain, Some(tls)),
+            None => (free_port(), self.tls.then(free_port)),
+        };
+        let certs = self
+            .certs_dir
+            .clone()
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("certs"));
         let mut toml = String::from("[server]\n");
         toml += &format!("listen = [\"{}:{port}\"]\n", self.listen_host);
         if let Some(tls) = tls_port {

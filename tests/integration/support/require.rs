@@ -89,3 +89,9 @@ impl Drop for Tmpfs {
             .status();
     }
 }
+
+/// `true` when the program at `path` (or named `path`) exists; otherwise
+/// reports it missing with `apt-get install PACKAGE` and returns `false`.
+pub fn available(path: &str, package: &str, test: &str) -> bool {
+    program(test, path, &format!("apt-get install {package}")).is_some()
+}

@@ -68,6 +68,17 @@ pub async fn tls_connect(
     server_name: ServerName<'static>,
     alpn: &[&[u8]],
 ) -> TlsStream<TcpStream> {
+    try_tls_connect(port, server_name, alpn)
+        .await
+        .expect("TLS handshake")
+}
+
+/// Like [`tls_connect`], but a failed handshake is an `Err`.
+pub async fn try_tls_connect(
+    port: u16,
+    server_name: ServerName<'static>,
+    alpn: &[&[u8]],
+) -> std::io::Result<TlsStream<TcpStream>> {
     let provider = Arc::new(ring::default_provider());
     let mut config = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -85,7 +96,6 @@ pub async fn tls_connect(
     )
     .await
     .expect("TLS handshake timed out")
-    .expect("TLS handshake")
 }
 
 /// A DNS server name.

@@ -114,6 +114,20 @@ impl TlsSettings {
         self.alpn_protocols = Some(alpn.to_wire_protocols());
     }
 
+    // Gatehouse patch (5): a raw ALPN list, for protocols the `ALPN` enum cannot
+    // combine with HTTP, e.g. `acme-tls/1` (RFC 8737) beside h2 and http/1.1.
+    /// Set the ALPN protocols offered by this endpoint, in the server's order of
+    /// preference (e.g. `[b"h2", b"http/1.1", b"acme-tls/1"]`).
+    ///
+    /// [`Self::set_alpn`] covers HTTP; this is for an endpoint that must also
+    /// negotiate a non-HTTP protocol, such as the TLS-ALPN-01 challenge of an
+    /// ACME client, whose handshakes rustls would otherwise refuse with
+    /// `no_application_protocol`. A connection that negotiates a protocol other
+    /// than h2 is served as HTTP/1.1.
+    pub fn set_alpn_protocols(&mut self, protocols: Vec<Vec<u8>>) {
+        self.alpn_protocols = Some(protocols);
+    }
+
     /// Configure mTLS by providing a rustls client certificate verifier.
     pub fn set_client_cert_verifier(&mut self, verifier: Arc<dyn ClientCertVerifier>) {
         self.client_cert_verifier = Some(verifier);
