@@ -205,10 +205,9 @@ impl SetCookie {
 
 /// Every `Set-Cookie` of a response.
 pub fn set_cookies(resp: &reqwest::Response) -> Vec<SetCookie> {
-    resp.headers()
-        .get_all("set-cookie")
+    crate::support::accounts::set_cookies(resp)
         .iter()
-        .map(|v| SetCookie::parse(v.to_str().unwrap()))
+        .map(|v| SetCookie::parse(v))
         .collect()
 }
 
