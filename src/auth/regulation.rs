@@ -42,6 +42,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
@@ -94,6 +95,10 @@ pub struct Regulation {
     ban: u64,
     counter_capacity: usize,
     ban_capacity: usize,
+    /// The latest `until` of any ban ever inserted: before it passes there
+    /// may be a ban; after, there is none, and [`Regulation::is_banned`]
+    /// answers without taking the lock (the machine-client hot path).
+    horizon: AtomicU64,
     inner: Mutex<Inner>,
 }
 
@@ -134,6 +139,7 @@ impl Regulation {
             ban: cfg.ban.as_secs(),
             counter_capacity: capacity.min(MEMORY_BUDGET / entry_bytes).max(16),
             ban_capacity: capacity,
+            horizon: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -166,6 +172,9 @@ impl Regulation {
     /// Whether the user name or the client address is banned at `now`.
     pub fn is_banned(&self, user: &str, ip: IpAddr, now: SystemTime) -> bool {
         let t = unix(now);
+        if t >= self.horizon.load(Ordering::Acquire) {
+            return false;
+        }
         let inner = self.lock();
         let banned = |k: &Key| inner.bans.get(k).is_some_and(|&until| t < until);
         banned(&user_key(user)) || banned(&ip_key(ip))
@@ -280,6 +289,7 @@ impl Regulation {
                 }
             }
         }
+        self.horizon.fetch_max(until, Ordering::AcqRel);
         let slot = inner.bans.entry(key).or_insert(until);
         *slot = (*slot).max(until);
     }
@@ -297,6 +307,7 @@ mod tests {
             max_failures: 5,
             window: Duration::from_secs(120),
             ban: Duration::from_secs(300),
+            second_factor: Default::default(),
         }
     }
 

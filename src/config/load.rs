@@ -74,7 +74,7 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
     let mut proxy_sec = root.table(cx, "proxy");
     let proxy = ProxyOverrides::read(cx, &mut proxy_sec).apply(&default_proxy_settings());
     proxy_sec.finish(cx);
-    let routes = read_routes(cx, &mut root, &proxy);
+    let routes = read_routes(cx, &mut root, &proxy, login.second_factor);
     let redirects = read_redirects(cx, &mut root);
     let sec = root.table(cx, "acme");
     let acme = super::acme::read_acme(cx, sec, server.as_ref(), &routes);

@@ -108,6 +108,8 @@ pub struct Login {
     pub max_failures: u32,
     pub window: Duration,
     pub ban: Duration,
+    /// `second_factor`: whether sign-in asks for a second factor.
+    pub second_factor: super::policy::SecondFactorPolicy,
 }
 
 /// `[plex]`. `Debug` redacts the token.
@@ -361,6 +363,8 @@ pub struct Route {
     pub title: Option<String>,
     /// `[proxy]` merged with this route's overrides.
     pub proxy: ProxySettings,
+    /// Public paths, trusted networks, machine clients, second factor.
+    pub access: super::policy::RouteAccess,
 }
 
 /// `[[redirect]]`: nginx `rewrite ... redirect` with an optional Referer condition.

@@ -11,6 +11,7 @@ use super::defaults::DEFAULT_REDIRECT_STATUS;
 use super::file::{as_str, string, values, At, Cx, Section};
 use super::model::{AuthLevel, IdentityField, ProxySettings, Redirect, Route};
 use super::overrides::ProxyOverrides;
+use super::policy::{read_route_access, SecondFactorPolicy};
 use super::validate::*;
 
 /// Every `[[name]]` table of the root (or inline `name = [{…}]` array), as sections.
@@ -71,17 +72,27 @@ struct RouteDraft {
 }
 
 /// Every `[[route]]`, each with `base` (the merged `[proxy]`) plus its overrides.
-pub fn read_routes(cx: &mut Cx<'_>, root: &mut Section<'_>, base: &ProxySettings) -> Vec<Route> {
+pub fn read_routes(
+    cx: &mut Cx<'_>,
+    root: &mut Section<'_>,
+    base: &ProxySettings,
+    policy: SecondFactorPolicy,
+) -> Vec<Route> {
     let drafts: Vec<RouteDraft> = array_tables(cx, root, "route")
         .into_iter()
-        .map(|sec| read_route(cx, sec, base))
+        .map(|sec| read_route(cx, sec, base, policy))
         .collect();
     check_unique_routes(cx, &drafts);
     drafts.into_iter().filter_map(|d| d.route).collect()
 }
 
 /// One `[[route]]`; `route` is `None` when a key is missing or bad.
-fn read_route(cx: &mut Cx<'_>, mut sec: Section<'_>, base: &ProxySettings) -> RouteDraft {
+fn read_route(
+    cx: &mut Cx<'_>,
+    mut sec: Section<'_>,
+    base: &ProxySettings,
+    policy: SecondFactorPolicy,
+) -> RouteDraft {
     let errors_before = cx.errors.len();
     let name = sec.required(cx, "name", |v| match as_str(v)? {
         "" => Err("route name must not be empty".to_owned()),
@@ -109,6 +120,8 @@ fn read_route(cx: &mut Cx<'_>, mut sec: Section<'_>, base: &ProxySettings) -> Ro
         .map(|a| a.value)
         .filter(|t| !t.is_empty());
     let proxy = ProxyOverrides::read(cx, &mut sec).apply(base);
+    let route_path = path.as_ref().map(|p| p.value.as_str());
+    let access = read_route_access(cx, &mut sec, route_path, auth, policy);
     sec.finish(cx);
     let valid = cx.errors.len() == errors_before;
     let route = match (&name, &path, &host, upstreams) {
@@ -122,6 +135,7 @@ fn read_route(cx: &mut Cx<'_>, mut sec: Section<'_>, base: &ProxySettings) -> Ro
             identity_headers,
             title,
             proxy,
+            access,
         }),
         _ => None,
     };

@@ -164,12 +164,16 @@ pub fn read_login(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Login {
     });
     let window = sec.get(cx, "window", check_positive_duration);
     let ban = sec.get(cx, "ban", check_positive_duration);
+    let second_factor = sec.get(cx, "second_factor", |v| {
+        as_str(v).and_then(super::policy::check_second_factor_policy)
+    });
     sec.finish(cx);
     Login {
         backend: or(backend, LoginBackend::Local),
         max_failures: or(max_failures, DEFAULT_LOGIN_MAX_FAILURES),
         window: or(window, DEFAULT_LOGIN_WINDOW),
         ban: or(ban, DEFAULT_LOGIN_BAN),
+        second_factor: or(second_factor, Default::default()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! nginx `proxy_pass` URI rule. Plain functions over plain strings.
 
 pub mod path;
+pub mod public;
 pub mod redirect;
 pub mod strict;
 

@@ -1,4 +1,5 @@
-//! The embedded SQLite store: users, sessions, login bans and install-wide
+//! The embedded SQLite store: users, sessions, login bans, second factors,
+//! API tokens and install-wide
 //! values (README "The portal").
 //!
 //! One file, `{data_dir}/gatehouse.db`, created and migrated on open
@@ -16,9 +17,11 @@
 //!
 //! Times are stored as Unix seconds (`INTEGER`).
 
+mod api_tokens;
 mod bans;
 pub mod health;
 mod migrations;
+mod second_factors;
 mod sessions;
 mod users;
 
@@ -28,7 +31,9 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use api_tokens::ApiTokenRow;
 pub use bans::{Ban, BanKind};
+pub use second_factors::{PasskeyRow, TotpRow};
 pub use sessions::SessionRow;
 pub use users::User;
 

@@ -20,11 +20,13 @@ pub struct SessionRow {
     pub last_seen: i64,
     pub remember: bool,
     pub sso: SsoTokens,
+    /// The session passed a second factor (TOTP, recovery code or passkey).
+    pub second_factor: bool,
 }
 
 /// A `sessions` row as read: hash bytes, user, created, expires, last_seen,
-/// remember, SSO JSON.
-type RawRow = (Vec<u8>, i64, i64, i64, i64, bool, String);
+/// remember, SSO JSON, second factor.
+type RawRow = (Vec<u8>, i64, i64, i64, i64, bool, String, bool);
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
     Ok((
@@ -35,6 +37,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         r.get(4)?,
         r.get::<_, i64>(5)? != 0,
         r.get(6)?,
+        r.get::<_, i64>(7)? != 0,
     ))
 }
 
@@ -44,8 +47,9 @@ impl Store {
         let sso = serde_json::to_string(&row.sso)
             .map_err(|e| StoreError::Corrupt("sessions.sso".into(), e.to_string()))?;
         self.conn().execute(
-            "INSERT INTO sessions (token_hash, user_id, created, expires, last_seen, remember, sso)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO sessions (token_hash, user_id, created, expires, last_seen, remember, sso,
+                                   second_factor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 &row.token_hash[..],
                 row.user_id,
@@ -53,7 +57,8 @@ impl Store {
                 row.expires,
                 row.last_seen,
                 i64::from(row.remember),
-                sso
+                sso,
+                i64::from(row.second_factor)
             ],
         )?;
         Ok(())
@@ -127,13 +132,13 @@ impl Store {
     ) -> Result<usize> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT token_hash, user_id, created, expires, last_seen, remember, sso
+            "SELECT token_hash, user_id, created, expires, last_seen, remember, sso, second_factor
              FROM sessions WHERE expires > ?1",
         )?;
         let rows = stmt.query_map([secs(now)], from_row)?;
         let mut n = 0;
         for row in rows {
-            let (hash, user_id, created, expires, last_seen, remember, sso) = row?;
+            let (hash, user_id, created, expires, last_seen, remember, sso, second_factor) = row?;
             let Ok(token_hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
                 continue;
             };
@@ -153,6 +158,7 @@ impl Store {
                 last_seen,
                 remember,
                 sso,
+                second_factor,
             });
             n += 1;
         }
@@ -226,6 +232,7 @@ mod tests {
             last_seen: 100,
             remember: true,
             sso,
+            second_factor: true,
         };
         s.insert_session(&row).unwrap();
         let now = UNIX_EPOCH + Duration::from_secs(150);
@@ -257,6 +264,7 @@ mod tests {
                 last_seen: 0,
                 remember: false,
                 sso: SsoTokens::default(),
+                second_factor: false,
             })
             .unwrap();
         }

@@ -18,6 +18,9 @@ pub struct SessionEntry {
     pub expires: u64,
     /// Issued with "remember me".
     pub remember: bool,
+    /// The session passed a second factor (a TOTP code, a recovery code or
+    /// a passkey) at sign-in or at a step-up.
+    pub second_factor: bool,
     /// Unix seconds of the last request (idle timeout); kept in memory,
     /// flushed to the store in batches.
     pub last_seen: AtomicU64,
@@ -64,6 +67,7 @@ pub(super) fn entry_from_row(row: SessionRow, generation: u64) -> SessionEntry {
         created: u(row.created),
         expires: u(row.expires),
         remember: row.remember,
+        second_factor: row.second_factor,
         last_seen: AtomicU64::new(u(row.last_seen)),
         flushed: AtomicU64::new(u(row.last_seen)),
         generation,

@@ -153,6 +153,20 @@ impl SessionTable {
         sso: SsoTokens,
         now: SystemTime,
     ) -> Result<String, StoreError> {
+        self.create_with(store, user_id, remember, sso, false, now)
+    }
+
+    /// [`Self::create`], recording whether the sign-in passed a second
+    /// factor.
+    pub fn create_with(
+        &self,
+        store: &Store,
+        user_id: i64,
+        remember: bool,
+        sso: SsoTokens,
+        second_factor: bool,
+        now: SystemTime,
+    ) -> Result<String, StoreError> {
         let token = crate::tokens::random_token();
         let hash = token_hash(&token);
         let lifetime = self.settings.lifetime_for(remember);
@@ -165,6 +179,7 @@ impl SessionTable {
             last_seen: to_i64(created),
             remember,
             sso,
+            second_factor,
         };
         // The user may be new or changed by this process (own writes do not
         // move `data_version`): take its current row.
