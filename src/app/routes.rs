@@ -29,6 +29,11 @@ pub struct RouteRuntime {
     pub max_attempts: usize,
     /// The route name, shared with log lines.
     pub name: Arc<str>,
+    /// `public_paths`, prebuilt for both path readings.
+    pub public_paths: crate::route::public::PublicPaths,
+    /// `WWW-Authenticate` values of a machine-client route's 401 (Basic
+    /// and Bearer, realm = the route name); empty on other routes.
+    pub challenges: Vec<HeaderValue>,
 }
 
 impl RouteRuntime {
@@ -55,6 +60,34 @@ impl RouteRuntime {
             header_rules,
             max_attempts,
             name: Arc::from(route.name.as_str()),
+            public_paths: crate::route::public::PublicPaths::new(&route.access.public_paths),
+            challenges: challenges(route),
         }
     }
+}
+
+/// A machine-client route's `WWW-Authenticate` values (the realm is the
+/// route name, quoted; a name a header cannot carry falls back to
+/// `gatehouse`).
+fn challenges(route: &Route) -> Vec<HeaderValue> {
+    if !route.access.machine_clients {
+        return Vec::new();
+    }
+    let realm: String = route
+        .name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+        .collect();
+    let realm = if realm.is_empty() {
+        "gatehouse".into()
+    } else {
+        realm
+    };
+    [
+        format!("Basic realm=\"{realm}\", charset=\"UTF-8\""),
+        format!("Bearer realm=\"{realm}\""),
+    ]
+    .iter()
+    .filter_map(|v| HeaderValue::from_str(v).ok())
+    .collect()
 }

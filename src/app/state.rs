@@ -38,6 +38,10 @@ pub struct App {
     pub strip: StripList,
     pub store: Store,
     pub sessions: Arc<SessionTable>,
+    /// API tokens of machine clients (docs/access.md).
+    pub api_tokens: Arc<crate::auth::api_tokens::ApiTokenTable>,
+    /// Sign-ins waiting for their second factor (five minutes at most).
+    pub pending: crate::auth::pending::PendingTable,
     pub regulation: Arc<Regulation>,
     pub hasher: Hasher,
     /// Outbound client for Ombi / Tautulli (SSO at login).
@@ -62,6 +66,7 @@ impl App {
         let store = Store::open(&config.server.data_dir)?;
         let sessions = Arc::new(SessionTable::load(&store, &config.session, now)?);
         let regulation = Arc::new(Regulation::load(&store, &config.login, now)?);
+        let api_tokens = Arc::new(crate::auth::api_tokens::ApiTokenTable::load(&store)?);
         let plex_client_id = crate::sso::plex_tv::client_id(&store)?;
         let router = Router::from_conf(&config);
         let strict = StrictReading::new(&config.routes);
@@ -79,6 +84,8 @@ impl App {
             routes,
             strip,
             sessions,
+            api_tokens,
+            pending: Default::default(),
             regulation,
             hasher: Hasher::new(PasswordPolicy::from_env()),
             http: crate::sso::http_client()?,

@@ -73,6 +73,11 @@ async fn run(app: Arc<App>) {
                     Ok(n) => tracing::info!(sessions = n, "sessions ended by an outside change"),
                     Err(e) => tracing::error!(error = %e, "sessions not reconciled"),
                 }
+                match app.api_tokens.reconcile(&app.store) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(tokens = n, "API tokens revoked by an outside change"),
+                    Err(e) => tracing::error!(error = %e, "API tokens not reconciled"),
+                }
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "store not readable"),

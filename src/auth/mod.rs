@@ -3,6 +3,7 @@
 pub mod api_tokens;
 pub mod decision;
 pub mod password;
+pub mod pending;
 pub mod policy;
 pub mod redirect_target;
 pub mod regulation;

@@ -2,7 +2,8 @@
 //! [`crate::cookie::set_cookie`]: the session cookie and the SSO cookies a
 //! sign-in sets (Organizr's names and paths, the configured Domain), their
 //! removals at sign-out, the Ombi bootstrap cookie, and the cookie that binds
-//! a Plex PIN to its browser.
+//! a Plex PIN to its browser, and the portal-only cookies of the second
+//! sign-in step and of WebAuthn ceremonies.
 
 use std::time::{Duration, SystemTime};
 
@@ -165,6 +166,39 @@ pub fn pin(
             http_only: true,
             secure,
             same_site: SameSite::Lax,
+        },
+        now,
+    )
+}
+
+/// The cookie binding a half-signed-in state (password passed, second
+/// factor pending) to its browser.
+pub const SECOND_FACTOR_COOKIE: &str = "gatehouse_2fa";
+
+/// The cookie binding a WebAuthn ceremony (its challenge) to its browser.
+pub const WEBAUTHN_COOKIE: &str = "gatehouse_webauthn";
+
+/// A host-only, HttpOnly, `SameSite=Strict` cookie under the portal prefix
+/// (never sent to an app behind the gateway); an empty value with
+/// `max_age` 0 removes it.
+pub fn portal_only(
+    name: &str,
+    prefix: &str,
+    value: &str,
+    max_age: Duration,
+    secure: bool,
+    now: SystemTime,
+) -> Option<HeaderValue> {
+    build(
+        &CookieSpec {
+            name,
+            value,
+            domain: None,
+            path: prefix,
+            max_age: Some(max_age),
+            http_only: true,
+            secure,
+            same_site: SameSite::Strict,
         },
         now,
     )

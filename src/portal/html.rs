@@ -59,6 +59,8 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
     /// Offer "Sign in with Plex".
     pub plex_oauth: bool,
+    /// Offer "Sign in with a passkey".
+    pub passkeys: bool,
 }
 
 /// The sign-in form.
@@ -90,6 +92,9 @@ pub fn login(p: &LoginPage<'_>) -> String {
             prefix = escape(p.prefix),
             rd = escape(p.rd.unwrap_or("")),
         );
+    }
+    if p.passkeys {
+        body.push_str(&passwordless_button(p.prefix));
     }
     page("Sign in", false, &body)
 }
@@ -176,6 +181,30 @@ pub fn setup(prefix: &str, token: &str, error: Option<&str>) -> String {
     page("Set up Gatehouse", false, &body)
 }
 
+/// The passkey button and its script (the page's own `passkeys.js`).
+pub fn passkey_button(prefix: &str, id: &str, label: &str, action: &str) -> String {
+    format!(
+        "<button type=\"button\" id=\"{id}\" data-prefix=\"{p}\" data-action=\"{action}\">{label}</button>\
+<p id=\"passkey-status\" class=\"muted\" role=\"status\"></p>\
+<script src=\"{p}/static/passkeys.js\"></script>",
+        p = escape(prefix),
+        label = escape(label),
+    )
+}
+
+/// The "Sign in with a passkey" block of the sign-in page.
+pub fn passwordless_button(prefix: &str) -> String {
+    format!(
+        "<p class=\"muted\">or</p>{}",
+        passkey_button(
+            prefix,
+            "passkey-sign-in",
+            "Sign in with a passkey",
+            "sign-in"
+        )
+    )
+}
+
 /// A short message page (setup done, not found…).
 pub fn message(title: &str, text: &str) -> String {
     page(
@@ -205,6 +234,7 @@ mod tests {
             username: "<b>",
             error: Some("Wrong username or password."),
             plex_oauth: false,
+            passkeys: false,
         });
         assert!(html.contains("&quot;&gt;&lt;script&gt;"));
         assert!(html.contains("&lt;b&gt;"));

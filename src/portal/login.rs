@@ -16,6 +16,7 @@ use super::form;
 use super::guard;
 use super::html::{self, LoginPage};
 use super::request::PortalRequest;
+use super::second_factor;
 use super::signin::{self, start_session};
 
 /// The one message a failed sign-in shows.
@@ -39,6 +40,13 @@ fn safe_target(app: &App, req: &PortalRequest<'_>, rd: Option<&str>) -> Option<S
     )
 }
 
+/// Passwordless sign-in with a passkey is offered (second factors on, and
+/// a relying party could be derived from `public_url`).
+fn passkeys_offered(app: &App) -> bool {
+    app.config.login.second_factor != crate::config::SecondFactorPolicy::Off
+        && crate::portal::factor_state::rp_id(&app.config).is_some()
+}
+
 /// `GET {prefix}/login?rd=…`.
 pub fn form(app: &App, req: &PortalRequest<'_>) -> Reply {
     let rd = safe_target(app, req, req.query_param("rd").as_deref());
@@ -48,6 +56,7 @@ pub fn form(app: &App, req: &PortalRequest<'_>) -> Reply {
         username: "",
         error: None,
         plex_oauth: signin::plex_oauth_enabled(app),
+        passkeys: passkeys_offered(app),
     };
     Reply::html(200, html::login(&page))
 }
@@ -64,6 +73,13 @@ pub async fn form_post(app: &App, req: &PortalRequest<'_>) -> Reply {
     let rd = safe_target(app, req, form::get(body, "rd").as_deref());
     match signin::authenticate(app, &username, &password, req.client_ip, req.now).await {
         Some(user) => {
+            if let Some((to, cookie)) =
+                second_factor::gate(app, req, &user, remember, rd.as_deref()).await
+            {
+                let mut reply = Reply::redirect(302, &to);
+                reply.push(header::SET_COOKIE, cookie);
+                return reply;
+            }
             let mut reply = Reply::redirect(302, &rd.unwrap_or_else(|| home_or_default(app)));
             start_session(app, req, user, remember, &mut reply).await;
             reply
@@ -75,6 +91,7 @@ pub async fn form_post(app: &App, req: &PortalRequest<'_>) -> Reply {
                 username: &username,
                 error: Some(GENERIC_ERROR),
                 plex_oauth: signin::plex_oauth_enabled(app),
+                passkeys: passkeys_offered(app),
             };
             Reply::html(401, html::login(&page))
         }
@@ -103,6 +120,11 @@ pub async fn api_post(app: &App, req: &PortalRequest<'_>) -> Reply {
     let remember = v.get("remember").and_then(|x| x.as_bool()).unwrap_or(false);
     match signin::authenticate(app, username, password, req.client_ip, req.now).await {
         Some(user) => {
+            if let Some((to, cookie)) = second_factor::gate(app, req, &user, remember, None).await {
+                let mut reply = Reply::json(202, &json!({"second_factor": to}));
+                reply.push(header::SET_COOKIE, cookie);
+                return reply;
+            }
             let body = me_json(&user.username, &user.email, user.group);
             let mut reply = Reply::json(200, &body);
             start_session(app, req, user, remember, &mut reply).await;

@@ -11,19 +11,26 @@
 //! `guard.rs` (rendering, forms, the same-origin check).
 
 pub mod cert_pages;
+pub mod code_pages;
 pub mod cookies;
+pub mod factor_pages;
+pub mod factor_state;
 pub mod form;
 pub mod guard;
 pub mod home;
 pub mod html;
 pub mod login;
 pub mod organizr_api;
+pub mod passkeys;
 pub mod plex;
 pub mod request;
+pub mod second_factor;
+pub mod security_pages;
 pub mod setup;
 pub mod signin;
 pub mod sso_pages;
 mod state;
+pub mod totp_enrol;
 
 use http::Method;
 
@@ -35,6 +42,15 @@ pub use state::Portal;
 
 /// The "Sign in with Plex" popup-and-poll script (no external resources).
 const PLEX_OAUTH_JS: &str = include_str!("static/plex-oauth.js");
+
+/// The passkey script (WebAuthn; no external resources).
+const PASSKEYS_JS: &str = include_str!("static/passkeys.js");
+
+/// Admin pages (`/admin…`, `/debug/…`) need a session that passed the
+/// second factor when the user has one (`second_factor::admin_gate`).
+fn is_admin_page(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/") || path.starts_with("/debug/")
+}
 
 /// `GET {prefix}/health`: 200 `ok`, or 503 with one line while store writes
 /// fail (sign-ins and sign-outs cannot be saved; proxying goes on).
@@ -55,6 +71,17 @@ pub async fn handle(portal: &Portal, req: PortalRequest<'_>) -> Reply {
     let app = &*portal.app;
     let get = req.method == Method::GET || req.method == Method::HEAD;
     let post = req.method == Method::POST;
+    if is_admin_page(req.path) {
+        if let Some(reply) = second_factor::admin_gate(app, &req).await {
+            return reply;
+        }
+    }
+    if let Some(reply) = security_pages::handle(portal, &req).await {
+        return reply;
+    }
+    if let Some(reply) = passkeys::handle(portal, &req).await {
+        return reply;
+    }
     match req.path {
         "/health" if get => health(app),
         "" | "/" if get => home::portal_root(app, &req),
@@ -70,6 +97,14 @@ pub async fn handle(portal: &Portal, req: PortalRequest<'_>) -> Reply {
         "/sso/ombi" if get => sso_pages::ombi(app, &req),
         "/debug/sso" if get => sso_pages::debug_page(app, &req).await,
         "/debug/certs" if get => cert_pages::debug_page(app, &req),
+        "/2fa" if get => code_pages::code_page(portal, &req).await,
+        "/2fa" if post => code_pages::code_post(portal, &req).await,
+        "/step-up" if get => second_factor::step_up(app, &req).await,
+        "/static/passkeys.js" if get => {
+            let mut r = Reply::text(200, PASSKEYS_JS);
+            r.headers[0].1 = http::HeaderValue::from_static("text/javascript; charset=utf-8");
+            r
+        }
         "/static/plex-oauth.js" if get => {
             let mut r = Reply::text(200, PLEX_OAUTH_JS);
             r.headers[0].1 = http::HeaderValue::from_static("text/javascript; charset=utf-8");

@@ -168,6 +168,15 @@ pub async fn poll(app: &App, pins: &Pins, req: &PortalRequest<'_>, id: &str) -> 
         return Reply::json(200, &json!({"status": "denied"}));
     }
     let user = admitted.into_signed_in(None);
+    if let Some((to, cookie)) = super::second_factor::gate(app, req, &user, true, None).await {
+        // The popup's page goes on to the second step.
+        let mut reply = Reply::json(200, &json!({"status": "done", "rd": to}));
+        reply.push(header::SET_COOKIE, cookie);
+        if let Some(c) = pin_cookie(app, req, "", 0) {
+            reply.push(header::SET_COOKIE, c);
+        }
+        return reply;
+    }
     let mut reply = Reply::json(200, &json!({"status": "done"}));
     signin::start_session(app, req, user, true, &mut reply).await;
     if let Some(c) = pin_cookie(app, req, "", 0) {

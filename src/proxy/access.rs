@@ -1,5 +1,5 @@
-//! The auth step of the request path (README "How a request is decided"): session look-up
-//! and decision before the upstream, then spoofable headers out and the
+//! The auth step of the request path (README "How a request is decided"): session (or
+//! API token) look-up and the access policy (docs/access.md) before the upstream, then spoofable headers out and the
 //! identity in. The hot path: no I/O, no global lock, and no allocation
 //! beyond what the reply or the injected values need.
 
@@ -11,49 +11,106 @@ use pingora::proxy::Session;
 use super::ctx::RequestCtx;
 use super::respond::Reply;
 use crate::app::App;
-use crate::auth::decision::{self, Decision};
-use crate::config::{AuthLevel, IdentityField};
+use crate::auth::decision;
+use crate::auth::policy::{self, Facts, Verdict};
+use crate::config::{AuthLevel, IdentityField, TrustedSkip};
 
 /// Decides whether the request may go on at `level` (its route's own, or
-/// stricter: `route::strict`); `Some(reply)` ends it here.
-pub fn check(
+/// stricter: `route::strict`) under the route's access policy
+/// (`auth::policy`); `Some(reply)` ends it here.
+pub async fn check(
     app: &App,
     session: &Session,
+    index: usize,
     level: AuthLevel,
+    normalized: &str,
     ctx: &mut RequestCtx,
 ) -> Option<Reply> {
     if level == AuthLevel::None {
         return None;
     }
+    let route = &app.config.routes[index];
+    let access = &route.access;
+    let runtime = &app.routes[index];
     let req = session.req_header();
-    let found = app
-        .sessions
-        .lookup_headers(&req.headers, crate::clock::now());
-    let state = found.as_ref().map(|(_, i)| i.state());
-    let navigation = decision::is_navigation_request(
-        req.method.as_str(),
-        req.headers.get(header::ACCEPT).map(|v| v.as_bytes()),
-        req.headers
-            .get(crate::headers::X_REQUESTED_WITH)
-            .map(|v| v.as_bytes()),
+    let now = crate::clock::now();
+    let found = app.sessions.lookup_headers(&req.headers, now);
+    let public_path = match runtime.public_paths.is_empty() {
+        true => false,
+        false => match runtime.public_paths.matches(normalized) {
+            Ok(public) => public,
+            Err(_) => return Some(Reply::text(400, "bad request\n")),
+        },
+    };
+    let trusted_network = !access.trusted_networks.is_empty()
+        && ctx
+            .client_ip
+            .is_some_and(|ip| crate::net::is_trusted(ip, &access.trusted_networks));
+    let authorization = req.headers.get(header::AUTHORIZATION);
+    let navigation = policy::is_navigation(
+        access,
+        decision::is_navigation_request(
+            req.method.as_str(),
+            req.headers.get(header::ACCEPT).map(|v| v.as_bytes()),
+            req.headers
+                .get(crate::headers::X_REQUESTED_WITH)
+                .map(|v| v.as_bytes()),
+        ),
+        authorization.is_some(),
     );
-    match decision::decide(level, state, navigation) {
-        Decision::Allow => {
+    let mut facts = Facts {
+        level,
+        user: found.as_ref().map(|(_, i)| i.state()),
+        second_factor: found.as_ref().is_some_and(|(e, _)| e.second_factor),
+        navigation,
+        public_path,
+        trusted_network,
+    };
+    let open = public_path || (trusted_network && access.skip == TrustedSkip::SignIn);
+    if found.is_none() && access.machine_clients && !open {
+        if let (Some(value), Some(ip)) = (authorization, ctx.client_ip) {
+            match super::machine::authenticate(app, route, value.as_bytes(), ip, now).await {
+                Some(identity) => {
+                    facts.user = Some(identity.state());
+                    facts.second_factor = true;
+                    ctx.machine = Some(identity);
+                    ctx.strip_authorization = !access.pass_authorization;
+                }
+                None => return Some(unauthorized(app, index)),
+            }
+        }
+    }
+    match policy::decide(access, &facts) {
+        Verdict::Allow => {
             ctx.session = found;
             None
         }
-        Decision::LoginRedirect => {
-            let original = req.uri.path_and_query().map_or("/", |p| p.as_str());
-            let location = format!(
-                "{}/login?rd={}",
-                app.config.portal.prefix,
-                crate::portal::form::encode(original)
-            );
-            Some(Reply::redirect(302, &location))
-        }
-        Decision::Unauthorized => Some(Reply::text(401, "unauthorized\n")),
-        Decision::Forbidden => Some(Reply::text(403, "forbidden\n")),
+        Verdict::LoginRedirect => Some(to_portal(app, req, "login")),
+        Verdict::StepUp => Some(to_portal(app, req, "step-up")),
+        Verdict::Unauthorized => Some(unauthorized(app, index)),
+        Verdict::StepUpUnauthorized => Some(Reply::text(401, "a second factor is required\n")),
+        Verdict::Forbidden => Some(Reply::text(403, "forbidden\n")),
     }
+}
+
+/// `302 {portal}/{page}?rd=<the original path and query>`.
+fn to_portal(app: &App, req: &RequestHeader, page: &str) -> Reply {
+    let original = req.uri.path_and_query().map_or("/", |p| p.as_str());
+    let location = format!(
+        "{}/{page}?rd={}",
+        app.config.portal.prefix,
+        crate::portal::form::encode(original)
+    );
+    Reply::redirect(302, &location)
+}
+
+/// 401, with `WWW-Authenticate: Basic` and `Bearer` on a machine-client route.
+fn unauthorized(app: &App, index: usize) -> Reply {
+    let mut reply = Reply::text(401, "unauthorized\n");
+    for value in &app.routes[index].challenges {
+        reply.push(header::WWW_AUTHENTICATE, value.clone());
+    }
+    reply
 }
 
 /// Removes every client-sent header that could pose as an identity
@@ -70,14 +127,21 @@ pub fn strip_spoofable(app: &App, up: &mut RequestHeader) {
     }
 }
 
-/// Injects the route's identity headers (and SSO values) for the session.
+/// Injects the route's identity headers (and SSO values) for the session
+/// or the machine client's token, and removes the `Authorization` header
+/// that authenticated a machine client (unless `pass_authorization`).
 pub fn inject(app: &App, index: usize, up: &mut RequestHeader, ctx: &RequestCtx) -> Result<()> {
+    if ctx.strip_authorization {
+        up.remove_header(&header::AUTHORIZATION);
+    }
     let route = &app.config.routes[index];
     if route.auth == AuthLevel::None {
         return Ok(());
     }
-    let Some((entry, identity)) = &ctx.session else {
-        return Ok(());
+    let identity = match (&ctx.session, &ctx.machine) {
+        (Some((_, identity)), _) => identity,
+        (None, Some(identity)) => identity,
+        (None, None) => return Ok(()),
     };
     for (name, field) in &route.identity_headers {
         let value = match field {
@@ -90,5 +154,8 @@ pub fn inject(app: &App, index: usize, up: &mut RequestHeader, ctx: &RequestCtx)
             up.insert_header(name.clone(), v.clone())?;
         }
     }
-    super::sso_inject::inject_plex(app, route, entry, up)
+    match &ctx.session {
+        Some((entry, _)) => super::sso_inject::inject_plex(app, route, entry, up),
+        None => Ok(()),
+    }
 }

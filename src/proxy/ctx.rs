@@ -46,6 +46,11 @@ pub struct RequestCtx {
     /// A WebSocket handshake the route lets through (`websocket = true`);
     /// every other `Upgrade` was removed from the request.
     pub websocket: bool,
+    /// The user of the API token a machine client presented (no session).
+    pub machine: Option<Arc<Identity>>,
+    /// The `Authorization` header authenticated the request: removed
+    /// before the upstream (unless the route says `pass_authorization`).
+    pub strip_authorization: bool,
 }
 
 impl RequestCtx {
@@ -69,6 +74,8 @@ impl RequestCtx {
             close_after_reply: false,
             session: None,
             websocket: false,
+            machine: None,
+            strip_authorization: false,
         }
     }
 }

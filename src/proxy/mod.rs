@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod https;
 pub mod limits;
 pub mod local;
+pub mod machine;
 pub mod peer;
 pub mod respond;
 pub mod retry;

@@ -14,7 +14,9 @@
 //! 7. [`Gateway::route`]: host and longest prefix (nginx's add-slash 301,
 //!    the portal home or 404 when nothing matches);
 //! 8. [`Gateway::body_limit`]: `client_max_body_size` by Content-Length;
-//! 9. [`Gateway::auth`]: the decision at the strictest reading of the path.
+//! 9. [`Gateway::auth`]: the access policy (`auth::policy`: public paths,
+//!    trusted networks, API tokens, second factor, the group rule) at the
+//!    strictest reading of the path.
 
 use http::header;
 use pingora::prelude::*;
@@ -61,7 +63,7 @@ impl Gateway {
             Err(reply) => return Ok(Some(reply)),
         };
         step!(self.body_limit(session, index));
-        step!(self.auth(session, index, &normalized, ctx));
+        step!(self.auth(session, index, &normalized, ctx).await);
         ctx.target = Some(normalized);
         Ok(None)
     }
@@ -199,7 +201,7 @@ impl Gateway {
 
     /// The auth decision, at the route's level or a stricter one the path's
     /// loose reading routes to (`route::strict`).
-    fn auth(
+    async fn auth(
         &self,
         session: &Session,
         index: usize,
@@ -219,6 +221,6 @@ impl Gateway {
             Ok(level) => level,
             Err(_) => return Some(Reply::text(400, "bad request\n")),
         };
-        super::access::check(app, session, level, ctx)
+        super::access::check(app, session, index, level, normalized, ctx).await
     }
 }

@@ -319,6 +319,12 @@ impl SessionTable {
         Ok(batch.len())
     }
 
+    /// The prebuilt identity of a loaded user (for API tokens, which name a
+    /// user rather than a session); `None` when unknown.
+    pub fn identity(&self, user_id: i64) -> Option<Arc<Identity>> {
+        self.users.get(&user_id).map(|i| i.value().clone())
+    }
+
     /// Number of sessions in memory.
     pub fn len(&self) -> usize {
         self.sessions.len()
