@@ -6,6 +6,7 @@
 
 mod support;
 
+mod access;
 mod accounts;
 mod acme;
 mod config_check;
