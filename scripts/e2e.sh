@@ -7,6 +7,8 @@
 #   tests/e2e/upstream.py (HTML + WebSocket echo)   behind /app/ (user) and /plex/ (public, Plex SSO)
 #   tests/e2e/fake_plex.py (plex.tv + app.plex.tv) as [plex] api_url / app_url
 #   headless Debian Chromium driven by playwright-core (tests/e2e/browser.mjs)
+#   passkeys with Chromium's virtual authenticator (tests/e2e/passkeys.mjs) on a third
+#   gateway at http://localhost:PORT
 #
 # Installs what it needs on a fresh machine (idempotent): Python venvs under
 # target/e2e/venv-*, playwright-core under target/e2e/node (no browser
@@ -293,6 +295,29 @@ sso = ["plex"]
 CONF
 start gatehouse-sub "$RUN" "$GATEHOUSE_BIN" run -c "$SUB_CONF"
 
+# A third gateway for passkeys: WebAuthn needs a host name (a relying-party
+# ID cannot be an IP address) in a secure context: http://localhost is one.
+PK_PORT=$(free_port)
+PK_GW=http://localhost:$PK_PORT
+CAROL_PW=carol-e2e-$RANDOM$RANDOM
+DAVE_PW=dave-e2e-$RANDOM$RANDOM
+PK_CONF=$RUN/gatehouse-passkeys.toml
+cat >"$PK_CONF" <<CONF
+[server]
+listen = ["127.0.0.1:$PK_PORT"]
+public_url = "$PK_GW"
+data_dir = "$RUN/gatehouse-passkeys-data"
+threads = 1
+
+[login]
+second_factor = "optional"
+CONF
+for u in "carol:$CAROL_PW" "dave:$DAVE_PW"; do
+  printf '%s\n' "${u#*:}" | "$GATEHOUSE_BIN" -c "$PK_CONF" user add "${u%%:*}" --group user --password-stdin \
+    >>"$RUN/gatehouse-users.log" 2>&1 || { cat "$RUN/gatehouse-users.log" >&2; die "gatehouse user add ${u%%:*} failed"; }
+done
+start gatehouse-passkeys "$RUN" "$GATEHOUSE_BIN" run -c "$PK_CONF"
+
 wait_http gatehouse "$GW/gatehouse/health" 30 || die "gatehouse not ready"
 wait_http gatehouse-sub "http://127.0.0.1:$SUB_PORT/gatehouse/health" 30 || die "second gatehouse not ready"
 wait_http radicale "http://127.0.0.1:$RAD_PORT/" 30 || die "radicale not ready"
@@ -415,6 +440,23 @@ fi
 for f in sign-in.png home.png; do
   check "browser: screenshot target/e2e/$f saved" "missing" [ -s "$OUT/$f" ]
 done
+
+# ---------------------------------------------------------------- passkeys (issue 14)
+wait_http gatehouse-passkeys "http://127.0.0.1:$PK_PORT/gatehouse/health" 30 || die "passkeys gateway not ready"
+log "passkeys (virtual authenticator)"
+rm -f "$OUT/passkeys-security.png" "$OUT/passkeys-2fa.png"
+E2E_NODE_DIR=$OUT/node CHROMIUM=$CHROMIUM PK_GATEWAY=$PK_GW OUT=$OUT CAROL_PASSWORD=$CAROL_PW DAVE_PASSWORD=$DAVE_PW \
+  timeout 180 node "$E2E/passkeys.mjs" >"$RUN/passkeys.log" 2>&1
+PK_RC=$?
+cat "$RUN/passkeys.log"
+PASS=$((PASS + $(grep -c '^PASS: ' "$RUN/passkeys.log")))
+FAIL=$((FAIL + $(grep -c '^FAIL: ' "$RUN/passkeys.log")))
+if [ "$PK_RC" != 0 ] && ! grep -q '^FAIL: ' "$RUN/passkeys.log"; then
+  fail "passkeys: driver exited with status $PK_RC" "$(tail -n 5 "$RUN/passkeys.log" | tr '\n' ' ')"
+fi
+for f in passkeys-security.png passkeys-2fa.png; do
+  check "passkeys: screenshot target/e2e/$f saved" "missing" [ -s "$OUT/$f" ]
+done
 http "$PLEX_URL/__fake/log"
 check "fake plex.tv: PIN created and polled with X-Plex-Client-Identifier" "$BODY" \
   eval 'has "\"POST\", \"path\": \"/api/v2/pins\", \"client_id\": true" && has "/api/v2/pins/[0-9]+\", \"client_id\": true"'
@@ -431,12 +473,12 @@ check "proxy: upstream sees alice, the gateway's Host and the real client addres
     hasi "&quot;x-real-ip&quot;: &quot;127.0.0.1&quot;" && hasi "&quot;x-forwarded-for&quot;: &quot;([^&]*, )?127.0.0.1&quot;"'
 no_secrets_in() { # FILE... : no password, plex.tv token or session cookie value in these logs
   local secret
-  for secret in "$ALICE_PW" "$BOB_PW" "$PLEX_TOKEN" $(awk '$6 == "gatehouse_session" {print $7}' "$ALICE_JAR" "$BOB_JAR"); do
+  for secret in "$ALICE_PW" "$BOB_PW" "$CAROL_PW" "$DAVE_PW" "$PLEX_TOKEN" $(awk '$6 == "gatehouse_session" {print $7}' "$ALICE_JAR" "$BOB_JAR"); do
     ! grep -qF -- "$secret" "$@" || { echo "secret found in $*" >&2; return 1; }
   done
 }
 check "gatehouse: no password, Plex token or session cookie in its logs" "see $RUN/gatehouse*.log" \
-  no_secrets_in "$RUN/gatehouse.log" "$RUN/gatehouse-sub.log" "$RUN/gatehouse-users.log"
+  no_secrets_in "$RUN/gatehouse.log" "$RUN/gatehouse-sub.log" "$RUN/gatehouse-users.log" "$RUN/gatehouse-passkeys.log"
 healthy() { # BASE-URL LOG
   [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1/gatehouse/health")" = 200 ] && ! grep -qi panicked "$2"
 }

@@ -10,6 +10,7 @@
 //! `overrides.rs` and `routes.rs` build the model from them, `defaults.rs`
 //! holds every default, `load.rs` ties it together.
 
+pub mod access_model;
 pub mod acme;
 pub mod defaults;
 pub mod error;
@@ -25,7 +26,7 @@ pub mod template;
 pub mod units;
 mod validate;
 
+pub use access_model::{RouteAccess, SecondFactorPolicy, TrustedSkip};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{load, parse};
 pub use model::*;
-pub use policy::{RouteAccess, SecondFactorPolicy, TrustedSkip};

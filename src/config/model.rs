@@ -109,7 +109,7 @@ pub struct Login {
     pub window: Duration,
     pub ban: Duration,
     /// `second_factor`: whether sign-in asks for a second factor.
-    pub second_factor: super::policy::SecondFactorPolicy,
+    pub second_factor: super::access_model::SecondFactorPolicy,
 }
 
 /// `[plex]`. `Debug` redacts the token.
@@ -364,7 +364,7 @@ pub struct Route {
     /// `[proxy]` merged with this route's overrides.
     pub proxy: ProxySettings,
     /// Public paths, trusted networks, machine clients, second factor.
-    pub access: super::policy::RouteAccess,
+    pub access: super::access_model::RouteAccess,
 }
 
 /// `[[redirect]]`: nginx `rewrite ... redirect` with an optional Referer condition.

@@ -1,55 +1,13 @@
 //! The access-policy keys (docs/access.md): `[login] second_factor` and the
 //! per-route `public_paths`, `trusted_networks`, `trusted_networks_skip`,
 //! `machine_clients`, `pass_authorization` and `second_factor`, read into
-//! [`SecondFactorPolicy`] and [`RouteAccess`].
+//! `SecondFactorPolicy` and `RouteAccess` (`access_model.rs`).
 
-use ipnet::IpNet;
-
+use super::access_model::{RouteAccess, SecondFactorPolicy, TrustedSkip};
 use super::file::{as_str, boolean, values, At, Cx, Section};
 use super::model::AuthLevel;
 use super::validate::check_cidr;
 use crate::groups::GUEST;
-
-/// `[login] second_factor`: whether sign-in asks for a second factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SecondFactorPolicy {
-    /// No second factor: none is asked, none can be enrolled.
-    Off,
-    /// Users who enrolled one (TOTP or a passkey) are asked for it.
-    #[default]
-    Optional,
-    /// Every user must pass one; a user without any enrols at sign-in.
-    Required,
-}
-
-/// `trusted_networks_skip`: what a request from a trusted network skips.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TrustedSkip {
-    /// The route's `second_factor` requirement (a session is still needed).
-    #[default]
-    SecondFactor,
-    /// Sign-in altogether: admitted without a session.
-    SignIn,
-}
-
-/// A route's access-policy keys, validated.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RouteAccess {
-    /// Path prefixes inside the route that need no sign-in (nginx's
-    /// `location … { auth_request off; }`), as written (already normal).
-    pub public_paths: Vec<String>,
-    /// Client networks (after `trusted_proxies`) that skip `skip`.
-    pub trusted_networks: Vec<IpNet>,
-    /// What a trusted network skips.
-    pub skip: TrustedSkip,
-    /// API tokens are accepted (`Authorization: Bearer` or Basic), and
-    /// non-browser requests get `401` with `WWW-Authenticate`.
-    pub machine_clients: bool,
-    /// Keep the `Authorization` header that authenticated a request.
-    pub pass_authorization: bool,
-    /// Admitted sessions must have passed a second factor.
-    pub second_factor: bool,
-}
 
 /// `[login] second_factor`.
 pub fn check_second_factor_policy(text: &str) -> Result<SecondFactorPolicy, String> {

@@ -7,11 +7,12 @@
 use http::header::HeaderName;
 use toml_edit::{Item, TableLike, Value};
 
+use super::access_model::SecondFactorPolicy;
 use super::defaults::DEFAULT_REDIRECT_STATUS;
 use super::file::{as_str, string, values, At, Cx, Section};
 use super::model::{AuthLevel, IdentityField, ProxySettings, Redirect, Route};
 use super::overrides::ProxyOverrides;
-use super::policy::{read_route_access, SecondFactorPolicy};
+use super::policy::read_route_access;
 use super::validate::*;
 
 /// Every `[[name]]` table of the root (or inline `name = [{…}]` array), as sections.
