@@ -115,11 +115,12 @@ pub fn home(prefix: &str, user: Option<&str>, group_name: &str, apps: &[AppLink]
             let _ = write!(
                 body,
                 "<span><span id=\"user\">{}</span> <span class=\"muted\">({})</span> \
-<form method=\"post\" action=\"{}/logout\" style=\"display:inline\">\
+<a href=\"{p}/account/security\" id=\"security-link\">Security</a> \
+<form method=\"post\" action=\"{p}/logout\" style=\"display:inline\">\
 <button type=\"submit\" id=\"sign-out\" style=\"margin:0 0 0 .5rem\">Sign out</button></form></span>",
                 escape(u),
                 escape(group_name),
-                escape(prefix)
+                p = escape(prefix)
             );
         }
         None => {
