@@ -146,6 +146,23 @@ mod tests {
     }
 
     #[test]
+    fn test_route_access_read_from_a_file() {
+        let text = "[[route]]\nname = \"s\"\npath = \"/s/\"\nupstream = \"http://127.0.0.1:1\"\nauth = \"user\"\n\
+                    public_paths = \"/s/api/\"\ntrusted_networks = [\"192.168.1.0/24\", \"10.0.0.1\"]\n\
+                    trusted_networks_skip = \"sign_in\"\nmachine_clients = true\npass_authorization = true\n\
+                    second_factor = true\n";
+        let c = crate::config::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let a = &c.routes[0].access;
+        assert_eq!(a.public_paths, vec!["/s/api/"]);
+        assert_eq!(a.trusted_networks.len(), 2);
+        assert_eq!(a.skip, TrustedSkip::SignIn);
+        assert!(a.machine_clients && a.pass_authorization && a.second_factor);
+        assert_eq!(c.login.second_factor, SecondFactorPolicy::Optional);
+        let plain = crate::config::parse(std::path::Path::new("t.toml"), "").unwrap();
+        assert_eq!(plain.login.second_factor, SecondFactorPolicy::Optional);
+    }
+
+    #[test]
     fn test_policy_names() {
         assert_eq!(
             check_second_factor_policy("required").unwrap(),

@@ -167,3 +167,57 @@ impl FactorState {
         self.enrolments.remove(&user_id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config(text: &str) -> Config {
+        crate::config::parse(Path::new("t.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn test_rp_id_is_the_domain_parent_else_the_public_host() {
+        let c = config("[server]\npublic_url = \"https://Home.Example.com\"\n");
+        assert_eq!(rp_id(&c).as_deref(), Some("home.example.com"));
+        let c = config(
+            "[server]\npublic_url = \"https://auth.example.com\"\n[session]\ndomain = \".example.com\"\n",
+        );
+        assert_eq!(rp_id(&c).as_deref(), Some("example.com"));
+        let state = FactorState::new(&c);
+        assert!(
+            state.webauthn.is_some(),
+            "subdomains share the parent's passkeys"
+        );
+        let ip = config("[server]\npublic_url = \"http://127.0.0.1:8080\"\n");
+        assert_eq!(rp_id(&ip), None);
+        assert!(
+            FactorState::new(&ip).webauthn.is_none(),
+            "an IP cannot be a relying party"
+        );
+        let off = config(
+            "[server]\npublic_url = \"http://localhost:8080\"\n[login]\nsecond_factor = \"off\"\n",
+        );
+        assert!(FactorState::new(&off).webauthn.is_none());
+    }
+
+    #[test]
+    fn test_ceremonies_answer_once_within_five_minutes() {
+        let c = config("[server]\npublic_url = \"http://localhost:8080\"\n");
+        let state = FactorState::new(&c);
+        let t0 = std::time::UNIX_EPOCH + Duration::from_secs(1000);
+        let s1 = state.enrolment(1, t0);
+        assert_eq!(
+            state.enrolment(1, t0 + Duration::from_secs(10)),
+            s1,
+            "the shown secret is kept"
+        );
+        assert!(
+            state.shown_secret(1, t0 + CEREMONY_TTL).is_none(),
+            "expired"
+        );
+        state.end_enrolment(1);
+        assert!(state.shown_secret(1, t0).is_none());
+    }
+}

@@ -36,10 +36,8 @@ impl Clock {
 
     /// The gateway's Unix time now (system time plus the offset).
     pub fn now(&self) -> u64 {
-        let sys = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
+        // The test process has no clock offset: this is the system time.
+        let sys = gatehouse::clock::unix(gatehouse::clock::now()) as i64;
         (sys + self.offset) as u64
     }
 
@@ -57,7 +55,7 @@ impl Clock {
     /// Moves the gateway's clock to 5 s into a 30 s step at least `ahead`
     /// seconds from now (so a test has 25 s before the step changes);
     /// returns that step.
-    pub async fn to_step_start(&mut self, gw: &Gateway, ahead: i64) -> u64 {
+    pub async fn jump_to_step(&mut self, gw: &Gateway, ahead: i64) -> u64 {
         let target = self.now() as i64 + ahead;
         let start = (target.div_euclid(30) + 1) * 30 + 5;
         let sys = self.now() as i64 - self.offset;
@@ -132,10 +130,7 @@ pub async fn enrol_totp(gw: &Gateway, cookie: &str, step: u64) -> (String, Vec<S
     let secret = between(&html, "id=\"totp-secret\">", "<")
         .unwrap()
         .to_string();
-    assert!(
-        html.contains(&format!("otpauth://totp/Gatehouse:")),
-        "otpauth URI"
-    );
+    assert!(html.contains("otpauth://totp/Gatehouse:"), "otpauth URI");
     assert!(html.contains(&format!("secret={secret}")));
     let done = post_form(
         gw,
@@ -178,11 +173,4 @@ pub async fn code_step(gw: &Gateway, pending: &str, code: &str) -> reqwest::Resp
 pub async fn advance(clock: &mut Clock, gw: &Gateway, d: Duration) {
     let to = clock.offset + d.as_secs() as i64;
     clock.set(gw, to).await;
-}
-
-impl Clock {
-    /// The current offset.
-    pub fn offset(&self) -> i64 {
-        self.offset
-    }
 }

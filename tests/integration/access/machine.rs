@@ -188,6 +188,27 @@ async fn test_machine_clients_bearer_and_basic_reach_upstream_with_identity() {
         401
     );
 
+    // A locked user's tokens stop working (the CLI's change is picked up).
+    assert_eq!(
+        with_auth(&gw, "/radarr/x", &format!("Bearer {radarr_only}"))
+            .await
+            .status(),
+        200
+    );
+    cli_ok(&gw, &["user", "lock", "robot"], "");
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    while with_auth(&gw, "/radarr/x", &format!("Bearer {radarr_only}"))
+        .await
+        .status()
+        != 401
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a locked user's token still works"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+
     // Only hashes are stored, and no token reaches the log.
     let stored: Vec<Vec<u8>> = {
         let conn = db(&gw);

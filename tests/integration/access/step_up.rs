@@ -55,7 +55,7 @@ async fn test_step_up_on_a_second_factor_route_issues_a_new_session_token() {
     assert_eq!(step.status(), 302);
     assert_eq!(step.headers()["location"], "/gatehouse/2fa");
     let pending = cookie_named(&step, PENDING_COOKIE).unwrap();
-    let s = clock.to_step_start(&gw, 0).await;
+    let s = clock.jump_to_step(&gw, 0).await;
     let done = code_step(&gw, &format!("{pending}; {old}"), &code(SECRET, s)).await;
     assert_eq!(done.status(), 302);
     assert_eq!(done.headers()["location"], "/vault/secret?x=1");
@@ -120,7 +120,7 @@ async fn test_admin_pages_ask_for_the_second_factor_when_enrolled() {
     )
     .await;
     let pending = cookie_named(&step, PENDING_COOKIE).unwrap();
-    let s = clock.to_step_start(&gw, 0).await;
+    let s = clock.jump_to_step(&gw, 0).await;
     let done = code_step(&gw, &pending, &code(SECRET, s)).await;
     let new = session_cookie(&done).unwrap();
     assert_eq!(

@@ -38,7 +38,7 @@ async fn test_h42_totp_enrol_sign_in_reuse_skew_and_recovery_codes() {
         .unwrap()
         .contains("id=\"totp-status\">Off."));
 
-    let s = clock.to_step_start(&gw, 0).await;
+    let s = clock.jump_to_step(&gw, 0).await;
     let (secret, recovery, rotated) = enrol_totp(&gw, &first, s).await;
     assert_eq!(
         me(&gw, &first).await,
@@ -60,7 +60,7 @@ async fn test_h42_totp_enrol_sign_in_reuse_skew_and_recovery_codes() {
     assert!(session_cookie(&reused).is_none());
 
     // Five steps later: -2 refused, -1 accepted.
-    let s = clock.to_step_start(&gw, 120).await;
+    let s = clock.jump_to_step(&gw, 120).await;
     let too_old = code_step(&gw, &pending, &code(&secret, s - 2)).await;
     assert_eq!(too_old.status(), 401, "two steps behind");
     let ok = code_step(&gw, &pending, &code(&secret, s - 1)).await;
@@ -150,10 +150,10 @@ async fn test_h42_half_signed_in_state_is_bound_to_the_browser_and_expires() {
         .start();
     add_user(&gw, "bob", "user", "pw-bob");
     let first = login(&gw, "bob", "pw-bob").await;
-    let s = clock.to_step_start(&gw, 0).await;
+    let s = clock.jump_to_step(&gw, 0).await;
     let (secret, _, _) = enrol_totp(&gw, &first, s).await;
 
-    let s = clock.to_step_start(&gw, 30).await;
+    let s = clock.jump_to_step(&gw, 30).await;
     let pending = password_step(&gw, "bob", "pw-bob", "/").await;
     // Another browser (no cookie, or a made-up one) cannot take the step.
     let other = code_step(
@@ -217,9 +217,9 @@ async fn test_h42_wrong_codes_ban_the_user_and_the_ip() {
         .start();
     add_user(&gw, "carol", "user", "pw-carol");
     let first = login(&gw, "carol", "pw-carol").await;
-    let s = clock.to_step_start(&gw, 0).await;
+    let s = clock.jump_to_step(&gw, 0).await;
     let (secret, _, _) = enrol_totp(&gw, &first, s).await;
-    let s = clock.to_step_start(&gw, 30).await;
+    let s = clock.jump_to_step(&gw, 30).await;
     let pending = password_step(&gw, "carol", "pw-carol", "/").await;
     for wrong in ["000000", "111111", "222222", "333333"] {
         let wrong = if wrong == code(&secret, s) {
@@ -267,7 +267,7 @@ async fn test_required_second_factor_enrols_at_sign_in() {
     let secret = between(&html, "id=\"totp-secret\">", "<")
         .unwrap()
         .to_string();
-    let s = clock.to_step_start(&gw, 0).await;
+    let s = clock.jump_to_step(&gw, 0).await;
     assert_eq!(code_step(&gw, &pending, "000001").await.status(), 401);
     let done = code_step(&gw, &pending, &code(&secret, s)).await;
     assert_eq!(done.status(), 200);
