@@ -13,6 +13,9 @@
 pub mod defaults;
 pub mod error;
 mod file;
+pub mod groups;
+pub mod hosts;
+mod links;
 mod load;
 mod locate;
 pub mod model;

@@ -136,18 +136,30 @@ impl ProxyHttp for Gateway {
             .headers
             .get(header::REFERER)
             .and_then(|v| v.to_str().ok());
-        if let Some((status, location)) =
-            redirect::apply(&app.config.redirects, &normalized, referer)
-        {
-            return self
-                .reply(session, ctx, Reply::redirect(status, &location))
-                .await;
-        }
-
         let host = crate::headers::request_host(
             req.uri.host(),
             req.headers.get(header::HOST).map(|v| v.as_bytes()),
         );
+        if !app.config.redirects.is_empty() {
+            let rreq = redirect::RedirectRequest {
+                path: &normalized,
+                query,
+                host,
+                scheme: if ctx.https { "https" } else { "http" },
+                request_uri: req.uri.path_and_query().map_or("/", |p| p.as_str()),
+                server_port: session
+                    .server_addr()
+                    .and_then(|a| a.as_inet())
+                    .map_or(0, |a| a.port()),
+                referer,
+            };
+            if let Some((status, location)) = redirect::apply(&app.config.redirects, &rreq) {
+                return self
+                    .reply(session, ctx, Reply::redirect(status, &location))
+                    .await;
+            }
+        }
+
         let routing = app.router.find(host, &normalized, query);
         let index = match routing {
             Routing::Route(i) => i,
@@ -280,6 +292,26 @@ impl ProxyHttp for Gateway {
         }
         for name in &route.proxy.hide_headers {
             upstream_response.remove_header(name);
+        }
+        for h in &route.proxy.add_headers {
+            if h.applies(status) {
+                upstream_response.append_header(h.name.clone(), h.value.clone())?;
+            }
+        }
+        if !route.proxy.location_rewrite.is_empty() {
+            let rewritten = upstream_response
+                .headers
+                .get(header::LOCATION)
+                .and_then(|v| {
+                    crate::headers::rewrite_location_prefix(
+                        v.as_bytes(),
+                        &route.proxy.location_rewrite,
+                    )
+                });
+            if let Some(v) = rewritten {
+                upstream_response.insert_header(header::LOCATION, v)?;
+                return Ok(());
+            }
         }
         if route.proxy.redirect_scheme {
             let scheme = if ctx.https { "https" } else { "http" };

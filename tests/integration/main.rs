@@ -8,6 +8,7 @@ mod support;
 
 mod accounts;
 mod config_check;
+mod host_routing;
 mod proxy_body;
 mod proxy_failover;
 mod proxy_headers;
