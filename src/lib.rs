@@ -15,6 +15,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod headers;
+pub mod import;
 pub mod maintenance;
 pub mod net;
 pub mod observability;
