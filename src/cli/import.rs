@@ -11,11 +11,12 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::import::{nginx, ImportError};
+use crate::import::{nginx, organizr, ImportError};
 
 /// The `import` command line.
 #[derive(Debug, Parser)]
@@ -42,6 +43,27 @@ pub enum ImportCommand {
         #[arg(long, value_name = "DIR")]
         certs_dir: Option<PathBuf>,
     },
+    /// Import Organizr's users (into CONFIG's store), tabs and settings (as TOML).
+    Organizr {
+        /// Organizr's database (organizr.db); only read.
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// Organizr's config.php (settings; without it, Organizr's defaults).
+        #[arg(long = "config", value_name = "FILE")]
+        php: Option<PathBuf>,
+        /// Update this Gatehouse configuration in place (comments kept) instead of printing.
+        #[arg(long, value_name = "FILE", conflicts_with = "output")]
+        merge: Option<PathBuf>,
+        /// Write the TOML to OUT instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// The Gatehouse configuration whose data_dir receives the users.
+        #[arg(short = 'c', value_name = "CONFIG")]
+        gatehouse_config: Option<PathBuf>,
+        /// Replace users whose name already exists.
+        #[arg(long)]
+        overwrite: bool,
+    },
 }
 
 /// Runs `gatehouse import …` with the arguments after `import`.
@@ -55,7 +77,6 @@ pub fn run(args: Vec<OsString>, config: &Path) -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let _ = config;
     let outcome = match cli.what {
         ImportCommand::Nginx {
             file,
@@ -63,6 +84,21 @@ pub fn run(args: Vec<OsString>, config: &Path) -> ExitCode {
             output,
             certs_dir,
         } => run_nginx(file, prefix, output, certs_dir),
+        ImportCommand::Organizr {
+            db,
+            php,
+            merge,
+            output,
+            gatehouse_config,
+            overwrite,
+        } => run_organizr(organizr::Options {
+            db,
+            php,
+            merge,
+            output,
+            config: gatehouse_config.unwrap_or_else(|| config.to_path_buf()),
+            overwrite,
+        }),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,30 +107,6 @@ pub fn run(args: Vec<OsString>, config: &Path) -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// Writes `text` to `path` atomically (a temporary file renamed into place).
-pub fn write_atomically(path: &Path, text: &str) -> Result<(), ImportError> {
-    let shown = path.display().to_string();
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.gatehouse-import.tmp",
-        path.file_name()
-            .map_or("out".into(), |n| n.to_string_lossy())
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ImportError::file(&shown, format!("cannot write: {e}"))
-    })
 }
 
 fn run_nginx(
@@ -113,7 +125,7 @@ fn run_nginx(
     }
     let target = match &output {
         Some(path) => {
-            write_atomically(path, &out.toml)?;
+            crate::import::write_atomically(path, &out.toml)?;
             path.display().to_string()
         }
         None => {
@@ -131,6 +143,47 @@ fn run_nginx(
         out.routes,
         out.redirects,
         out.warnings.len()
+    );
+    Ok(())
+}
+
+fn run_organizr(opts: organizr::Options) -> Result<(), ImportError> {
+    let report = organizr::run(&opts)?;
+    for line in &report.users.lines {
+        eprintln!("{line}");
+    }
+    for w in &report.warnings {
+        eprintln!("{w}");
+    }
+    let target = match &report.written {
+        organizr::Written::Stdout(text) => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| ImportError::plain(format!("cannot write to stdout: {e}")))?;
+            "stdout".to_owned()
+        }
+        organizr::Written::File(path) => path.display().to_string(),
+        organizr::Written::Merged(path, changes) if changes.is_empty() => {
+            format!("{} (already up to date, not touched)", path.display())
+        }
+        organizr::Written::Merged(path, changes) => {
+            format!("{} ({} changes)", path.display(), changes.len())
+        }
+    };
+    let u = &report.users;
+    eprintln!(
+        "gatehouse import organizr: users into {}: {} added, {} replaced, {} unchanged, {} left alone, {} skipped; {} routes, {} links, {} groups written to {target}",
+        report.data_dir.display(),
+        u.added,
+        u.updated,
+        u.unchanged,
+        u.left_alone,
+        u.skipped,
+        report.routes,
+        report.links,
+        report.groups
     );
     Ok(())
 }

@@ -10,10 +10,13 @@
 //! Both only read their inputs and write nothing until everything was read.
 
 pub mod nginx;
+pub mod organizr;
 
 pub mod toml_out;
 
 use std::fmt;
+use std::io::Write as _;
+use std::path::Path;
 
 /// Why an import stopped: unreadable or malformed input (exit 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,4 +88,28 @@ impl fmt::Display for Warning {
             self.file, self.line, self.directive, self.reason
         )
     }
+}
+
+/// Writes `text` to `path` atomically (a temporary file renamed into place).
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), ImportError> {
+    let shown = path.display().to_string();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.gatehouse-import.tmp",
+        path.file_name()
+            .map_or("out".into(), |n| n.to_string_lossy())
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ImportError::file(&shown, format!("cannot write: {e}"))
+    })
 }
