@@ -424,6 +424,9 @@ pub struct Redirect {
     pub status: u16,
     /// Append the request's query (nginx `rewrite` without a trailing `?`).
     pub keep_query: bool,
+    /// `add_headers` on the redirect response (nginx's `add_header` of the
+    /// block the redirect is written in).
+    pub add_headers: Vec<AddHeader>,
 }
 
 /// A piece of a redirect target.

@@ -192,7 +192,7 @@ fn literal_value(text: &str) -> Result<http::HeaderValue, String> {
 }
 
 /// `add_headers`: header name → `"value"` or `{ value = "…", always = true }`.
-fn read_add_headers(cx: &mut Cx<'_>, sec: &mut Section<'_>) -> Option<Vec<AddHeader>> {
+pub(super) fn read_add_headers(cx: &mut Cx<'_>, sec: &mut Section<'_>) -> Option<Vec<AddHeader>> {
     let present = sec.has("add_headers");
     let mut table = sec.table(cx, "add_headers");
     if !present {

@@ -289,6 +289,7 @@ fn read_redirect(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Redirect> {
         .get(cx, "status", check_redirect_status)
         .map_or(DEFAULT_REDIRECT_STATUS, |a| a.value);
     let keep_query = sec.get(cx, "keep_query", boolean).is_some_and(|a| a.value);
+    let add_headers = super::overrides::read_add_headers(cx, &mut sec).unwrap_or_default();
     sec.finish(cx);
     let (to, target) = to?.value;
     Some(Redirect {
@@ -300,6 +301,7 @@ fn read_redirect(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Redirect> {
         target,
         status,
         keep_query,
+        add_headers,
     })
 }
 

@@ -153,10 +153,12 @@ impl ProxyHttp for Gateway {
                     .map_or(0, |a| a.port()),
                 referer,
             };
-            if let Some((status, location)) = redirect::apply(&app.config.redirects, &rreq) {
-                return self
-                    .reply(session, ctx, Reply::redirect(status, &location))
-                    .await;
+            if let Some(r) = redirect::apply(&app.config.redirects, &rreq) {
+                let mut reply = Reply::redirect(r.status, &r.location);
+                for h in r.rule.add_headers.iter().filter(|h| h.applies(r.status)) {
+                    reply.push(h.name.clone(), h.value.clone());
+                }
+                return self.reply(session, ctx, reply).await;
             }
         }
 
@@ -193,13 +195,19 @@ impl ProxyHttp for Gateway {
                 .and_then(|v| v.trim().parse::<u64>().ok());
             if len.is_some_and(|len| len > max) {
                 return self
-                    .reply(session, ctx, Reply::text(413, "request entity too large\n"))
+                    .reply(
+                        session,
+                        ctx,
+                        with_add_headers(route, Reply::text(413, "request entity too large\n")),
+                    )
                     .await;
             }
         }
 
         if let Some(reply) = super::access::check(app, session, index, ctx) {
-            return self.reply(session, ctx, reply).await;
+            return self
+                .reply(session, ctx, with_add_headers(route, reply))
+                .await;
         }
         ctx.target = Some(normalized);
         Ok(false)
@@ -425,7 +433,11 @@ impl ProxyHttp for Gateway {
             };
             ctx.local_status = Some(code);
             session.as_downstream_mut().set_keepalive(None);
-            if let Err(err) = respond::send(session, Reply::text(code, body)).await {
+            let mut reply = Reply::text(code, body);
+            if let Some(index) = ctx.route {
+                reply = with_add_headers(&self.app.config.routes[index], reply);
+            }
+            if let Err(err) = respond::send(session, reply).await {
                 tracing::debug!(error = %err, "could not send error response");
             }
         }
@@ -462,6 +474,17 @@ impl ProxyHttp for Gateway {
             ctx,
         );
     }
+}
+
+/// A reply the gateway wrote for a route, with the route's `add_headers`
+/// that apply to its status (nginx adds `add_header` to those too).
+fn with_add_headers(route: &crate::config::Route, mut reply: Reply) -> Reply {
+    for h in &route.proxy.add_headers {
+        if h.applies(reply.status) {
+            reply.push(h.name.clone(), h.value.clone());
+        }
+    }
+    reply
 }
 
 /// The plain values the access log needs from a Pingora session.

@@ -24,10 +24,19 @@ pub struct RedirectRequest<'a> {
     pub referer: Option<&'a str>,
 }
 
-/// Applies the rules in file order; returns `(status, Location)` of the first
-/// that matches. The query is dropped (nginx's trailing `?`) unless the rule
-/// has `keep_query`.
-pub fn apply(rules: &[Redirect], req: &RedirectRequest<'_>) -> Option<(u16, String)> {
+/// A redirect the rules chose.
+#[derive(Debug)]
+pub struct Redirected<'a> {
+    pub status: u16,
+    pub location: String,
+    /// The rule (for its `add_headers`).
+    pub rule: &'a Redirect,
+}
+
+/// Applies the rules in file order; returns the first that matches, with
+/// its `Location`. The query is dropped (nginx's trailing `?`) unless the
+/// rule has `keep_query`.
+pub fn apply<'a>(rules: &'a [Redirect], req: &RedirectRequest<'_>) -> Option<Redirected<'a>> {
     for rule in rules {
         if rule.scheme.is_some_and(|s| s != req.scheme) {
             continue;
@@ -69,7 +78,11 @@ pub fn apply(rules: &[Redirect], req: &RedirectRequest<'_>) -> Option<(u16, Stri
                 location.push(if location.contains('?') { '&' } else { '?' });
                 location.push_str(q);
             }
-            return Some((rule.status, location));
+            return Some(Redirected {
+                status: rule.status,
+                location,
+                rule,
+            });
         }
     }
     None
@@ -84,6 +97,10 @@ mod tests {
         crate::config::parse(Path::new("t.toml"), text)
             .unwrap_or_else(|e| panic!("{e}"))
             .redirects
+    }
+
+    fn apply_(rules: &[Redirect], req: &RedirectRequest<'_>) -> Option<(u16, String)> {
+        apply(rules, req).map(|r| (r.status, r.location))
     }
 
     fn req<'a>(path: &'a str, referer: Option<&'a str>) -> RedirectRequest<'a> {
@@ -105,19 +122,19 @@ mod tests {
     fn test_apply_referer_rule() {
         let rules = rules(PLEX);
         assert_eq!(
-            apply(
+            apply_(
                 &rules,
                 &req("/web/js/main.js", Some("http://gw/plex/web/index.html"))
             ),
             Some((302, "/plex/web/js/main.js".into()))
         );
-        assert_eq!(apply(&rules, &req("/web/js/main.js", None)), None);
+        assert_eq!(apply_(&rules, &req("/web/js/main.js", None)), None);
         assert_eq!(
-            apply(&rules, &req("/web/js/main.js", Some("http://gw/other"))),
+            apply_(&rules, &req("/web/js/main.js", Some("http://gw/other"))),
             None
         );
         assert_eq!(
-            apply(&rules, &req("/plex/web/x", Some("http://gw/plex/"))),
+            apply_(&rules, &req("/plex/web/x", Some("http://gw/plex/"))),
             None
         );
     }
@@ -129,15 +146,15 @@ mod tests {
              to = \"https://$host$request_uri\"\nstatus = 301\n",
         );
         assert_eq!(
-            apply(&rules, &req("/raw/path", None)),
+            apply_(&rules, &req("/raw/path", None)),
             Some((301, "https://gw.test/raw%2Fpath?a=1".into()))
         );
         let mut https = req("/x", None);
         https.scheme = "https";
-        assert_eq!(apply(&rules, &https), None);
+        assert_eq!(apply_(&rules, &https), None);
         let mut other = req("/x", None);
         other.host = "else.test";
-        assert_eq!(apply(&rules, &other), None);
+        assert_eq!(apply_(&rules, &other), None);
     }
 
     #[test]
@@ -146,7 +163,7 @@ mod tests {
             "[[redirect]]\nfrom = \"^/old/(?P<rest>.*)\"\nto = \"$scheme://$host:$server_port/new/$rest\"\nkeep_query = true\n",
         );
         assert_eq!(
-            apply(&rules, &req("/old/x", None)),
+            apply_(&rules, &req("/old/x", None)),
             Some((302, "http://gw.test:8080/new/x?a=1".into()))
         );
     }

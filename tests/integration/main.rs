@@ -9,6 +9,8 @@ mod support;
 mod accounts;
 mod config_check;
 mod host_routing;
+mod import_nginx;
+mod import_organizr;
 mod proxy_body;
 mod proxy_failover;
 mod proxy_headers;

@@ -162,6 +162,13 @@ pub fn resolve(locations: &[&Location], uri: &str, vars: &VarCx) -> AuthTarget {
         let Some((loc, caps)) = find(locations, &path) else {
             return AuthTarget::Unknown(current);
         };
+        let mut vars = vars.clone();
+        for d in loc.rewrites.iter().filter(|d| d.name == "set") {
+            vars.sets.push((
+                d.arg(0).trim_start_matches('$').to_owned(),
+                d.arg(1).to_owned(),
+            ));
+        }
         let mut restart = false;
         for d in &loc.rewrites {
             if d.name != "rewrite" {
@@ -244,7 +251,7 @@ mod tests {
         let v2 =
             "location ~ /auth-(.*) { internal; proxy_pass http://127.0.0.1:81/api/v2/auth/$1; }";
         assert_eq!(target(v2, "/auth-4"), AuthTarget::Group(4, None));
-        let q = "location ~ /auth-([0-9]+) { internal; proxy_pass http://organizr:80/api/v2/auth?group=$1; }";
+        let q = "location ~ /auth-([0-9]+) { internal; set $app organizr; proxy_pass http://$app:80/api/v2/auth?group=$1; }";
         assert_eq!(target(q, "/auth-1"), AuthTarget::Group(1, None));
         let v1 = "location ~ /auth-(.*) { internal; rewrite ^/auth-(.*) /api/?v1/auth&group=$1; }";
         assert_eq!(target(v1, "/auth-2"), AuthTarget::Group(2, None));

@@ -131,6 +131,7 @@ fn convert_server(tree: &Tree, index: usize, server: &Server, default: bool, pla
         hosts: &hosts,
         scheme,
         vars: &vars,
+        add_headers: redirects::fixed_add_headers(&server.level),
     };
     let mut returns_all = false;
     for d in &server.rewrites {
@@ -451,6 +452,7 @@ impl ServerCx<'_> {
                 hosts: scope_hosts,
                 scheme: self.scheme,
                 vars: &vars,
+                add_headers: redirects::fixed_add_headers(&loc.level),
             };
             match d.name.as_str() {
                 "set" => vars.sets.push((d.arg(0).trim_start_matches('$').to_owned(), d.arg(1).to_owned())),
@@ -469,18 +471,26 @@ impl ServerCx<'_> {
                 "rewrite" => match (d.arg(2), strip_rewrite(d.arg(0), d.arg(1))) {
                     ("break", Some(s)) if strip.is_none() => strip = Some(s),
                     _ => match redirects::rewrite(d, &scope) {
-                        Ok(Some(mut r)) => {
-                            if !r.from.starts_with(&format!("^{}", regex::escape(&path))) {
+                        Ok(Some(mut r)) => match within(d.arg(0), &path) {
+                            Within::Never => warnings.push(never(d, loc, &path)),
+                            Within::Unknown => {
                                 r.warnings.push(warn(d, format!("applies to every path matching {}, not only inside location {}", d.arg(0), location_text(loc))));
+                                plan.redirects.push(r);
                             }
-                            plan.redirects.push(r);
-                        }
+                            Within::Inside => plan.redirects.push(r),
+                        },
                         Ok(None) => warnings.push(warn(d, "only prefix strips (rewrite ^/app(.*) $1 break;) and redirects are converted; not converted")),
                         Err(w) => warnings.push(w),
                     },
                 },
                 "if" => match redirects::if_block(d, &scope, &from) {
-                    Ok(r) => plan.redirects.push(r),
+                    Ok(r) => {
+                        let inner = d.children().iter().find(|c| c.name == "rewrite").map(|c| c.arg(0));
+                        match inner.map(|re| within(re, &path)) {
+                            Some(Within::Never) => warnings.push(never(d, loc, &path)),
+                            _ => plan.redirects.push(r),
+                        }
+                    }
                     Err(w) => warnings.push(w),
                 },
                 _ => {}
@@ -913,6 +923,42 @@ impl ServerCx<'_> {
         }
         (out, scheme)
     }
+}
+
+/// Whether a rewrite regex can match inside a prefix location.
+enum Within {
+    Inside,
+    Never,
+    Unknown,
+}
+
+/// Compares the literal start of an anchored regex with the location path.
+fn within(re: &str, path: &str) -> Within {
+    match super::rewrite::literal_start(re) {
+        Some(lit) if lit.starts_with(path) => Within::Inside,
+        Some(lit) if path.starts_with(&lit) => Within::Unknown,
+        Some(_) => Within::Never,
+        None => Within::Unknown,
+    }
+}
+
+/// The warning for a rewrite nginx never applies.
+fn never(d: &super::parser::Directive, loc: &Location, path: &str) -> Warning {
+    let re = if d.name == "if" {
+        d.children()
+            .iter()
+            .find(|c| c.name == "rewrite")
+            .map_or("", |c| c.arg(0))
+    } else {
+        d.arg(0)
+    };
+    warn(
+        d,
+        format!(
+            "never applied by nginx: inside location {} every path starts with {path}, which {re} cannot match; not converted (put it at server level, as Organizr's plex.conf does, to get the redirect)",
+            location_text(loc)
+        ),
+    )
 }
 
 /// How a location was written, for messages.

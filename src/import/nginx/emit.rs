@@ -166,6 +166,21 @@ pub fn emit(plan: &Plan, source: &str, certs_note: &[String]) -> String {
         if r.keep_query {
             out += "keep_query = true\n";
         }
+        if !r.add_headers.is_empty() {
+            let add: Vec<(String, String)> = r
+                .add_headers
+                .iter()
+                .map(|(n, v, always)| {
+                    let value = if *always {
+                        format!("{{ value = {}, always = true }}", string(v))
+                    } else {
+                        string(v)
+                    };
+                    (n.clone(), value)
+                })
+                .collect();
+            out += &format!("add_headers = {}\n", inline_table(&add));
+        }
     }
     out
 }

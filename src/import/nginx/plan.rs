@@ -64,6 +64,8 @@ pub struct RedirectPlan {
     pub to: String,
     pub status: u16,
     pub keep_query: bool,
+    /// `add_header`s of the block it is written in.
+    pub add_headers: Vec<(String, String, bool)>,
 }
 
 /// A certificate pair to make available in `certs_dir`.

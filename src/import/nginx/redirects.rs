@@ -16,6 +16,19 @@ pub struct Scope<'a> {
     pub hosts: &'a [String],
     pub scheme: Option<&'static str>,
     pub vars: &'a VarCx,
+    /// The block's `add_header`s (fixed values only).
+    pub add_headers: Vec<(String, String, bool)>,
+}
+
+/// The fixed-value `add_header`s of a level.
+pub fn fixed_add_headers(level: &super::scope::Level) -> Vec<(String, String, bool)> {
+    level
+        .add_headers
+        .iter()
+        .flatten()
+        .filter(|s| !s.value.value.is_empty() && !super::vars::has_vars(&s.value.value))
+        .map(|s| (s.value.name.clone(), s.value.value.clone(), s.value.always))
+        .collect()
 }
 
 /// An nginx regex as a Rust one (validated), `(?i)` for case-insensitive.
@@ -57,6 +70,7 @@ fn plan(
         to,
         status,
         keep_query,
+        add_headers: scope.add_headers.clone(),
     }
 }
 

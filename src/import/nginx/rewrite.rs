@@ -41,6 +41,13 @@ fn literal_prefix(re: &str) -> Option<(String, &str)> {
     Some((lit, ""))
 }
 
+/// The literal text every match of an anchored regex starts with.
+pub fn literal_start(re: &str) -> Option<String> {
+    literal_prefix(re)
+        .map(|(lit, _)| lit)
+        .filter(|l| !l.is_empty())
+}
+
 /// A location regex as a path, when it is a plain anchored prefix.
 pub fn regex_to_path(re: &str) -> Option<RegexPath> {
     let (lit, rest) = literal_prefix(re)?;

@@ -73,15 +73,25 @@ pub fn import(
                     .push(format!("user {name}: added ({shown}{locked})"));
             }
             Some(e) => {
-                let same = e.email == email
-                    && e.group == group
-                    && e.password_hash.as_deref() == hash
-                    && e.locked == u.locked;
+                // A bcrypt hash is upgraded to argon2id at the first sign-in:
+                // the same account, not a different one.
+                let upgraded = hash.is_some()
+                    && e.password_hash
+                        .as_deref()
+                        .is_some_and(|h| h.starts_with("$argon2"));
+                let same_hash = e.password_hash.as_deref() == hash || upgraded;
+                let same =
+                    e.email == email && e.group == group && same_hash && e.locked == u.locked;
                 if same {
                     report.unchanged += 1;
+                    let note = if upgraded {
+                        " (its password hash was upgraded at sign-in)"
+                    } else {
+                        ""
+                    };
                     report
                         .lines
-                        .push(format!("user {name}: already there, unchanged"));
+                        .push(format!("user {name}: already there, unchanged{note}"));
                 } else if !overwrite {
                     report.left_alone += 1;
                     report.lines.push(format!("user {name}: a user with this name exists and differs; left alone (--overwrite replaces it)"));

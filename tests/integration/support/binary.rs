@@ -36,6 +36,7 @@ pub struct GatewayBuilder {
     server_extra: Vec<String>,
     tls: bool,
     env: Vec<(String, String)>,
+    port: Option<u16>,
 }
 
 impl GatewayBuilder {
@@ -46,7 +47,15 @@ impl GatewayBuilder {
             server_extra: Vec::new(),
             tls: false,
             env: Vec::new(),
+            port: None,
         }
+    }
+
+    /// Listen on this (already chosen, free) port instead of a fresh one:
+    /// for configurations that must name the gateway's own address.
+    pub fn port(mut self, port: u16) -> GatewayBuilder {
+        self.port = Some(port);
+        self
     }
 
     /// Extra `key = value` lines inside `[server]`.
@@ -85,7 +94,7 @@ impl GatewayBuilder {
             .prefix("gatehouse-test-")
             .tempdir()
             .expect("temp dir");
-        let port = free_port();
+        let port = self.port.unwrap_or_else(free_port);
         let tls_port = self.tls.then(free_port);
         let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs");
         let mut toml = String::from("[server]\n");

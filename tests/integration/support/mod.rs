@@ -12,9 +12,11 @@
 
 pub mod binary;
 pub mod conf;
+pub mod external;
 pub mod fakes;
 mod http1;
 mod misbehaving;
+pub mod nginx;
 pub mod ports;
 pub mod raw;
 mod runtime;
