@@ -86,8 +86,23 @@ fn test_seed_plex_block_with_proxy_conf() {
         ["host", "x-real-ip", "x-forwarded-for", "x-forwarded-proto"]
     );
     assert_eq!(p.hide_headers[0].as_str(), "x-frame-options");
-    let red = &c.redirects[0];
-    assert_eq!(red.if_referer.as_ref().unwrap().as_str(), "/plex/");
+    assert!(
+        c.redirects.is_empty(),
+        "inside location /plex/ nginx never sees /web/…"
+    );
+    has_warning(
+        &i,
+        "nginx.conf:7: if: never applied by nginx: inside location /plex/",
+    );
+    assert_eq!(c.server.listen[0].to_string(), "0.0.0.0:80");
+    assert_eq!(i.warnings.len(), 1, "{:#?}", i.warnings);
+}
+
+#[test]
+fn test_referer_redirect_at_server_level() {
+    let i = imp("server {\n listen 80;\n location /plex/ { proxy_pass http://127.0.0.1:32400/; }\n if ($http_referer ~* /plex/) {\n  rewrite ^/web/(.*) /plex/web/$1? redirect;\n }\n}\n");
+    let red = &i.config.redirects[0];
+    assert_eq!(red.if_referer.as_ref().unwrap().as_str(), "(?i)/plex/");
     assert_eq!(
         (
             red.from.as_str(),
@@ -97,7 +112,6 @@ fn test_seed_plex_block_with_proxy_conf() {
         ),
         ("^/web/(.*)", "/plex/web/$1", 302, false)
     );
-    assert_eq!(c.server.listen[0].to_string(), "0.0.0.0:80");
     assert!(i.warnings.is_empty(), "{:#?}", i.warnings);
 }
 
