@@ -17,6 +17,7 @@ pub mod plan;
 pub mod redirects;
 pub mod rewrite;
 pub mod scope;
+pub mod servers;
 pub mod tree;
 pub mod units;
 pub mod vars;
@@ -103,8 +104,8 @@ pub fn import(opts: &Options) -> Result<Outcome, ImportError> {
                             plan.warnings.push((
                                 None,
                                 Warning {
-                                    file: opts.file.display().to_string(),
-                                    line: 0,
+                                    file: cert.file.clone(),
+                                    line: cert.line,
                                     directive: "ssl_certificate".to_owned(),
                                     reason: format!(
                                         "{} does not exist here: copy it to {}",
@@ -124,6 +125,15 @@ pub fn import(opts: &Options) -> Result<Outcome, ImportError> {
                     }
                 }
                 None => {
+                    plan.warnings.push((
+                        None,
+                        Warning {
+                            file: cert.file.clone(),
+                            line: cert.line,
+                            directive: "ssl_certificate".to_owned(),
+                            reason: format!("not copied: Gatehouse reads certificates from certs_dir; rerun with --certs-dir DIR, or copy {} as certs/{name}.crt and its key as certs/{name}.key", crt.display()),
+                        },
+                    ));
                     notes.push(format!("#   cp {} certs/{name}.crt", crt.display()));
                     notes.push(format!("#   cp {} certs/{name}.key", key.display()));
                 }

@@ -71,9 +71,13 @@ pub struct RedirectPlan {
 /// A certificate pair to make available in `certs_dir`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertPlan {
-    /// `ssl_certificate` path as written, and as found on disk.
+    /// `ssl_certificate` path as written.
     pub cert: String,
+    /// `ssl_certificate_key` path as written.
     pub key: String,
+    /// Where `ssl_certificate` is written (file, line).
+    pub file: String,
+    pub line: usize,
     /// Base names in `certs_dir` (`plex.example.com`, `_.example.com`, `default`).
     pub names: Vec<String>,
 }
@@ -93,8 +97,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Every warning, deduplicated by place and directive, in file order
-    /// of discovery.
+    /// Every warning once (a directive in a file included by several
+    /// locations is reported once), in the order found.
     pub fn all_warnings(&self) -> Vec<Warning> {
         let mut out: Vec<Warning> = Vec::new();
         let all = self
@@ -104,10 +108,7 @@ impl Plan {
             .chain(self.routes.iter().flat_map(|r| &r.warnings))
             .chain(self.redirects.iter().flat_map(|r| &r.warnings));
         for w in all {
-            if !out
-                .iter()
-                .any(|o| o.file == w.file && o.line == w.line && o.directive == w.directive)
-            {
+            if !out.contains(w) {
                 out.push(w.clone());
             }
         }

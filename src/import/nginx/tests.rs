@@ -369,3 +369,65 @@ fn test_bad_input_errors_name_file_and_line() {
         assert!(e.starts_with(want), "{name}: {e}");
     }
 }
+
+#[test]
+fn test_server_and_listener_warnings_name_the_line() {
+    let i = imp(
+        "http {\n real_ip_header CF-Connecting-IP;\n set_real_ip_from 10.0.0.0/8;\n rewrite ^ /x;\n proxy_pass http://x;\n server {\n  listen 443 ssl quic;\n  listen [::]:443 ssl;\n  listen 80 proxy_protocol;\n  listen localhost:8080;\n  listen myhost:81;\n  server_name ~^(?<app>.+)\\.example\\.com$ app.example.com;\n  rewrite ^/a /b last;\n  location / { proxy_pass http://127.0.0.1:9; }\n }\n server {\n  listen 443 ssl;\n  server_name other.test;\n  return 301 https://x.test/;\n  location / { proxy_pass http://127.0.0.1:9; }\n }\n server {\n  listen 443 ssl;\n  server_name cert.test sonarr.* ~^x$;\n  ssl_certificate /etc/ssl/c.crt;\n  ssl_certificate_key /etc/ssl/c.key;\n  location / { proxy_pass http://127.0.0.1:9; }\n }\n}\n",
+    );
+    for prefix in [
+        "nginx.conf:2: real_ip_header: only X-Forwarded-For is read",
+        "nginx.conf:4: rewrite: not allowed in the http block by nginx",
+        "nginx.conf:5: proxy_pass: not used in this block",
+        "nginx.conf:7: listen: HTTP/3 is not supported",
+        "nginx.conf:8: listen: [::]:443 is left out",
+        "nginx.conf:9: listen: PROXY protocol is not supported",
+        "nginx.conf:11: listen: myhost:81: Gatehouse listens on IP:PORT only",
+        "nginx.conf:22: server_name: ~^x$: regular-expression host names are not supported",
+        "nginx.conf:13: rewrite: internal rewrites (last, break or none) are not supported",
+        "nginx.conf:16: server: every request of this server is redirected by its return",
+        "nginx.conf:16: listen: an ssl listener without ssl_certificate",
+        "nginx.conf:25: ssl_certificate: sonarr.*: certificates are chosen by exact name or *.domain",
+        "nginx.conf:25: ssl_certificate: not copied: Gatehouse reads certificates from certs_dir",
+    ] {
+        has_warning(&i, prefix);
+    }
+    assert_eq!(i.config.server.trusted_proxies[0].to_string(), "10.0.0.0/8");
+    assert_eq!(i.config.server.listen[1].to_string(), "127.0.0.1:8080");
+}
+
+#[test]
+fn test_location_and_value_warnings_name_the_line() {
+    let i = imp(
+        "upstream empty { server unix:/run/app.sock; }\nserver {\n listen 80;\n location ~* ^/Media { proxy_pass http://127.0.0.1:1; }\n location /Media/longer/ { proxy_pass http://127.0.0.1:2; }\n location /strip/ { rewrite ^/other(.*) $1 break; proxy_pass http://127.0.0.1:3; }\n location /vars/ { set $app 127.0.0.1; proxy_pass http://$app:4/fixed; }\n location /sock/ { proxy_pass http://unix:/run/x.sock; }\n location /empty/ { proxy_pass http://empty; }\n location /unknown/ { auth_request /checker; proxy_pass http://127.0.0.1:5; }\n location /wl/ { auth_request /auth-0; proxy_pass http://127.0.0.1:6; }\n location ~ /auth-(.*) { internal; proxy_pass http://127.0.0.1:81/api/v2/auth/$1/whitelist/10.0.0.1; }\n location /t/ {\n  proxy_read_timeout soon;\n  client_max_body_size 5q;\n  proxy_next_upstream error http_418;\n  add_header X-Empty \"\";\n  proxy_redirect http://a/ $scheme://b/;\n  rewrite ^/elsewhere(.*) /x redirect;\n  rewrite ^/t/(.*) /new/$1 redirect;\n  rewrite ([a-z]+) /z redirect;\n  proxy_pass http://127.0.0.1:7;\n }\n}\n",
+    );
+    for prefix in [
+        "nginx.conf:4: location: ~* ^/Media: matched case-sensitively, as /Media",
+        "nginx.conf:4: location: in nginx this regex also wins over /Media/longer/",
+        "nginx.conf:6: rewrite: the rewrite only applies to paths starting with /other",
+        "nginx.conf:7: proxy_pass: with variables, nginx sends this URI for every request",
+        "nginx.conf:8: proxy_pass: unix-socket upstreams are not supported",
+        "nginx.conf:9: proxy_pass: upstream empty has no usable server",
+        "nginx.conf:10: auth_request: /checker (reaching /checker) is not a known auth server",
+        "nginx.conf:11: auth_request: Organizr's IP white/blacklist is not imported",
+        "nginx.conf:14: proxy_read_timeout: \"soon\" is not an nginx time",
+        "nginx.conf:15: client_max_body_size: \"5q\" is not an nginx size",
+        "nginx.conf:16: proxy_next_upstream: http_418: not a condition Gatehouse knows",
+        "nginx.conf:17: add_header: X-Empty: only fixed values are converted",
+        "nginx.conf:18: proxy_redirect: http://a/ $scheme://b/: only default, off",
+        "nginx.conf:19: rewrite: never applied by nginx: inside location /t/ every path starts with /t/",
+        "nginx.conf:21: rewrite: applies to every path matching ([a-z]+), not only inside location /t/",
+    ] {
+        has_warning(&i, prefix);
+    }
+    let t = i.config.routes.iter().find(|r| r.path == "/t/").unwrap();
+    assert_eq!(
+        t.proxy.read_timeout.as_secs(),
+        60,
+        "nginx's default after the bad value"
+    );
+    assert!(
+        i.config.redirects.iter().any(|r| r.to == "/new/$1"),
+        "the rewrite inside its location is kept"
+    );
+}
