@@ -8,15 +8,34 @@
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
-use super::super::ImportError;
+use super::super::{ImportError, Warning};
 use super::lexer::tokenize;
 use super::parser::{parse, At, Directive};
 
 /// How deep includes may nest (nginx has no limit; a loop is caught first).
 const MAX_DEPTH: usize = 32;
 
-/// Reads the main file and everything it includes.
-pub fn load(main: &Path, prefix: Option<&Path>) -> Result<Vec<Directive>, ImportError> {
+/// Files nginx ships next to `nginx.conf` (MIME types, FastCGI/uWSGI/SCGI
+/// parameters, charset maps): nothing in them concerns the import, so a
+/// copied configuration that lacks them gets a warning, not an error.
+const STOCK_FILES: &[&str] = &[
+    "mime.types",
+    "fastcgi_params",
+    "fastcgi.conf",
+    "scgi_params",
+    "uwsgi_params",
+    "proxy_params",
+    "koi-utf",
+    "koi-win",
+    "win-utf",
+];
+
+/// Reads the main file and everything it includes; the warnings are about
+/// nginx's stock files that were not found.
+pub fn load(
+    main: &Path,
+    prefix: Option<&Path>,
+) -> Result<(Vec<Directive>, Vec<Warning>), ImportError> {
     let main_dir = main
         .parent()
         .map(Path::to_path_buf)
@@ -25,8 +44,10 @@ pub fn load(main: &Path, prefix: Option<&Path>) -> Result<Vec<Directive>, Import
         main_dir,
         prefix: prefix.map(Path::to_path_buf),
         stack: Vec::new(),
+        warnings: Vec::new(),
     };
-    loader.file(main, &main.display().to_string(), None)
+    let dirs = loader.file(main, &main.display().to_string(), None)?;
+    Ok((dirs, loader.warnings))
 }
 
 struct Loader {
@@ -34,6 +55,7 @@ struct Loader {
     prefix: Option<PathBuf>,
     /// Canonical paths of the files being read, outermost first.
     stack: Vec<PathBuf>,
+    warnings: Vec<Warning>,
 }
 
 impl Loader {
@@ -85,7 +107,22 @@ impl Loader {
                         "include: expected one file name",
                     ));
                 }
-                for path in self.resolve(d.arg(0), &d.at)? {
+                let stock = Path::new(d.arg(0))
+                    .file_name()
+                    .is_some_and(|n| STOCK_FILES.iter().any(|s| n == *s));
+                let paths = match self.resolve(d.arg(0), &d.at) {
+                    Err(_) if stock => {
+                        self.warnings.push(Warning {
+                            file: d.at.file.to_string(),
+                            line: d.at.line,
+                            directive: "include".to_owned(),
+                            reason: format!("{} is one of nginx's stock files and is not here; nothing in it matters to the import", d.arg(0)),
+                        });
+                        Vec::new()
+                    }
+                    other => other?,
+                };
+                for path in paths {
                     let shown = path.display().to_string();
                     out.extend(self.file(&path, &shown, Some(&d.at))?);
                 }
@@ -250,7 +287,8 @@ mod tests {
             "root/config/nginx/proxy.conf",
             "proxy_read_timeout 240;\n",
         );
-        let t = load(&d.path().join("nginx.conf"), Some(&d.path().join("root"))).unwrap();
+        let (t, w) = load(&d.path().join("nginx.conf"), Some(&d.path().join("root"))).unwrap();
+        assert!(w.is_empty());
         let http = t[0].children();
         assert_eq!(http.len(), 3);
         assert_eq!(
@@ -279,9 +317,16 @@ mod tests {
         );
         write(d.path(), "g.conf", "include none/*.conf;\n");
         assert!(
-            load(&d.path().join("g.conf"), None).unwrap().is_empty(),
+            load(&d.path().join("g.conf"), None).unwrap().0.is_empty(),
             "an empty glob is fine"
         );
+        write(
+            d.path(),
+            "m.conf",
+            "http {\n include /nowhere/mime.types;\n}\n",
+        );
+        let (_, w) = load(&d.path().join("m.conf"), None).unwrap();
+        assert!(w[0].to_string().ends_with("m.conf:2: include: /nowhere/mime.types is one of nginx's stock files and is not here; nothing in it matters to the import"), "{}", w[0]);
     }
 
     #[test]

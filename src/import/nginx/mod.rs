@@ -76,8 +76,9 @@ fn on_disk(path: &str, prefix: Option<&Path>, main_dir: &Path) -> PathBuf {
 
 /// Reads, converts and checks; writes nothing.
 pub fn import(opts: &Options) -> Result<Outcome, ImportError> {
-    let top = includes::load(&opts.file, opts.prefix.as_deref())?;
-    let tree = tree::read(&top)?;
+    let (top, stock) = includes::load(&opts.file, opts.prefix.as_deref())?;
+    let mut tree = tree::read(&top)?;
+    tree.warnings.extend(stock);
     let mut plan = convert::convert(&tree);
     let main_dir = opts.file.parent().unwrap_or(Path::new("."));
     let mut notes = Vec::new();

@@ -136,7 +136,9 @@ pub fn run(opts: &Options) -> Result<Report, ImportError> {
                         format!("not valid TOML: {}", e.message().trim()),
                     )
                 })?;
-            let changes = output::merge(&mut doc, &imported)?;
+            let merged_report = output::merge(&mut doc, &imported)?;
+            let changes = merged_report.changes;
+            warnings.extend(merged_report.skipped);
             let merged = doc.to_string();
             crate::config::parse(file, &merged).map_err(|e| ImportError::plain(format!("the merged configuration would not be valid, so {shown} is left as it was:\n{e}")))?;
             Pending::Merge(file.clone(), merged, changes)

@@ -189,9 +189,19 @@ fn array_mut<'d>(
     })
 }
 
-/// Merges into `doc`; returns one line per change (none: nothing to do).
-pub fn merge(doc: &mut DocumentMut, imp: &Imported) -> Result<Vec<String>, ImportError> {
+/// What a merge did.
+#[derive(Debug, Default)]
+pub struct Merged {
+    /// One line per change (none: nothing to do).
+    pub changes: Vec<String>,
+    /// Tabs that could not become routes, and why.
+    pub skipped: Vec<String>,
+}
+
+/// Merges into `doc`.
+pub fn merge(doc: &mut DocumentMut, imp: &Imported) -> Result<Merged, ImportError> {
     let mut changes = Vec::new();
+    let mut skipped = Vec::new();
     for (t, k, v) in &imp.keys {
         if set(table_mut(doc, t)?, k, v.clone()) {
             changes.push(format!("[{t}] {k}"));
@@ -223,6 +233,10 @@ pub fn merge(doc: &mut DocumentMut, imp: &Imported) -> Result<Vec<String>, Impor
             }
             None => {
                 let Some(upstream) = &r.upstream else {
+                    skipped.push(format!(
+                        "tab {}: its URL {} is relative (or on public_url's host) and it has no local URL, and no route has the path {}: add that route (upstream = the app's address) and import again",
+                        r.title, r.path, r.path
+                    ));
                     continue;
                 };
                 let mut t = Table::new();
@@ -283,7 +297,7 @@ pub fn merge(doc: &mut DocumentMut, imp: &Imported) -> Result<Vec<String>, Impor
             doc.remove(name);
         }
     }
-    Ok(changes)
+    Ok(Merged { changes, skipped })
 }
 
 #[cfg(test)]
@@ -331,7 +345,9 @@ mod tests {
     fn test_merge_keeps_comments_and_is_idempotent() {
         let text = "# my config\n[plex] # the owner\ntoken = \"old\" # keep me\n\n[[route]]\nname = \"sonarr\" # from nginx\npath = \"/sonarr/\"\nupstream = \"http://127.0.0.1:8989\"\nauth = 2\n";
         let mut doc: DocumentMut = text.parse().unwrap();
-        let changes = merge(&mut doc, &imported()).unwrap();
+        let m = merge(&mut doc, &imported()).unwrap();
+        let changes = m.changes;
+        assert!(m.skipped.is_empty(), "/sonarr/ exists: {:?}", m.skipped);
         let merged = doc.to_string();
         assert!(
             merged.contains("# my config")
@@ -350,7 +366,7 @@ mod tests {
         );
         let again: DocumentMut = merged.parse().unwrap();
         let mut again2 = again.clone();
-        assert!(merge(&mut again2, &imported()).unwrap().is_empty());
+        assert!(merge(&mut again2, &imported()).unwrap().changes.is_empty());
         assert_eq!(again2.to_string(), merged);
         let c = crate::config::parse(std::path::Path::new("m.toml"), &merged).unwrap();
         assert_eq!(c.routes.len(), 2);
