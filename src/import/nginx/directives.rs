@@ -174,7 +174,6 @@ const SILENT: &[&str] = &[
     "recursive_error_pages",
     "server_names_hash",
     "zone",
-    "least_conn",
     "keepalive_timeout",
     "proxy_ssl_protocols",
     "proxy_ssl_ciphers",

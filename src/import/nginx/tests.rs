@@ -201,12 +201,24 @@ fn test_nested_auth_request_off_and_organizr_identity() {
 #[test]
 fn test_server_names_wildcards_and_https_redirect() {
     let i = imp(
-        "upstream plex_backend { server 127.0.0.1:32400; server 127.0.0.1:32401 backup; keepalive 32; }\nserver {\n listen 80 default_server;\n server_name _;\n return 301 https://$host$request_uri;\n}\nserver {\n listen 443 ssl default_server;\n server_name _;\n ssl_certificate /etc/ssl/d.crt;\n ssl_certificate_key /etc/ssl/d.key;\n location / { proxy_pass http://127.0.0.1:9; }\n}\nserver {\n listen 443 ssl http2;\n server_name plex.example.com *.plex.example.org sonarr.*;\n ssl_certificate /etc/ssl/a.crt;\n ssl_certificate_key /etc/ssl/a.key;\n location / { proxy_pass http://plex_backend; }\n}\n",
+        "upstream plex_backend { server 127.0.0.1:32400 weight=5 max_fails=3; server 127.0.0.1:32401 backup; keepalive 32; }\nserver {\n listen 80 default_server;\n server_name _;\n return 301 https://$host$request_uri;\n}\nserver {\n listen 443 ssl default_server;\n server_name _;\n ssl_certificate /etc/ssl/d.crt;\n ssl_certificate_key /etc/ssl/d.key;\n location / { proxy_pass http://127.0.0.1:9; }\n}\nserver {\n listen 443 ssl http2;\n server_name plex.example.com *.plex.example.org sonarr.*;\n ssl_certificate /etc/ssl/a.crt;\n ssl_certificate_key /etc/ssl/a.key;\n location / { proxy_pass http://plex_backend; }\n}\n",
     );
     let c = &i.config;
     assert!(
         c.routes[0].hosts.is_empty(),
         "the default server answers every other host"
+    );
+    has_warning(
+        &i,
+        "nginx.conf:1: server: weight=5: weights are not supported",
+    );
+    has_warning(
+        &i,
+        "nginx.conf:1: server: max_fails=3: no passive health state",
+    );
+    has_warning(
+        &i,
+        "nginx.conf:1: server: backup: written last in the failover order",
     );
     let r = &c.routes[1];
     let hosts: Vec<String> = r.hosts.iter().map(ToString::to_string).collect();
@@ -399,7 +411,7 @@ fn test_server_and_listener_warnings_name_the_line() {
 #[test]
 fn test_location_and_value_warnings_name_the_line() {
     let i = imp(
-        "upstream empty { server unix:/run/app.sock; }\nserver {\n listen 80;\n location ~* ^/Media { proxy_pass http://127.0.0.1:1; }\n location /Media/longer/ { proxy_pass http://127.0.0.1:2; }\n location /strip/ { rewrite ^/other(.*) $1 break; proxy_pass http://127.0.0.1:3; }\n location /vars/ { set $app 127.0.0.1; proxy_pass http://$app:4/fixed; }\n location /sock/ { proxy_pass http://unix:/run/x.sock; }\n location /empty/ { proxy_pass http://empty; }\n location /unknown/ { auth_request /checker; proxy_pass http://127.0.0.1:5; }\n location /wl/ { auth_request /auth-0; proxy_pass http://127.0.0.1:6; }\n location ~ /auth-(.*) { internal; proxy_pass http://127.0.0.1:81/api/v2/auth/$1/whitelist/10.0.0.1; }\n location /t/ {\n  proxy_read_timeout soon;\n  client_max_body_size 5q;\n  proxy_next_upstream error http_418;\n  add_header X-Empty \"\";\n  proxy_redirect http://a/ $scheme://b/;\n  rewrite ^/elsewhere(.*) /x redirect;\n  rewrite ^/t/(.*) /new/$1 redirect;\n  rewrite ([a-z]+) /z redirect;\n  proxy_pass http://127.0.0.1:7;\n }\n}\n",
+        "upstream empty { server unix:/run/app.sock; least_conn; }\nserver {\n listen 80;\n location ~* ^/Media { proxy_pass http://127.0.0.1:1; }\n location /Media/longer/ { proxy_pass http://127.0.0.1:2; }\n location /strip/ { rewrite ^/other(.*) $1 break; proxy_pass http://127.0.0.1:3; }\n location /vars/ { set $app 127.0.0.1; proxy_pass http://$app:4/fixed; }\n location /sock/ { proxy_pass http://unix:/run/x.sock; }\n location /empty/ { proxy_pass http://empty; }\n location /unknown/ { auth_request /checker; proxy_pass http://127.0.0.1:5; }\n location /wl/ { auth_request /auth-0; proxy_pass http://127.0.0.1:6; }\n location ~ /auth-(.*) { internal; proxy_pass http://127.0.0.1:81/api/v2/auth/$1/whitelist/10.0.0.1; }\n location /t/ {\n  proxy_read_timeout soon;\n  client_max_body_size 5q;\n  proxy_next_upstream error http_418;\n  add_header X-Empty \"\";\n  proxy_redirect http://a/ $scheme://b/;\n  rewrite ^/elsewhere(.*) /x redirect;\n  rewrite ^/t/(.*) /new/$1 redirect;\n  rewrite ([a-z]+) /z redirect;\n  proxy_pass http://127.0.0.1:7;\n }\n}\n",
     );
     for prefix in [
         "nginx.conf:4: location: ~* ^/Media: matched case-sensitively, as /Media",
@@ -408,6 +420,8 @@ fn test_location_and_value_warnings_name_the_line() {
         "nginx.conf:7: proxy_pass: with variables, nginx sends this URI for every request",
         "nginx.conf:8: proxy_pass: unix-socket upstreams are not supported",
         "nginx.conf:9: proxy_pass: upstream empty has no usable server",
+        "nginx.conf:1: server: unix-socket upstreams are not supported",
+        "nginx.conf:1: least_conn: no load balancing",
         "nginx.conf:10: auth_request: /checker (reaching /checker) is not a known auth server",
         "nginx.conf:11: auth_request: Organizr's IP white/blacklist is not imported",
         "nginx.conf:14: proxy_read_timeout: \"soon\" is not an nginx time",

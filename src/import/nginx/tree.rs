@@ -166,7 +166,7 @@ fn http(dirs: &[Directive], parent: &Level, tree: &mut Tree) -> Result<(), Impor
         match d.name.as_str() {
             "http" | "server" | "location" => {}
             "events" => {}
-            "upstream" => tree.upstreams.push(upstream_block(d)?),
+            "upstream" => tree.upstreams.push(upstream_block(d, &mut warnings)?),
             "map" => map_block(d, tree),
             "set_real_ip_from" => tree.trusted_proxies.push(Set {
                 value: d.arg(0).to_owned(),
@@ -223,16 +223,46 @@ fn http(dirs: &[Directive], parent: &Level, tree: &mut Tree) -> Result<(), Impor
     Ok(())
 }
 
-/// `upstream NAME { server ADDR [options]; … }`.
-fn upstream_block(d: &Directive) -> Result<UpstreamBlock, ImportError> {
+/// `upstream NAME { server ADDR [options]; … }`: the servers become the
+/// route's failover list; balancing and health options are warned.
+fn upstream_block(
+    d: &Directive,
+    warnings: &mut Vec<Warning>,
+) -> Result<UpstreamBlock, ImportError> {
     let mut servers = Vec::new();
     for c in d.children() {
-        if c.name == "server" {
-            let opts = c.texts().iter().skip(1).map(|s| s.to_string()).collect();
-            servers.push(Set {
-                value: (c.arg(0).to_owned(), opts),
-                at: c.at.clone(),
-            });
+        match c.name.as_str() {
+            "server" => {
+                let opts: Vec<String> = c.texts().iter().skip(1).map(|s| s.to_string()).collect();
+                for o in &opts {
+                    let name = o.split('=').next().unwrap_or("");
+                    let reason = match name {
+                        "weight" => "weights are not supported: Gatehouse tries a route's upstreams in order (failover), no load balancing",
+                        "backup" => "written last in the failover order: Gatehouse tries it after the others fail, and also when only some of them failed",
+                        "down" => "left out",
+                        "max_fails" | "fail_timeout" | "slow_start" | "max_conns" => "no passive health state: every request tries the upstreams in order",
+                        "resolve" | "service" => "resolved at connect time like any host name",
+                        _ => continue,
+                    };
+                    warnings.push(warn(c, format!("{o}: {reason}")));
+                }
+                if c.arg(0).starts_with("unix:") {
+                    warnings.push(warn(c, "unix-socket upstreams are not supported: listen on 127.0.0.1 instead; left out"));
+                }
+                servers.push(Set {
+                    value: (c.arg(0).to_owned(), opts),
+                    at: c.at.clone(),
+                });
+            }
+            "keepalive" | "keepalive_timeout" | "keepalive_requests" | "keepalive_time"
+            | "zone" => {}
+            "least_conn" | "ip_hash" | "hash" | "random" | "ntlm" | "sticky" | "least_time" => {
+                warnings.push(warn(
+                    c,
+                    "no load balancing: Gatehouse tries a route's upstreams in order (failover)",
+                ))
+            }
+            _ => other(c, warnings)?,
         }
     }
     Ok(UpstreamBlock {
