@@ -84,6 +84,13 @@ fn bench_header_rewrite(c: &mut Criterion) {
                 forwarded_for: None,
                 request_uri: "/plex/web/index.html?a=1",
                 headers: &headers,
+                method: "GET",
+                uri: "/plex/web/index.html",
+                args: Some("a=1"),
+                http_host: Some("home.example.com"),
+                server_name: &route.server_name,
+                proxy_host: &route.upstreams[0].proxy_host,
+                proxy_port: route.upstreams[0].proxy_port,
             };
             let mut n = target.len();
             for rule in &runtime.header_rules {

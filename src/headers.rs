@@ -35,6 +35,20 @@ pub struct RequestVars<'a> {
     pub request_uri: &'a str,
     /// The client request headers (`$http_*`, `$cookie_*`).
     pub headers: &'a HeaderMap,
+    /// `$request_method`.
+    pub method: &'a str,
+    /// `$uri`: the normalized path.
+    pub uri: &'a str,
+    /// `$args`: the query, without `?`.
+    pub args: Option<&'a str>,
+    /// `$http_host`: the `Host` header as sent, or the HTTP/2 authority.
+    pub http_host: Option<&'a str>,
+    /// `$server_name` of the route.
+    pub server_name: &'a str,
+    /// `$proxy_host` of the upstream in use.
+    pub proxy_host: &'a str,
+    /// `$proxy_port` of the upstream in use.
+    pub proxy_port: u16,
 }
 
 /// The value of one template, or `None` when the header must not be sent
@@ -86,6 +100,33 @@ pub fn expand(template: &HeaderTemplate, vars: &RequestVars<'_>) -> Option<Heade
                     }
                 }
             }
+            TemplatePart::RequestMethod => out.push_str(vars.method),
+            TemplatePart::ServerName => out.push_str(vars.server_name),
+            TemplatePart::ProxyHost => out.push_str(vars.proxy_host),
+            TemplatePart::ProxyPort => {
+                let _ = write!(out, "{}", vars.proxy_port);
+            }
+            TemplatePart::HttpHost => out.push_str(vars.http_host.unwrap_or("")),
+            TemplatePart::ConnectionUpgrade => {
+                let upgrade = vars
+                    .headers
+                    .get(http::header::UPGRADE)
+                    .is_some_and(|v| !v.is_empty());
+                out.push_str(if upgrade { "upgrade" } else { "close" });
+            }
+            TemplatePart::SslEarlyData => {}
+            TemplatePart::Uri => out.push_str(vars.uri),
+            TemplatePart::Args => out.push_str(vars.args.unwrap_or("")),
+            TemplatePart::IsArgs => {
+                if vars.args.is_some() {
+                    out.push('?');
+                }
+            }
+            TemplatePart::Https => {
+                if vars.scheme == "https" {
+                    out.push_str("on");
+                }
+            }
         }
     }
     if out.is_empty() {
@@ -127,13 +168,27 @@ pub fn rewrite_location(location: &[u8], scheme: &str) -> Option<HeaderValue> {
     HeaderValue::from_bytes(&v).ok()
 }
 
-/// The host of a request, lowercase, without port: the `Host` header (or the
-/// URI authority for HTTP/2 and absolute-form requests).
+/// nginx `proxy_redirect FROM TO`: the first rule whose `FROM` starts the
+/// upstream `Location` replaces that prefix. `None` = no rule matched.
+pub fn rewrite_location_prefix(location: &[u8], rules: &[(String, String)]) -> Option<HeaderValue> {
+    let (from, to) = rules
+        .iter()
+        .find(|(from, _)| location.starts_with(from.as_bytes()))?;
+    let mut v = Vec::with_capacity(location.len() + to.len());
+    v.extend_from_slice(to.as_bytes());
+    v.extend_from_slice(&location[from.len()..]);
+    HeaderValue::from_bytes(&v).ok()
+}
+
+/// The host of a request without port and without one trailing dot (nginx
+/// treats `host.` as `host`): the `Host` header (or the URI authority for
+/// HTTP/2 and absolute-form requests). Case is kept; compare ignoring it.
 pub fn request_host<'a>(uri_host: Option<&'a str>, host_header: Option<&'a [u8]>) -> &'a str {
     let raw = uri_host
         .or_else(|| host_header.and_then(|h| std::str::from_utf8(h).ok()))
         .unwrap_or("");
-    strip_port(raw.trim())
+    let host = strip_port(raw.trim());
+    host.strip_suffix('.').unwrap_or(host)
 }
 
 fn strip_port(host: &str) -> &str {
@@ -163,6 +218,13 @@ mod tests {
             forwarded_for: xff,
             request_uri: "/plex/x?y=1",
             headers,
+            method: "GET",
+            uri: "/plex/x",
+            args: Some("y=1"),
+            http_host: Some("GW.example.com:8443"),
+            server_name: "gw.example.com",
+            proxy_host: "plex:32400",
+            proxy_port: 32400,
         }
     }
 
@@ -207,6 +269,29 @@ mod tests {
     }
 
     #[test]
+    fn test_expand_request_and_upstream_vars() {
+        let mut h = HeaderMap::new();
+        let v = |text: &str, h: &HeaderMap| {
+            let t = crate::config::template::parse_template(text).unwrap();
+            expand(&t, &vars(h, None)).map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            v("$request_method $uri$is_args$args", &h).unwrap(),
+            "GET /plex/x?y=1"
+        );
+        assert_eq!(
+            v("$server_name|$proxy_host|$proxy_port", &h).unwrap(),
+            "gw.example.com|plex:32400|32400"
+        );
+        assert_eq!(v("$http_host", &h).unwrap(), "GW.example.com:8443");
+        assert_eq!(v("$https", &h).unwrap(), "on");
+        assert_eq!(v("$ssl_early_data", &h), None);
+        assert_eq!(v("$connection_upgrade", &h).unwrap(), "close");
+        h.insert("upgrade", HeaderValue::from_static("websocket"));
+        assert_eq!(v("$connection_upgrade", &h).unwrap(), "upgrade");
+    }
+
+    #[test]
     fn test_rewrite_location_scheme() {
         assert_eq!(
             rewrite_location(b"http://h:1/x", "https").unwrap(),
@@ -217,10 +302,32 @@ mod tests {
     }
 
     #[test]
+    fn test_rewrite_location_prefix_first_match() {
+        let rules = vec![
+            ("http://127.0.0.1:8989/".to_owned(), "/sonarr/".to_owned()),
+            ("http://127.0.0.1:".to_owned(), "/other/".to_owned()),
+        ];
+        assert_eq!(
+            rewrite_location_prefix(b"http://127.0.0.1:8989/login?x=1", &rules).unwrap(),
+            "/sonarr/login?x=1"
+        );
+        assert_eq!(
+            rewrite_location_prefix(b"http://127.0.0.1:1/a", &rules).unwrap(),
+            "/other/1/a"
+        );
+        assert_eq!(rewrite_location_prefix(b"/relative", &rules), None);
+    }
+
+    #[test]
     fn test_request_host_strips_port() {
         assert_eq!(request_host(None, Some(b"Example:8080")), "Example");
         assert_eq!(request_host(None, Some(b"[::1]:8080")), "::1");
         assert_eq!(request_host(Some("a.test"), Some(b"b.test")), "a.test");
+        assert_eq!(
+            request_host(None, Some(b"private.test.:80")),
+            "private.test"
+        );
+        assert_eq!(request_host(None, Some(b"private.test.")), "private.test");
         assert_eq!(request_host(None, None), "");
     }
 }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod cookie;
 pub mod groups;
 pub mod headers;
+pub mod import;
 pub mod net;
 pub mod observability;
 pub mod portal;

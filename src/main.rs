@@ -15,6 +15,10 @@ fn main() -> ExitCode {
         config: path,
         command,
     } = Cli::parse();
+    // The imports run without a Gatehouse configuration (or read their own).
+    if let Some(Command::Import { args }) = command {
+        return cli::import::run(args, &path);
+    }
     let cfg = match config::load(&path) {
         Ok(cfg) => cfg,
         Err(errors) => {
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         },
         Command::User { cmd } => cli::user::run(cmd, &cfg).map_err(|e| e.to_string()),
         Command::Plex { cmd } => plex(cmd, &cfg),
+        Command::Import { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,7 @@
-//! The command line (README "Commands"): `run` (default), `check`, `user …`, `plex …`.
+//! The command line (README "Commands"): `run` (default), `check`, `user …`, `plex …`,
+//! `import …`.
 
+pub mod import;
 pub mod plex;
 pub mod user;
 
@@ -42,6 +44,15 @@ pub enum Command {
     Plex {
         #[command(subcommand)]
         cmd: plex::PlexCommand,
+    },
+    /// Move in: `import nginx FILE …` or `import organizr --db FILE …`
+    /// (`gatehouse import --help` for the options).
+    #[command(disable_help_flag = true)]
+    Import {
+        /// `nginx FILE [--prefix DIR] [-o OUT] [--certs-dir DIR]` or
+        /// `organizr --db DB [--config config.php] [--merge FILE] [-o OUT] [-c CONFIG] [--overwrite]`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<std::ffi::OsString>,
     },
 }
 

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use clap::Subcommand;
 
 use crate::auth::password::{PasswordPolicy, MAX_PASSWORD_BYTES};
-use crate::config::Config;
+use crate::config::{Config, GroupNames};
 use crate::groups;
 use crate::store::{Store, StoreError};
 
@@ -89,8 +89,8 @@ pub enum UserCliError {
     Io(#[from] std::io::Error),
 }
 
-fn parse_group(text: &str) -> Result<u16, UserCliError> {
-    match groups::parse(text) {
+fn parse_group(text: &str, names: &GroupNames) -> Result<u16, UserCliError> {
+    match names.parse(text) {
         Some(g) if g < groups::MEMBER => Ok(g),
         _ => Err(UserCliError::Group(text.to_string())),
     }
@@ -176,7 +176,14 @@ pub fn run(cmd: UserCommand, config: &Config) -> Result<(), UserCliError> {
     let store = Store::open(&config.server.data_dir)?;
     let policy = PasswordPolicy::from_env();
     let mut out = std::io::stdout().lock();
-    execute(cmd, &store, policy, &mut read_password, &mut out)
+    execute(
+        cmd,
+        &store,
+        policy,
+        &config.groups,
+        &mut read_password,
+        &mut out,
+    )
 }
 
 /// One command against `store`; `password(from_stdin)` supplies passwords
@@ -185,6 +192,7 @@ fn execute(
     cmd: UserCommand,
     store: &Store,
     policy: PasswordPolicy,
+    names: &GroupNames,
     password: &mut dyn FnMut(bool) -> Result<String, UserCliError>,
     out: &mut dyn Write,
 ) -> Result<(), UserCliError> {
@@ -202,7 +210,9 @@ fn execute(
             email,
             password_stdin,
         } => {
-            let group = group.as_deref().map_or(Ok(groups::USER), parse_group)?;
+            let group = group
+                .as_deref()
+                .map_or(Ok(groups::USER), |g| parse_group(g, names))?;
             let name = name.trim();
             if name.is_empty() || name.chars().any(char::is_control) {
                 return Err(UserCliError::Name(name.to_string()));
@@ -218,10 +228,10 @@ fn execute(
                 "added {} (group {} {})",
                 u.name,
                 u.group,
-                groups::name(u.group)
+                names.name(u.group)
             )?;
         }
-        UserCommand::List => list(store, out)?,
+        UserCommand::List => list(store, names, out)?,
         UserCommand::Passwd {
             name,
             password_stdin,
@@ -238,9 +248,9 @@ fn execute(
             writeln!(out, "deleted {name}")?;
         }
         UserCommand::Group { name, group } => {
-            let g = parse_group(&group)?;
+            let g = parse_group(&group, names)?;
             store.set_group(&name, g)?;
-            writeln!(out, "{name} is now in group {g} {}", groups::name(g))?;
+            writeln!(out, "{name} is now in group {g} {}", names.name(g))?;
         }
         UserCommand::Lock { name } => {
             store.set_locked(&name, true)?;
@@ -255,7 +265,7 @@ fn execute(
 }
 
 /// The `list` table: name, email, group (number and name), locked, created.
-fn list(store: &Store, out: &mut dyn Write) -> Result<(), UserCliError> {
+fn list(store: &Store, names: &GroupNames, out: &mut dyn Write) -> Result<(), UserCliError> {
     writeln!(
         out,
         "{:<24} {:<32} {:<18} {:<6} created",
@@ -271,7 +281,7 @@ fn list(store: &Store, out: &mut dyn Write) -> Result<(), UserCliError> {
             "{:<24} {:<32} {:<18} {:<6} {created}",
             u.name,
             u.email,
-            format!("{} {}", u.group, groups::name(u.group)),
+            format!("{} {}", u.group, names.name(u.group)),
             if u.locked { "yes" } else { "no" },
         )?;
     }
@@ -289,7 +299,14 @@ mod tests {
         let mut out = Vec::new();
         let pw = pw.to_string();
         let mut supply = move |_stdin: bool| Ok(pw.clone());
-        execute(cmd, store, FAST, &mut supply, &mut out)?;
+        execute(
+            cmd,
+            store,
+            FAST,
+            &GroupNames::default(),
+            &mut supply,
+            &mut out,
+        )?;
         Ok(String::from_utf8(out).unwrap())
     }
 
@@ -419,12 +436,17 @@ mod tests {
 
     #[test]
     fn test_parse_group_names_numbers_and_refusals() {
-        assert_eq!(parse_group("admin").unwrap(), 0);
-        assert_eq!(parse_group("7").unwrap(), 7);
+        let none = GroupNames::default();
+        assert_eq!(parse_group("admin", &none).unwrap(), 0);
+        assert_eq!(parse_group("7", &none).unwrap(), 7);
         assert!(
-            parse_group("member").is_err(),
+            parse_group("member", &none).is_err(),
             "998 is a route level, not a user group"
         );
-        assert!(parse_group("wizard").is_err());
+        assert!(parse_group("wizard", &none).is_err());
+        let family = crate::config::parse(std::path::Path::new("t.toml"), "[groups]\nfamily = 5\n")
+            .unwrap()
+            .groups;
+        assert_eq!(parse_group("Family", &family).unwrap(), 5);
     }
 }

@@ -119,12 +119,20 @@ pub fn read_acme(
     })
 }
 
-/// Every route `host` plus `public_url`'s host, when they are DNS names
-/// (not IP addresses, not `localhost`), in file order without repeats.
+/// Every route's exact `host` names plus `public_url`'s host, when they are
+/// DNS names (not IP addresses, not `localhost`), in file order without
+/// repeats. Host patterns (`*.example.com`, `sonarr.*`) are not names a
+/// certificate can be ordered for by default: list wildcards in `domains`.
 pub fn default_domains(server: Option<&Server>, routes: &[Route]) -> Vec<String> {
     let public = server.and_then(|s| s.public_url.host_str().map(str::to_owned));
+    let exact = routes.iter().flat_map(|r| {
+        r.hosts.iter().filter_map(|h| match h {
+            super::hosts::HostPattern::Exact(name) => Some(name.clone()),
+            _ => None,
+        })
+    });
     let mut out: Vec<String> = Vec::new();
-    for name in routes.iter().filter_map(|r| r.host.clone()).chain(public) {
+    for name in exact.chain(public) {
         let name = name.to_ascii_lowercase();
         if check_domain(&name).is_ok() && name != "localhost" && !out.contains(&name) {
             out.push(name);

@@ -145,6 +145,8 @@ pub fn default_proxy_settings() -> ProxySettings {
         redirect_scheme: DEFAULT_REDIRECT_SCHEME,
         websocket: DEFAULT_WEBSOCKET,
         keepalive: DEFAULT_KEEPALIVE,
+        add_headers: Vec::new(),
+        location_rewrite: Vec::new(),
     }
 }
 

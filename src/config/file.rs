@@ -20,6 +20,8 @@ pub struct Cx<'s> {
     pub src: Source<'s>,
     /// Every error so far, in the order found.
     pub errors: Vec<ConfigError>,
+    /// `[groups]`, read first so every group key can use the names.
+    pub groups: super::model::GroupNames,
 }
 
 impl<'s> Cx<'s> {
@@ -28,6 +30,7 @@ impl<'s> Cx<'s> {
         Cx {
             src,
             errors: Vec::new(),
+            groups: super::model::GroupNames::default(),
         }
     }
 

@@ -8,6 +8,8 @@ use toml_edit::{ImDocument, TableLike};
 use super::defaults::default_proxy_settings;
 use super::error::{is_secret_key, ConfigError, ConfigErrors, REDACTED};
 use super::file::{Cx, Section};
+use super::groups_table::read_groups;
+use super::links::read_links;
 use super::locate::{shorten, Source};
 use super::model::Config;
 use super::overrides::ProxyOverrides;
@@ -58,6 +60,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
 /// Reads every section of `doc` in file-format order.
 fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
     let mut root = Section::new("", Some(doc.as_table() as &dyn TableLike), 1);
+    let sec = root.table(cx, "groups");
+    cx.groups = read_groups(cx, sec);
     let sec = root.table(cx, "server");
     let server = read_server(cx, sec);
     let sec = root.table(cx, "portal");
@@ -74,10 +78,16 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
     let mut proxy_sec = root.table(cx, "proxy");
     let proxy = ProxyOverrides::read(cx, &mut proxy_sec).apply(&default_proxy_settings());
     proxy_sec.finish(cx);
-    let routes = read_routes(cx, &mut root, &proxy, login.second_factor);
+    let public_host = server
+        .as_ref()
+        .and_then(|s| s.public_url.host_str())
+        .unwrap_or("")
+        .to_owned();
+    let routes = read_routes(cx, &mut root, &proxy, &public_host, login.second_factor);
     let redirects = read_redirects(cx, &mut root);
     let sec = root.table(cx, "acme");
     let acme = super::acme::read_acme(cx, sec, server.as_ref(), &routes);
+    let links = read_links(cx, &mut root);
     root.finish(cx);
     Some(Config {
         path: cx.src.path.to_path_buf(),
@@ -91,6 +101,8 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
         routes,
         redirects,
         acme: acme?,
+        groups: cx.groups.clone(),
+        links,
     })
 }
 
@@ -128,3 +140,5 @@ fn shown_line(line: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_keys;

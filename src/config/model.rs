@@ -14,6 +14,9 @@ use ipnet::IpNet;
 use regex::Regex;
 use url::Url;
 
+pub use super::groups::GroupNames;
+pub use super::hosts::HostPattern;
+
 /// The whole, validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -33,6 +36,10 @@ pub struct Config {
     pub redirects: Vec<Redirect>,
     /// `[acme]`: automatic certificates.
     pub acme: Acme,
+    /// `[groups]`: custom group names.
+    pub groups: GroupNames,
+    /// `[[link]]`: portal-home links to other sites, in file order.
+    pub links: Vec<HomeLink>,
 }
 
 /// `[server]`.
@@ -262,6 +269,29 @@ pub enum TemplatePart {
     RequestUri,
     /// `$server_addr`: the local address the request arrived on.
     ServerAddr,
+    /// `$request_method`.
+    RequestMethod,
+    /// `$server_name`: the route's first host as written, else `public_url`'s host.
+    ServerName,
+    /// `$proxy_host`: the upstream's host, and port unless it is the default.
+    ProxyHost,
+    /// `$proxy_port`: the upstream's port.
+    ProxyPort,
+    /// `$http_host`: the `Host` header as sent (or the HTTP/2 authority).
+    HttpHost,
+    /// `$connection_upgrade`: `upgrade` when the client sent `Upgrade`, else
+    /// `close` (the `map` every WebSocket guide declares).
+    ConnectionUpgrade,
+    /// `$ssl_early_data`: always empty (Gatehouse accepts no TLS early data).
+    SslEarlyData,
+    /// `$uri` / `$document_uri`: the normalized path, no query.
+    Uri,
+    /// `$args` / `$query_string`: the query, without `?`.
+    Args,
+    /// `$is_args`: `?` when there is a query, else empty.
+    IsArgs,
+    /// `$https`: `on` over HTTPS, else empty.
+    Https,
 }
 
 /// A `set_headers` value. An empty template (`""`) removes the header, as in nginx.
@@ -303,6 +333,33 @@ pub struct ProxySettings {
     pub redirect_scheme: bool,
     pub websocket: bool,
     pub keepalive: bool,
+    /// `add_headers` (nginx `add_header`): response headers added to
+    /// proxied responses.
+    pub add_headers: Vec<AddHeader>,
+    /// `location_rewrite` (nginx `proxy_redirect FROM TO`): an upstream
+    /// `Location` starting with `FROM` gets `TO` instead, first match wins.
+    pub location_rewrite: Vec<(String, String)>,
+}
+
+/// One `add_headers` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddHeader {
+    pub name: HeaderName,
+    pub value: HeaderValue,
+    /// nginx `always`: also on error statuses, not only 200, 201, 204, 206,
+    /// 301, 302, 303, 304, 307 and 308.
+    pub always: bool,
+}
+
+impl AddHeader {
+    /// Whether the header goes on a response with `status` (nginx's rule).
+    pub fn applies(&self, status: u16) -> bool {
+        self.always
+            || matches!(
+                status,
+                200 | 201 | 204 | 206 | 301 | 302 | 303 | 304 | 307 | 308
+            )
+    }
 }
 
 /// Route access level: public, or the highest Organizr group number admitted.
@@ -345,36 +402,94 @@ pub struct Upstream {
     /// when the URL has no path at all, in which case the request URI is passed
     /// unchanged.
     pub uri_path: Option<String>,
+    /// nginx `$proxy_host`: host, plus `:port` unless it is the scheme's default.
+    pub proxy_host: String,
+    /// nginx `$proxy_port`.
+    pub proxy_port: u16,
 }
 
 /// `[[route]]`.
 #[derive(Debug, Clone)]
 pub struct Route {
     pub name: String,
-    /// Lowercased host (no port) this route is narrowed to; `None` = any host.
-    pub host: Option<String>,
-    /// Path prefix, e.g. `/plex/`.
+    /// Host patterns this route is narrowed to; empty = any host.
+    pub hosts: Vec<HostPattern>,
+    /// Path prefix, e.g. `/plex/` (the whole path when `exact`).
     pub path: String,
+    /// nginx `location =`: only this exact path matches.
+    pub exact: bool,
     pub upstreams: Vec<Upstream>,
     pub auth: AuthLevel,
     pub sso: Vec<SsoService>,
     pub identity_headers: Vec<(HeaderName, IdentityField)>,
     /// Shown on the portal home when set.
     pub title: Option<String>,
+    /// Organizr's `group_id_max`: the tile is hidden from groups numbered
+    /// below this (more privileged); 0 = shown to all it admits.
+    pub home_min_group: u16,
+    /// `$server_name`: the first host as written, else `public_url`'s host.
+    pub server_name: String,
     /// `[proxy]` merged with this route's overrides.
     pub proxy: ProxySettings,
     /// Public paths, trusted networks, machine clients, second factor.
     pub access: super::access_model::RouteAccess,
 }
 
-/// `[[redirect]]`: nginx `rewrite ... redirect` with an optional Referer condition.
+/// `[[redirect]]`: nginx `rewrite ... redirect` / `return 30x` with optional
+/// Referer, host and scheme conditions.
 #[derive(Debug, Clone)]
 pub struct Redirect {
     pub if_referer: Option<Regex>,
+    /// Host patterns the rule is narrowed to; empty = any host.
+    pub hosts: Vec<HostPattern>,
+    /// `Some("http")` / `Some("https")`: only requests with this `$scheme`.
+    pub scheme: Option<&'static str>,
     pub from: Regex,
-    /// Replacement with `$1`… capture references.
+    /// The target as written (`$1`…, `$host`, `$request_uri`, …).
     pub to: String,
+    /// `to`, parsed once.
+    pub target: Vec<RedirectPart>,
     pub status: u16,
+    /// Append the request's query (nginx `rewrite` without a trailing `?`).
+    pub keep_query: bool,
+    /// `add_headers` on the redirect response (nginx's `add_header` of the
+    /// block the redirect is written in).
+    pub add_headers: Vec<AddHeader>,
+}
+
+/// A piece of a redirect target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedirectPart {
+    Literal(String),
+    /// `$1`, `${2}`: a numbered capture of `from`.
+    Group(usize),
+    /// `$name`: a named capture of `from`.
+    Named(String),
+    /// `$host`.
+    Host,
+    /// `$scheme`.
+    Scheme,
+    /// `$request_uri`: path and query as the client sent them.
+    RequestUri,
+    /// `$uri`: the normalized path.
+    Uri,
+    /// `$args`.
+    Args,
+    /// `$is_args`.
+    IsArgs,
+    /// `$server_port`.
+    ServerPort,
+}
+
+/// `[[link]]`: a portal-home tile for a site Gatehouse does not proxy.
+#[derive(Debug, Clone)]
+pub struct HomeLink {
+    pub title: String,
+    pub url: Url,
+    /// Shown to users whose group number is <= this (999 = everyone).
+    pub group: u16,
+    /// Hidden from groups numbered below this (Organizr's `group_id_max`).
+    pub home_min_group: u16,
 }
 
 /// A prebuilt header value, for things computed once at start.

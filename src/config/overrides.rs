@@ -12,7 +12,7 @@ use std::time::Duration;
 use http::header::HeaderName;
 
 use super::file::{as_str, boolean, plain, uint, values, Cx, Section};
-use super::model::{HeaderTemplate, NextUpstream, ProxySettings};
+use super::model::{AddHeader, HeaderTemplate, NextUpstream, ProxySettings};
 use super::template::parse_template;
 use super::validate::{check_header_name, check_positive_duration, check_size};
 
@@ -45,6 +45,10 @@ pub struct ProxyOverrides {
     pub websocket: Option<bool>,
     /// `keepalive`.
     pub keepalive: Option<bool>,
+    /// `add_headers` (replaces the inherited table as a whole).
+    pub add_headers: Option<Vec<AddHeader>>,
+    /// `location_rewrite` (replaces the inherited table as a whole).
+    pub location_rewrite: Option<Vec<(String, String)>>,
 }
 
 impl ProxyOverrides {
@@ -69,6 +73,8 @@ impl ProxyOverrides {
             redirect_scheme: sec.get(cx, "redirect_scheme", boolean).map(|a| a.value),
             websocket: sec.get(cx, "websocket", boolean).map(|a| a.value),
             keepalive: sec.get(cx, "keepalive", boolean).map(|a| a.value),
+            add_headers: read_add_headers(cx, sec),
+            location_rewrite: read_location_rewrite(cx, sec),
         }
     }
 
@@ -91,6 +97,8 @@ impl ProxyOverrides {
             redirect_scheme: self.redirect_scheme.unwrap_or(b.redirect_scheme),
             websocket: self.websocket.unwrap_or(b.websocket),
             keepalive: self.keepalive.unwrap_or(b.keepalive),
+            add_headers: self.add_headers.clone().unwrap_or(b.add_headers),
+            location_rewrite: self.location_rewrite.clone().unwrap_or(b.location_rewrite),
         }
     }
 }
@@ -164,6 +172,94 @@ fn read_set_headers(
                 cx.report(&spot, "duplicate header name (names are case-insensitive)");
             }
             Ok(entry) => out.push(entry),
+            Err(reason) => cx.report(&spot, reason),
+        }
+    }
+    table.finish(cx);
+    Some(out)
+}
+
+/// A literal response-header value: no variables, no control characters.
+fn literal_value(text: &str) -> Result<http::HeaderValue, String> {
+    if text.is_empty() {
+        return Err("empty value: nothing would be added".to_owned());
+    }
+    if text.contains('$') {
+        return Err("variables are not supported here: write the value itself".to_owned());
+    }
+    http::HeaderValue::from_str(text)
+        .map_err(|_| "control characters are not allowed in a header value".to_owned())
+}
+
+/// `add_headers`: header name → `"value"` or `{ value = "…", always = true }`.
+pub(super) fn read_add_headers(cx: &mut Cx<'_>, sec: &mut Section<'_>) -> Option<Vec<AddHeader>> {
+    let present = sec.has("add_headers");
+    let mut table = sec.table(cx, "add_headers");
+    if !present {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (name, spot, value) in table.entries(cx) {
+        let parsed = check_header_name(&name).and_then(|name| {
+            let (text, always) = match value {
+                toml_edit::Value::InlineTable(t) => {
+                    if let Some(k) = t
+                        .iter()
+                        .map(|(k, _)| k)
+                        .find(|k| !matches!(*k, "value" | "always"))
+                    {
+                        return Err(format!("unknown key {k:?}: expected value and always"));
+                    }
+                    let text = t
+                        .get("value")
+                        .ok_or_else(|| "missing value".to_owned())
+                        .and_then(as_str)?;
+                    let always = match t.get("always") {
+                        Some(v) => boolean(v)?,
+                        None => false,
+                    };
+                    (text, always)
+                }
+                v => (as_str(v)?, false),
+            };
+            Ok(AddHeader {
+                name,
+                value: literal_value(text)?,
+                always,
+            })
+        });
+        match parsed {
+            Ok(h) => out.push(h),
+            Err(reason) => cx.report(&spot, reason),
+        }
+    }
+    table.finish(cx);
+    Some(out)
+}
+
+/// `location_rewrite`: `Location` prefix → replacement, in file order.
+fn read_location_rewrite(cx: &mut Cx<'_>, sec: &mut Section<'_>) -> Option<Vec<(String, String)>> {
+    let present = sec.has("location_rewrite");
+    let mut table = sec.table(cx, "location_rewrite");
+    if !present {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (from, spot, value) in table.entries(cx) {
+        let to = as_str(value).and_then(|to| {
+            if from.is_empty() || to.is_empty() {
+                return Err("neither the prefix nor its replacement may be empty".to_owned());
+            }
+            if from.contains('$') || to.contains('$') {
+                return Err(
+                    "variables are not supported here (use redirect_scheme for $scheme)".to_owned(),
+                );
+            }
+            literal_value(to)?;
+            Ok(to.to_owned())
+        });
+        match to {
+            Ok(to) => out.push((from, to)),
             Err(reason) => cx.report(&spot, reason),
         }
     }
@@ -291,6 +387,48 @@ mod tests {
         let merged = over.apply(&base);
         assert_eq!(merged.set_headers.len(), 1);
         assert_eq!(merged.set_headers[0].0.as_str(), "x-only");
+    }
+
+    #[test]
+    fn test_read_add_headers_forms() {
+        let (o, errs) = read(
+            "[add_headers]\nX-Frame-Options = \"SAMEORIGIN\"\n\"X-XSS-Protection\" = { value = \"1; mode=block\", always = true }\n",
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        let h = o.add_headers.unwrap();
+        assert_eq!(
+            (h[0].name.as_str(), h[0].always),
+            ("x-frame-options", false)
+        );
+        assert_eq!(
+            (h[1].value.to_str().unwrap(), h[1].always),
+            ("1; mode=block", true)
+        );
+        assert!(!h[0].applies(404) && h[0].applies(304) && h[1].applies(500));
+    }
+
+    #[test]
+    fn test_read_add_headers_errors() {
+        let (_, errs) = read(
+            "[add_headers]\nA = \"$host\"\nB = \"\"\nC = { value = \"x\", sometimes = true }\nD = 5\n",
+        );
+        assert_eq!(errs.len(), 4, "{errs:?}");
+        assert!(errs[0].starts_with("p.toml:2: proxy.add_headers.A: variables are not supported"));
+        assert!(errs[1].starts_with("p.toml:3: proxy.add_headers.B: empty value"));
+        assert!(errs[2].starts_with("p.toml:4: proxy.add_headers.C: unknown key \"sometimes\""));
+        assert!(errs[3].starts_with("p.toml:5: proxy.add_headers.D: expected a string"));
+    }
+
+    #[test]
+    fn test_read_location_rewrite() {
+        let (o, errs) = read("location_rewrite = { \"http://127.0.0.1:8989/\" = \"/sonarr/\" }\n");
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(
+            o.location_rewrite.unwrap(),
+            [("http://127.0.0.1:8989/".to_owned(), "/sonarr/".to_owned())]
+        );
+        let (_, errs) = read("location_rewrite = { \"http://a/\" = \"$scheme://b/\" }\n");
+        assert!(errs[0].contains("variables are not supported"), "{errs:?}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `[[route]]` and `[[redirect]]` tables, and the checks across them:
-//! unique route names and unique (host, path) pairs.
+//! unique route names and unique (host, path, exact) triples.
 //!
 //! Routes are named `route[N]` in messages (N = 0-based position in the file),
 //! redirects `redirect[N]`.
@@ -8,15 +8,23 @@ use http::header::HeaderName;
 use toml_edit::{Item, TableLike, Value};
 
 use super::access_model::SecondFactorPolicy;
+use regex::Regex;
+
 use super::defaults::DEFAULT_REDIRECT_STATUS;
-use super::file::{as_str, string, values, At, Cx, Section};
-use super::model::{AuthLevel, IdentityField, ProxySettings, Redirect, Route};
+use super::file::{as_str, boolean, string, values, At, Cx, Section};
+use super::model::{
+    AuthLevel, HostPattern, IdentityField, ProxySettings, Redirect, RedirectPart, Route,
+};
 use super::overrides::ProxyOverrides;
 use super::policy::read_route_access;
 use super::validate::*;
 
 /// Every `[[name]]` table of the root (or inline `name = [{…}]` array), as sections.
-fn array_tables<'a>(cx: &mut Cx<'_>, root: &mut Section<'a>, name: &str) -> Vec<Section<'a>> {
+pub(super) fn array_tables<'a>(
+    cx: &mut Cx<'_>,
+    root: &mut Section<'a>,
+    name: &str,
+) -> Vec<Section<'a>> {
     let Some((spot, item)) = root.item(cx, name) else {
         return Vec::new();
     };
@@ -67,21 +75,24 @@ fn array_tables<'a>(cx: &mut Cx<'_>, root: &mut Section<'a>, name: &str) -> Vec<
 struct RouteDraft {
     name: Option<At<String>>,
     path: Option<At<String>>,
-    /// `None` when `host` was bad; `Some(None)` = any host.
-    host: Option<Option<String>>,
+    /// `None` when `host` was bad; empty = any host.
+    hosts: Option<Vec<HostPattern>>,
+    exact: bool,
     route: Option<Route>,
 }
 
-/// Every `[[route]]`, each with `base` (the merged `[proxy]`) plus its overrides.
+/// Every `[[route]]`, each with `base` (the merged `[proxy]`) plus its
+/// overrides; `public_host` is `$server_name` of routes without a host.
 pub fn read_routes(
     cx: &mut Cx<'_>,
     root: &mut Section<'_>,
     base: &ProxySettings,
+    public_host: &str,
     policy: SecondFactorPolicy,
 ) -> Vec<Route> {
     let drafts: Vec<RouteDraft> = array_tables(cx, root, "route")
         .into_iter()
-        .map(|sec| read_route(cx, sec, base, policy))
+        .map(|sec| read_route(cx, sec, base, public_host, policy))
         .collect();
     check_unique_routes(cx, &drafts);
     drafts.into_iter().filter_map(|d| d.route).collect()
@@ -92,23 +103,25 @@ fn read_route(
     cx: &mut Cx<'_>,
     mut sec: Section<'_>,
     base: &ProxySettings,
+    public_host: &str,
     policy: SecondFactorPolicy,
 ) -> RouteDraft {
     let errors_before = cx.errors.len();
+    let groups = cx.groups.clone();
     let name = sec.required(cx, "name", |v| match as_str(v)? {
         "" => Err("route name must not be empty".to_owned()),
         s => Ok(s.to_owned()),
     });
     let path = sec.required(cx, "path", |v| as_str(v).and_then(check_route_path));
-    let host = match sec.get(cx, "host", |v| as_str(v).and_then(check_route_host)) {
-        Some(at) => Some(at.value),
-        None if sec.has("host") => None,
-        None => Some(None),
-    };
+    let hosts = read_hosts(cx, &mut sec);
+    let exact = sec.get(cx, "exact", boolean).is_some_and(|a| a.value);
     let upstreams = read_upstreams(cx, &mut sec);
     let auth = sec
-        .get(cx, "auth", check_auth)
+        .get(cx, "auth", |v| check_auth(v, &groups))
         .map_or(AuthLevel::None, |a| a.value);
+    let home_min_group = sec
+        .get(cx, "home_min_group", |v| check_group(v, &groups))
+        .map_or(0, |a| a.value);
     let mut sso = Vec::new();
     for service in values(sec.list(cx, "sso", true, check_sso_service)).unwrap_or_default() {
         if !sso.contains(&service) {
@@ -125,16 +138,21 @@ fn read_route(
     let access = read_route_access(cx, &mut sec, route_path, auth, policy);
     sec.finish(cx);
     let valid = cx.errors.len() == errors_before;
-    let route = match (&name, &path, &host, upstreams) {
-        (Some(name), Some(path), Some(host), Some(upstreams)) if valid => Some(Route {
+    let route = match (&name, &path, &hosts, upstreams) {
+        (Some(name), Some(path), Some(hosts), Some(upstreams)) if valid => Some(Route {
             name: name.value.clone(),
-            host: host.clone(),
+            server_name: hosts
+                .first()
+                .map_or_else(|| public_host.to_owned(), ToString::to_string),
+            hosts: hosts.clone(),
             path: path.value.clone(),
+            exact,
             upstreams,
             auth,
             sso,
             identity_headers,
             title,
+            home_min_group,
             proxy,
             access,
         }),
@@ -143,9 +161,37 @@ fn read_route(
     RouteDraft {
         name,
         path,
-        host,
+        hosts,
+        exact,
         route,
     }
+}
+
+/// `host`: one pattern or a list (`""` alone = any host); `None` when bad.
+pub(super) fn read_hosts(cx: &mut Cx<'_>, sec: &mut Section<'_>) -> Option<Vec<HostPattern>> {
+    if !sec.has("host") {
+        return Some(Vec::new());
+    }
+    let errors_before = cx.errors.len();
+    let list = sec.list(cx, "host", true, |v| {
+        let text = as_str(v)?;
+        Ok((!text.trim().is_empty()).then(|| text.to_owned()))
+    })?;
+    let lone_empty = list.value.len() == 1 && list.value[0].value.is_none();
+    let mut out: Vec<HostPattern> = Vec::new();
+    for at in &list.value {
+        let parsed = match &at.value {
+            None if lone_empty => continue,
+            None => Err("empty host name".to_owned()),
+            Some(text) => check_host_pattern(text),
+        };
+        match parsed {
+            Ok(p) if !out.contains(&p) => out.push(p),
+            Ok(_) => {}
+            Err(reason) => cx.report(&at.spot, reason),
+        }
+    }
+    (cx.errors.len() == errors_before).then_some(out)
 }
 
 /// `upstream`: one URL or a non-empty list (failover order).
@@ -185,7 +231,12 @@ fn read_identity_headers(
     out
 }
 
-/// Route names are unique; so are (host, path) pairs.
+/// Whether two host lists can answer the same request host first.
+fn same_hosts(a: &[HostPattern], b: &[HostPattern]) -> bool {
+    (a.is_empty() && b.is_empty()) || a.iter().any(|h| b.contains(h))
+}
+
+/// Route names are unique; so are (host, path, exact) triples.
 fn check_unique_routes(cx: &mut Cx<'_>, drafts: &[RouteDraft]) {
     for (i, d) in drafts.iter().enumerate() {
         let earlier = &drafts[..i];
@@ -197,11 +248,13 @@ fn check_unique_routes(cx: &mut Cx<'_>, drafts: &[RouteDraft]) {
                 cx.report(&name.spot, reason);
             }
         }
-        let (Some(path), Some(host)) = (&d.path, &d.host) else {
+        let (Some(path), Some(hosts)) = (&d.path, &d.hosts) else {
             continue;
         };
         let same_place = |e: &&RouteDraft| {
-            e.host.as_ref() == Some(host) && e.path.as_ref().is_some_and(|p| p.value == path.value)
+            e.hosts.as_ref().is_some_and(|h| same_hosts(h, hosts))
+                && e.exact == d.exact
+                && e.path.as_ref().is_some_and(|p| p.value == path.value)
         };
         if let Some(first) = earlier.iter().find(same_place) {
             let first_name = first.name.as_ref().map_or("?", |n| n.value.as_str());
@@ -226,49 +279,133 @@ fn read_redirect(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Redirect> {
         "" => Ok(None),
         text => check_regex(text).map(Some),
     });
+    let hosts = read_hosts(cx, &mut sec);
+    let scheme = sec.get(cx, "scheme", |v| match as_str(v)? {
+        "" => Ok(None),
+        "http" => Ok(Some("http")),
+        "https" => Ok(Some("https")),
+        _ => Err("expected \"http\" or \"https\" (or \"\" for both)".to_owned()),
+    });
     let from = sec.required(cx, "from", |v| as_str(v).and_then(check_regex));
-    let groups = from
-        .as_ref()
-        .map(|f| f.value.captures_len().saturating_sub(1));
     let to = sec.required(cx, "to", |v| {
         let to = as_str(v)?;
-        check_redirect_target(to, groups)?;
-        Ok(to.to_owned())
+        let target = parse_redirect_target(to, from.as_ref().map(|f| &f.value))?;
+        Ok((to.to_owned(), target))
     });
     let status = sec
         .get(cx, "status", check_redirect_status)
         .map_or(DEFAULT_REDIRECT_STATUS, |a| a.value);
+    let keep_query = sec.get(cx, "keep_query", boolean).is_some_and(|a| a.value);
+    let add_headers = super::overrides::read_add_headers(cx, &mut sec).unwrap_or_default();
     sec.finish(cx);
+    let (to, target) = to?.value;
     Some(Redirect {
         if_referer: if_referer.and_then(|r| r.value),
+        hosts: hosts?,
+        scheme: scheme.and_then(|s| s.value),
         from: from?.value,
-        to: to?.value,
+        to,
+        target,
         status,
+        keep_query,
+        add_headers,
     })
 }
 
-/// A redirect target: not empty, no control characters, and `$N` only for
-/// groups that `from` has (when `from` is valid).
-fn check_redirect_target(to: &str, groups: Option<usize>) -> Result<(), String> {
+/// The variables a redirect target understands, for messages.
+const REDIRECT_VARIABLES: &str =
+    "$1…, $host, $scheme, $request_uri, $uri, $args, $is_args, $server_port";
+
+/// Parses a redirect target: not empty, no control characters, `$N` only
+/// for groups that `from` has (when `from` is valid), `$name` a named group
+/// of `from` or one of [`REDIRECT_VARIABLES`], `$$` a literal `$`.
+fn parse_redirect_target(to: &str, from: Option<&Regex>) -> Result<Vec<RedirectPart>, String> {
     if to.is_empty() {
         return Err("redirect target must not be empty".to_owned());
     }
     if to.chars().any(char::is_control) {
         return Err("control characters are not allowed".to_owned());
     }
-    let Some(groups) = groups else { return Ok(()) };
-    for (i, _) in to.match_indices('$') {
-        let rest = to[i + 1..].trim_start_matches('{');
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if let Ok(n) = digits.parse::<usize>() {
-            if n > groups {
-                return Err(format!(
-                    "${n} refers to a group that \"from\" does not have ({groups} groups)"
-                ));
-            }
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut rest = to;
+    while let Some(i) = rest.find('$') {
+        literal.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            literal.push('$');
+            rest = tail;
+            continue;
         }
+        let (name, next) = match after.strip_prefix('{') {
+            Some(inner) => {
+                let end = inner
+                    .find('}')
+                    .ok_or_else(|| "unterminated \"${\" in redirect target".to_owned())?;
+                (&inner[..end], &inner[end + 1..])
+            }
+            None if after.starts_with(|c: char| c.is_ascii_digit()) => {
+                let end = after
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(after.len());
+                after.split_at(end)
+            }
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                after.split_at(end)
+            }
+        };
+        if name.is_empty() {
+            return Err(format!(
+                "\"$\" must be followed by a group number or a variable ({REDIRECT_VARIABLES}; $$ for \"$\")"
+            ));
+        }
+        let part = redirect_part(name, from)?;
+        if !literal.is_empty() {
+            parts.push(RedirectPart::Literal(std::mem::take(&mut literal)));
+        }
+        parts.push(part);
+        rest = next;
     }
-    Ok(())
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        parts.push(RedirectPart::Literal(literal));
+    }
+    Ok(parts)
+}
+
+/// The meaning of `$name` in a redirect target.
+fn redirect_part(name: &str, from: Option<&Regex>) -> Result<RedirectPart, String> {
+    if let Ok(n) = name.parse::<usize>() {
+        let groups = from.map(|f| f.captures_len().saturating_sub(1));
+        if let Some(groups) = groups.filter(|&g| n > g) {
+            return Err(format!(
+                "${n} refers to a group that \"from\" does not have ({groups} groups)"
+            ));
+        }
+        return Ok(RedirectPart::Group(n));
+    }
+    if from.is_some_and(|f| f.capture_names().flatten().any(|c| c == name)) {
+        return Ok(RedirectPart::Named(name.to_owned()));
+    }
+    let part = match name.to_ascii_lowercase().as_str() {
+        "host" => RedirectPart::Host,
+        "scheme" => RedirectPart::Scheme,
+        "request_uri" => RedirectPart::RequestUri,
+        "uri" | "document_uri" => RedirectPart::Uri,
+        "args" | "query_string" => RedirectPart::Args,
+        "is_args" => RedirectPart::IsArgs,
+        "server_port" => RedirectPart::ServerPort,
+        _ if from.is_none() => RedirectPart::Named(name.to_owned()),
+        _ => {
+            return Err(format!(
+                "unknown variable ${name} (supported: {REDIRECT_VARIABLES})"
+            ))
+        }
+    };
+    Ok(part)
 }
 
 #[cfg(test)]
@@ -276,12 +413,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn test_check_redirect_target_groups() {
-        assert!(check_redirect_target("/plex/web/$1", Some(1)).is_ok());
-        assert!(check_redirect_target("/plex/web/${1}", Some(1)).is_ok());
-        assert!(check_redirect_target("/plex/web/$2", Some(1)).is_err());
-        assert!(check_redirect_target("/plex/web/$2", None).is_ok());
-        assert!(check_redirect_target("", Some(0)).is_err());
-        assert!(check_redirect_target("/a\nb", Some(0)).is_err());
+    fn test_parse_redirect_target_groups() {
+        let one = Regex::new("^/web/(.*)").unwrap();
+        let none = Regex::new("^/").unwrap();
+        assert!(parse_redirect_target("/plex/web/$1", Some(&one)).is_ok());
+        assert!(parse_redirect_target("/plex/web/${1}", Some(&one)).is_ok());
+        assert!(parse_redirect_target("/plex/web/$2", Some(&one)).is_err());
+        assert!(parse_redirect_target("/plex/web/$2", None).is_ok());
+        assert!(parse_redirect_target("", Some(&none)).is_err());
+        assert!(parse_redirect_target("/a\nb", Some(&none)).is_err());
+    }
+
+    #[test]
+    fn test_parse_redirect_target_variables() {
+        let re = Regex::new("^/(?P<app>[a-z]+)/(.*)").unwrap();
+        assert_eq!(
+            parse_redirect_target("https://$host$request_uri", Some(&re)).unwrap(),
+            [
+                RedirectPart::Literal("https://".into()),
+                RedirectPart::Host,
+                RedirectPart::RequestUri
+            ]
+        );
+        assert_eq!(
+            parse_redirect_target("/$app/x$$y${2}", Some(&re)).unwrap(),
+            [
+                RedirectPart::Literal("/".into()),
+                RedirectPart::Named("app".into()),
+                RedirectPart::Literal("/x$y".into()),
+                RedirectPart::Group(2),
+            ]
+        );
+        let err = parse_redirect_target("/$hostname", Some(&re)).unwrap_err();
+        assert!(err.starts_with("unknown variable $hostname"), "{err}");
+        assert!(parse_redirect_target("/a$", Some(&re)).is_err());
     }
 }

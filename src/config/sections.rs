@@ -187,8 +187,9 @@ pub fn read_plex(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Plex> {
         sec.get(cx, "strict_friends", boolean),
         DEFAULT_PLEX_STRICT_FRIENDS,
     );
+    let groups = cx.groups.clone();
     let new_user_group = or(
-        sec.get(cx, "new_user_group", check_group),
+        sec.get(cx, "new_user_group", |v| check_group(v, &groups)),
         DEFAULT_USER_GROUP,
     );
     let api_url = url_key(cx, &mut sec, "api_url", DEFAULT_PLEX_API_URL);
@@ -266,7 +267,11 @@ fn read_sso_tautulli(cx: &mut Cx<'_>, mut sec: Section<'_>) -> SsoTautulli {
         .collect();
     let urls_bad = cx.errors.len() > errors_before;
     let api_key = or(sec.get(cx, "api_key", string), String::new());
-    let min_group = or(sec.get(cx, "min_group", check_group), DEFAULT_USER_GROUP);
+    let groups = cx.groups.clone();
+    let min_group = or(
+        sec.get(cx, "min_group", |v| check_group(v, &groups)),
+        DEFAULT_USER_GROUP,
+    );
     if enabled && urls.is_empty() && !urls_bad {
         sec.report_missing(
             cx,

@@ -12,7 +12,9 @@ use super::model::{HeaderTemplate, TemplatePart};
 
 /// The variables `set_headers` understands, for messages.
 pub const SUPPORTED: &str = "$host, $server_port, $remote_addr, $scheme, \
-    $proxy_add_x_forwarded_for, $request_uri, $server_addr, $http_NAME, $cookie_NAME";
+    $proxy_add_x_forwarded_for, $request_uri, $server_addr, $request_method, $server_name, \
+    $proxy_host, $proxy_port, $http_host, $connection_upgrade, $ssl_early_data, $uri, $args, \
+    $is_args, $https, $http_NAME, $cookie_NAME";
 
 /// Parses a `set_headers` value. `""` gives the empty (removal) template.
 pub fn parse_template(text: &str) -> Result<HeaderTemplate, String> {
@@ -66,6 +68,17 @@ fn variable(name: &str) -> Result<TemplatePart, String> {
         "proxy_add_x_forwarded_for" => TemplatePart::ProxyAddXForwardedFor,
         "request_uri" => TemplatePart::RequestUri,
         "server_addr" => TemplatePart::ServerAddr,
+        "request_method" => TemplatePart::RequestMethod,
+        "server_name" => TemplatePart::ServerName,
+        "proxy_host" => TemplatePart::ProxyHost,
+        "proxy_port" => TemplatePart::ProxyPort,
+        "http_host" => TemplatePart::HttpHost,
+        "connection_upgrade" => TemplatePart::ConnectionUpgrade,
+        "ssl_early_data" => TemplatePart::SslEarlyData,
+        "uri" | "document_uri" => TemplatePart::Uri,
+        "args" | "query_string" => TemplatePart::Args,
+        "is_args" => TemplatePart::IsArgs,
+        "https" => TemplatePart::Https,
         other => {
             if let Some(header) = other.strip_prefix("http_").filter(|h| !h.is_empty()) {
                 let header = header.replace('_', "-");
@@ -138,6 +151,28 @@ mod tests {
                 Literal(" ".into()),
                 ServerAddr
             ]
+        );
+    }
+
+    #[test]
+    fn test_parse_template_nginx_collection_variables() {
+        assert_eq!(
+            parts("$request_method $server_name $proxy_host $http_host $connection_upgrade"),
+            vec![
+                RequestMethod,
+                Literal(" ".into()),
+                ServerName,
+                Literal(" ".into()),
+                ProxyHost,
+                Literal(" ".into()),
+                HttpHost,
+                Literal(" ".into()),
+                ConnectionUpgrade
+            ]
+        );
+        assert_eq!(
+            parts("$ssl_early_data$query_string$document_uri"),
+            vec![SslEarlyData, Args, Uri]
         );
     }
 

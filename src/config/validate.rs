@@ -12,7 +12,9 @@ use toml_edit::Value;
 use url::Url;
 
 use super::file::as_str;
-use super::model::{AuthLevel, IdentityField, LoginBackend, SsoService, Upstream};
+use super::model::{
+    AuthLevel, GroupNames, HostPattern, IdentityField, LoginBackend, SsoService, Upstream,
+};
 use super::units;
 use crate::groups;
 
@@ -70,11 +72,17 @@ pub fn check_upstream(text: &str) -> Result<Upstream, String> {
     let host_text = url.host_str().unwrap_or_default();
     let address = format!("{host_text}:{port}");
     let uri_path = has_written_path(text.trim()).then(|| url.path().to_owned());
+    let proxy_host = match url.port() {
+        Some(p) => format!("{host_text}:{p}"),
+        None => host_text.to_owned(),
+    };
     Ok(Upstream {
         tls: url.scheme() == "https",
         address,
         sni,
         uri_path,
+        proxy_host,
+        proxy_port: port,
         url,
     })
 }
@@ -122,25 +130,9 @@ fn check_path_chars(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// A route `host`: `""` (any host) or a host name/IP, lowercased, port dropped.
-pub fn check_route_host(text: &str) -> Result<Option<String>, String> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    let no_port = match t.rsplit_once(':') {
-        Some((h, port))
-            if !h.is_empty()
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && (h.starts_with('[') || !h.contains(':')) =>
-        {
-            h
-        }
-        _ => t,
-    };
-    let host = url::Host::parse(no_port)
-        .map_err(|_| "expected a host name like plex.example.com".to_owned())?;
-    Ok(Some(host.to_string().to_ascii_lowercase()))
+/// A route or redirect `host` item: a host pattern (see `hosts.rs`).
+pub fn check_host_pattern(text: &str) -> Result<HostPattern, String> {
+    super::hosts::parse_host_pattern(text)
 }
 
 /// `[session] cookie` name prefixes (RFC 6265bis §4.1.3): a `__Host-`
@@ -228,12 +220,12 @@ pub fn check_machine_id(text: &str) -> Result<String, String> {
     }
 }
 
-/// A group: a name (`user`, `power-user`, …) or a number 0..999, as a
-/// string or a TOML integer.
-pub fn check_group(value: &Value) -> Result<u16, String> {
+/// A group: a name (`user`, `power-user`, …, or a `[groups]` name) or a
+/// number 0..999, as a string or a TOML integer.
+pub fn check_group(value: &Value, custom: &GroupNames) -> Result<u16, String> {
     let parsed = match value {
         Value::Integer(n) => u16::try_from(*n.value()).ok().filter(|&g| g <= groups::MAX),
-        Value::String(s) => groups::parse(s.value()),
+        Value::String(s) => custom.parse(s.value()),
         other => {
             return Err(format!(
                 "expected a group name or number, found {}",
@@ -241,24 +233,24 @@ pub fn check_group(value: &Value) -> Result<u16, String> {
             ))
         }
     };
-    parsed.ok_or_else(unknown_group)
+    parsed.ok_or_else(|| unknown_group(custom))
 }
 
 /// A route's `auth`: `"none"` or a group.
-pub fn check_auth(value: &Value) -> Result<AuthLevel, String> {
+pub fn check_auth(value: &Value, custom: &GroupNames) -> Result<AuthLevel, String> {
     if value
         .as_str()
         .is_some_and(|s| s.trim().eq_ignore_ascii_case("none"))
     {
         return Ok(AuthLevel::None);
     }
-    check_group(value)
+    check_group(value, custom)
         .map(AuthLevel::Group)
-        .map_err(|_| format!("{}, or \"none\"", unknown_group()))
+        .map_err(|_| format!("{}, or \"none\"", unknown_group(custom)))
 }
 
-fn unknown_group() -> String {
-    let names: Vec<&str> = groups::names().collect();
+fn unknown_group(custom: &GroupNames) -> String {
+    let names = custom.all_names();
     format!(
         "unknown group: expected {} or a number 0..999",
         names.join(", ")
@@ -362,6 +354,14 @@ mod tests {
         toml_value.parse().unwrap()
     }
 
+    fn check_group_(value: &Value) -> Result<u16, String> {
+        check_group(value, &GroupNames::default())
+    }
+
+    fn check_auth_(value: &Value) -> Result<AuthLevel, String> {
+        check_auth(value, &GroupNames::default())
+    }
+
     #[test]
     fn test_check_listen() {
         assert_eq!(check_listen("127.0.0.1:8080").unwrap().port(), 8080);
@@ -415,6 +415,9 @@ mod tests {
         let u = check_upstream("http://h:32400").unwrap();
         assert_eq!(u.uri_path, None);
         assert_eq!(u.address, "h:32400");
+        assert_eq!((u.proxy_host.as_str(), u.proxy_port), ("h:32400", 32400));
+        let u = check_upstream("http://h:80/x").unwrap();
+        assert_eq!((u.proxy_host.as_str(), u.proxy_port), ("h", 80));
     }
 
     #[test]
@@ -472,22 +475,24 @@ mod tests {
     }
 
     #[test]
-    fn test_check_route_host() {
-        assert_eq!(check_route_host("").unwrap(), None);
+    fn test_check_host_pattern() {
+        assert!(check_host_pattern("").is_err());
         assert_eq!(
-            check_route_host("Plex.Example.COM").unwrap().as_deref(),
-            Some("plex.example.com")
+            check_host_pattern("Plex.Example.COM").unwrap().to_string(),
+            "plex.example.com"
         );
         assert_eq!(
-            check_route_host("plex.example.com:443").unwrap().as_deref(),
-            Some("plex.example.com")
+            check_host_pattern("plex.example.com:443")
+                .unwrap()
+                .to_string(),
+            "plex.example.com"
         );
         assert_eq!(
-            check_route_host("[::1]:8080").unwrap().as_deref(),
-            Some("[::1]")
+            check_host_pattern("[::1]:8080").unwrap().to_string(),
+            "[::1]"
         );
-        assert!(check_route_host("bad host").is_err());
-        assert!(check_route_host("a/b").is_err());
+        assert!(check_host_pattern("bad host").is_err());
+        assert!(check_host_pattern("a/b").is_err());
     }
 
     #[test]
@@ -559,23 +564,23 @@ mod tests {
 
     #[test]
     fn test_check_group_names_and_numbers() {
-        assert_eq!(check_group(&v("\"user\"")), Ok(4));
-        assert_eq!(check_group(&v("\"power-user\"")), Ok(3));
-        assert_eq!(check_group(&v("7")), Ok(7));
-        assert_eq!(check_group(&v("\"7\"")), Ok(7));
-        assert!(check_group(&v("1000")).is_err());
-        assert!(check_group(&v("-1")).is_err());
-        assert!(check_group(&v("\"wizard\"")).is_err());
-        assert!(check_group(&v("true")).is_err());
+        assert_eq!(check_group_(&v("\"user\"")), Ok(4));
+        assert_eq!(check_group_(&v("\"power-user\"")), Ok(3));
+        assert_eq!(check_group_(&v("7")), Ok(7));
+        assert_eq!(check_group_(&v("\"7\"")), Ok(7));
+        assert!(check_group_(&v("1000")).is_err());
+        assert!(check_group_(&v("-1")).is_err());
+        assert!(check_group_(&v("\"wizard\"")).is_err());
+        assert!(check_group_(&v("true")).is_err());
     }
 
     #[test]
     fn test_check_auth() {
-        assert_eq!(check_auth(&v("\"none\"")), Ok(AuthLevel::None));
-        assert_eq!(check_auth(&v("\"admin\"")), Ok(AuthLevel::Group(0)));
-        assert_eq!(check_auth(&v("4")), Ok(AuthLevel::Group(4)));
-        assert_eq!(check_auth(&v("\"guest\"")), Ok(AuthLevel::Group(999)));
-        let err = check_auth(&v("\"users\"")).unwrap_err();
+        assert_eq!(check_auth_(&v("\"none\"")), Ok(AuthLevel::None));
+        assert_eq!(check_auth_(&v("\"admin\"")), Ok(AuthLevel::Group(0)));
+        assert_eq!(check_auth_(&v("4")), Ok(AuthLevel::Group(4)));
+        assert_eq!(check_auth_(&v("\"guest\"")), Ok(AuthLevel::Group(999)));
+        let err = check_auth_(&v("\"users\"")).unwrap_err();
         assert!(err.contains("unknown group"), "{err}");
     }
 

@@ -1,5 +1,7 @@
-//! The portal home: the apps (routes with a `title`) the visitor's group may
-//! open. Served at `[portal] home` when no route takes that path.
+//! The portal home: the apps (routes with a `title`, then `[[link]]`s) the
+//! visitor's group may open, minus those hidden from more privileged groups
+//! (`home_min_group`, Organizr's `group_id_max`). Served at `[portal] home`
+//! when no route takes that path.
 
 use crate::app::App;
 use crate::auth::decision::{decide, Decision, UserState};
@@ -29,7 +31,8 @@ pub fn page(app: &App, req: &PortalRequest<'_>) -> Reply {
     });
     let prefix = &app.config.portal.prefix;
     let public = &app.config.server.public_url;
-    let apps: Vec<AppLink> = app
+    let visitor = state.map_or(groups::GUEST, |s| s.group);
+    let mut apps: Vec<AppLink> = app
         .config
         .routes
         .iter()
@@ -39,8 +42,9 @@ pub fn page(app: &App, req: &PortalRequest<'_>) -> Reply {
             // those it admits (guests see level-999 routes).
             r.auth == AuthLevel::None || decide(r.auth, state, false) == Decision::Allow
         })
+        .filter(|r| visitor >= r.home_min_group)
         .map(|r| {
-            let base = match &r.host {
+            let base = match r.hosts.iter().find_map(|h| h.exact()) {
                 Some(h) => {
                     let port = public.port().map(|p| format!(":{p}")).unwrap_or_default();
                     format!("{}://{h}{port}{}", public.scheme(), r.path)
@@ -61,9 +65,21 @@ pub fn page(app: &App, req: &PortalRequest<'_>) -> Reply {
             }
         })
         .collect();
+    apps.extend(
+        app.config
+            .links
+            .iter()
+            .filter(|l| decide(AuthLevel::Group(l.group), state, false) == Decision::Allow)
+            .filter(|l| visitor >= l.home_min_group)
+            .map(|l| AppLink {
+                title: l.title.clone(),
+                href: l.url.to_string(),
+            }),
+    );
+    let names = &app.config.groups;
     let (user, group_name) = match &identity {
-        Some(i) => (Some(i.username.as_str()), groups::name(i.group)),
-        None => (None, groups::name(groups::GUEST)),
+        Some(i) => (Some(i.username.as_str()), names.name(i.group)),
+        None => (None, names.name(groups::GUEST)),
     };
     Reply::html(200, html::home(prefix, user, &group_name, &apps))
 }

@@ -9,7 +9,6 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::auth::redirect_target;
-use crate::groups;
 use crate::reply::Reply;
 
 use super::form;
@@ -125,7 +124,7 @@ pub async fn api_post(app: &App, req: &PortalRequest<'_>) -> Reply {
                 reply.push(header::SET_COOKIE, cookie);
                 return reply;
             }
-            let body = me_json(&user.username, &user.email, user.group);
+            let body = me_json(app, &user.username, &user.email, user.group);
             let mut reply = Reply::json(200, &body);
             start_session(app, req, user, remember, &mut reply).await;
             reply
@@ -134,14 +133,15 @@ pub async fn api_post(app: &App, req: &PortalRequest<'_>) -> Reply {
     }
 }
 
-fn me_json(user: &str, email: &str, group: u16) -> serde_json::Value {
-    json!({"user": user, "email": email, "group": group, "group_name": groups::name(group)})
+fn me_json(app: &App, user: &str, email: &str, group: u16) -> serde_json::Value {
+    let group_name = app.config.groups.name(group);
+    json!({"user": user, "email": email, "group": group, "group_name": group_name})
 }
 
 /// `GET {prefix}/api/me`.
 pub fn api_me(app: &App, req: &PortalRequest<'_>) -> Reply {
     match req.session(app) {
-        Some((_, i)) => Reply::json(200, &me_json(&i.username, &i.email, i.group)),
+        Some((_, i)) => Reply::json(200, &me_json(app, &i.username, &i.email, i.group)),
         None => Reply::json(401, &json!({"error": "not signed in"})),
     }
 }

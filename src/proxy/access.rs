@@ -148,7 +148,11 @@ pub fn inject(app: &App, index: usize, up: &mut RequestHeader, ctx: &RequestCtx)
             IdentityField::Username => identity.username_value.as_ref(),
             IdentityField::Email => identity.email_value.as_ref(),
             IdentityField::Group => Some(&identity.group_value),
-            IdentityField::GroupName => Some(&identity.group_name_value),
+            IdentityField::GroupName => app
+                .config
+                .groups
+                .header_value(identity.group)
+                .or(Some(&identity.group_name_value)),
         };
         if let Some(v) = value {
             up.insert_header(name.clone(), v.clone())?;

@@ -217,6 +217,26 @@ impl ProxyHttp for Gateway {
         for name in &route.proxy.hide_headers {
             upstream_response.remove_header(name);
         }
+        for h in &route.proxy.add_headers {
+            if h.applies(status) {
+                upstream_response.append_header(h.name.clone(), h.value.clone())?;
+            }
+        }
+        if !route.proxy.location_rewrite.is_empty() {
+            let rewritten = upstream_response
+                .headers
+                .get(header::LOCATION)
+                .and_then(|v| {
+                    crate::headers::rewrite_location_prefix(
+                        v.as_bytes(),
+                        &route.proxy.location_rewrite,
+                    )
+                });
+            if let Some(v) = rewritten {
+                upstream_response.insert_header(header::LOCATION, v)?;
+                return Ok(());
+            }
+        }
         if route.proxy.redirect_scheme {
             let scheme = if ctx.https { "https" } else { "http" };
             let rewritten = upstream_response
@@ -321,6 +341,9 @@ impl ProxyHttp for Gateway {
             ctx.local_status = Some(code);
             session.as_downstream_mut().set_keepalive(None);
             let mut reply = Reply::text(code, body);
+            if let Some(index) = ctx.route {
+                reply = with_add_headers(&self.app.config.routes[index], reply);
+            }
             super::https::reply_hsts(&self.app, ctx, &mut reply);
             if let Err(err) = respond::send(session, reply).await {
                 tracing::debug!(error = %err, "could not send error response");
@@ -392,4 +415,15 @@ impl ProxyHttp for Gateway {
             error: error.as_deref(),
         });
     }
+}
+
+/// A reply the gateway wrote for a route, with the route's `add_headers`
+/// that apply to its status (nginx adds `add_header` to those too).
+pub(super) fn with_add_headers(route: &crate::config::Route, mut reply: Reply) -> Reply {
+    for h in &route.proxy.add_headers {
+        if h.applies(reply.status) {
+            reply.push(h.name.clone(), h.value.clone());
+        }
+    }
+    reply
 }

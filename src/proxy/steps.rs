@@ -23,7 +23,7 @@ use pingora::prelude::*;
 use pingora::proxy::Session;
 
 use super::ctx::RequestCtx;
-use super::gateway::Gateway;
+use super::gateway::{with_add_headers, Gateway};
 use super::respond::Reply;
 use super::upgrade::{self, UpgradeAsk};
 use crate::route::{path, redirect, Routing};
@@ -57,13 +57,20 @@ impl Gateway {
             &normalized
         ));
         step!(super::local::handle(&self.portal, session, &normalized, ctx).await?);
-        step!(self.redirects(session, &normalized));
+        step!(self.redirects(session, &normalized, ctx));
         let index = match self.route(session, &normalized, ctx).await? {
             Ok(index) => index,
             Err(reply) => return Ok(Some(reply)),
         };
-        step!(self.body_limit(session, index));
-        step!(self.auth(session, index, &normalized, ctx).await);
+        // The route's add_headers go on the gateway's own replies too (nginx).
+        let route = &self.app.config.routes[index];
+        step!(self
+            .body_limit(session, index)
+            .map(|r| with_add_headers(route, r)));
+        step!(self
+            .auth(session, index, &normalized, ctx)
+            .await
+            .map(|r| with_add_headers(route, r)));
         ctx.target = Some(normalized);
         Ok(None)
     }
@@ -133,15 +140,37 @@ impl Gateway {
             .map_err(|_| Reply::text(400, "bad request\n"))
     }
 
-    /// `[[redirect]]` rules, in file order.
-    fn redirects(&self, session: &Session, normalized: &str) -> Option<Reply> {
-        let referer = session
-            .req_header()
-            .headers
-            .get(header::REFERER)
-            .and_then(|v| v.to_str().ok());
-        redirect::apply(&self.app.config.redirects, normalized, referer)
-            .map(|(status, location)| Reply::redirect(status, &location))
+    /// `[[redirect]]` rules, in file order (with the rule's `add_headers`).
+    fn redirects(&self, session: &Session, normalized: &str, ctx: &RequestCtx) -> Option<Reply> {
+        let redirects = &self.app.config.redirects;
+        if redirects.is_empty() {
+            return None;
+        }
+        let req = session.req_header();
+        let rreq = redirect::RedirectRequest {
+            path: normalized,
+            query: req.uri.query(),
+            host: crate::headers::request_host(
+                req.uri.host(),
+                req.headers.get(header::HOST).map(|v| v.as_bytes()),
+            ),
+            scheme: if ctx.https { "https" } else { "http" },
+            request_uri: req.uri.path_and_query().map_or("/", |p| p.as_str()),
+            server_port: session
+                .server_addr()
+                .and_then(|a| a.as_inet())
+                .map_or(0, |a| a.port()),
+            referer: req
+                .headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok()),
+        };
+        let r = redirect::apply(redirects, &rreq)?;
+        let mut reply = Reply::redirect(r.status, &r.location);
+        for h in r.rule.add_headers.iter().filter(|h| h.applies(r.status)) {
+            reply.push(h.name.clone(), h.value.clone());
+        }
+        Some(reply)
     }
 
     /// The route's index (also set in `ctx`), or the reply when no route

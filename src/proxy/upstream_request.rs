@@ -78,6 +78,17 @@ pub fn rewrite(
         forwarded_for: forwarded_for(app, session, client),
         request_uri: client.uri.path_and_query().map_or("/", |p| p.as_str()),
         headers: &client.headers,
+        method: client.method.as_str(),
+        uri: path,
+        args: client.uri.query(),
+        http_host: client
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| client.uri.authority().map(|a| a.as_str())),
+        server_name: &route.server_name,
+        proxy_host: &upstream.proxy_host,
+        proxy_port: upstream.proxy_port,
     };
     for rule in &app.routes[index].header_rules {
         match rule {

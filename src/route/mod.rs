@@ -8,7 +8,7 @@ pub mod strict;
 
 use std::borrow::Cow;
 
-use crate::config::{Config, Route, Upstream};
+use crate::config::{Config, HostPattern, Route, Upstream};
 
 /// What the router decided for one request.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,12 +21,71 @@ pub enum Routing {
     NotFound,
 }
 
+/// One route's place in a host group.
+#[derive(Debug)]
+struct Entry {
+    path: String,
+    exact: bool,
+    index: usize,
+}
+
+/// The routes that share one host pattern (`None`: routes without a host),
+/// longest path first.
+#[derive(Debug)]
+struct HostGroup {
+    pattern: Option<HostPattern>,
+    entries: Vec<Entry>,
+}
+
+impl HostGroup {
+    /// nginx's choice among this group's locations: an exact route for the
+    /// very path, else the longest prefix, except that a slash-less request
+    /// for a `…/` route that no route matches as long gets the add-slash 301.
+    fn find(&self, path: &str, query: Option<&str>) -> Option<Routing> {
+        let mut best: Option<&Entry> = None;
+        let mut slash: Option<&Entry> = None;
+        for e in &self.entries {
+            if e.exact {
+                if e.path == path {
+                    return Some(Routing::Route(e.index));
+                }
+                continue;
+            }
+            if best.is_none() && path.starts_with(e.path.as_str()) {
+                best = Some(e);
+            }
+            let p = &e.path;
+            if slash.is_none() && p.len() > 1 && p.ends_with('/') && &p[..p.len() - 1] == path {
+                slash = Some(e);
+            }
+        }
+        match (best, slash) {
+            (Some(b), _) if b.path.len() == path.len() => Some(Routing::Route(b.index)),
+            (_, Some(s)) => {
+                let mut loc = String::with_capacity(s.path.len() + 1 + query.map_or(0, str::len));
+                loc.push_str(&s.path);
+                if let Some(q) = query {
+                    loc.push('?');
+                    loc.push_str(q);
+                }
+                Some(Routing::AddSlash(loc))
+            }
+            (Some(b), None) => Some(Routing::Route(b.index)),
+            (None, None) => None,
+        }
+    }
+}
+
 /// Route table built once at start.
+///
+/// Host precedence is nginx's choice of server block: routes whose exact
+/// host matches, then the longest matching `*.example.com` pattern, then
+/// the longest `name.*` pattern, then routes without a host; within each,
+/// nginx's location rule (exact, longest prefix). When no route of a group
+/// matches the path the next group is tried.
 #[derive(Debug)]
 pub struct Router {
-    /// `(host, path, index)`, sorted longest path first, host-specific before
-    /// host-less on equal length.
-    entries: Vec<(Option<String>, String, usize)>,
+    groups: Vec<HostGroup>,
 }
 
 impl Router {
@@ -37,41 +96,57 @@ impl Router {
 
     /// Builds the table from routes.
     pub fn new(routes: &[Route]) -> Router {
-        let mut entries: Vec<_> = routes
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.host.clone(), r.path.clone(), i))
-            .collect();
-        entries.sort_by(|a, b| {
-            b.1.len()
-                .cmp(&a.1.len())
-                .then_with(|| b.0.is_some().cmp(&a.0.is_some()))
-                .then_with(|| a.2.cmp(&b.2))
-        });
-        Router { entries }
-    }
-
-    /// Finds the route for a portless host (compared case-insensitively) and a
-    /// normalized path.
-    /// `query` is kept on the add-slash redirect, as nginx does.
-    pub fn find(&self, host: &str, path: &str, query: Option<&str>) -> Routing {
-        let host_ok =
-            |h: &Option<String>| h.as_deref().is_none_or(|h| h.eq_ignore_ascii_case(host));
-        // nginx: a prefix location ending in '/' answers its slash-less form with 301.
-        for (h, p, _) in &self.entries {
-            if host_ok(h) && p.len() > 1 && p.ends_with('/') && &p[..p.len() - 1] == path {
-                let mut loc = String::with_capacity(p.len() + 1 + query.map_or(0, str::len));
-                loc.push_str(p);
-                if let Some(q) = query {
-                    loc.push('?');
-                    loc.push_str(q);
-                }
-                return Routing::AddSlash(loc);
+        let mut groups: Vec<HostGroup> = Vec::new();
+        let mut add = |pattern: Option<&HostPattern>, entry: Entry| match groups
+            .iter_mut()
+            .find(|g| g.pattern.as_ref() == pattern)
+        {
+            Some(g) => g.entries.push(entry),
+            None => groups.push(HostGroup {
+                pattern: pattern.cloned(),
+                entries: vec![entry],
+            }),
+        };
+        for (index, r) in routes.iter().enumerate() {
+            let entry = || Entry {
+                path: r.path.clone(),
+                exact: r.exact,
+                index,
+            };
+            if r.hosts.is_empty() {
+                add(None, entry());
+            }
+            for h in &r.hosts {
+                add(Some(h), entry());
             }
         }
-        for (h, p, i) in &self.entries {
-            if host_ok(h) && path.starts_with(p.as_str()) {
-                return Routing::Route(*i);
+        for g in &mut groups {
+            g.entries.sort_by(|a, b| {
+                b.path
+                    .len()
+                    .cmp(&a.path.len())
+                    .then_with(|| b.exact.cmp(&a.exact))
+                    .then_with(|| a.index.cmp(&b.index))
+            });
+        }
+        // Stable: equal ranks keep file order.
+        groups.sort_by_key(|g| match &g.pattern {
+            Some(p) => (0, p.rank()),
+            None => (1, (0, std::cmp::Reverse(0))),
+        });
+        Router { groups }
+    }
+
+    /// Finds the route for a portless host (compared case-insensitively,
+    /// one trailing dot ignored) and a normalized path.
+    /// `query` is kept on the add-slash redirect, as nginx does.
+    pub fn find(&self, host: &str, path: &str, query: Option<&str>) -> Routing {
+        for g in &self.groups {
+            if g.pattern.as_ref().is_some_and(|p| !p.matches(host)) {
+                continue;
+            }
+            if let Some(routing) = g.find(path, query) {
+                return routing;
             }
         }
         Routing::NotFound
@@ -111,6 +186,7 @@ pub fn upstream_target<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
     use url::Url;
 
     fn upstream(url: &str, uri_path: Option<&str>) -> Upstream {
@@ -120,27 +196,35 @@ mod tests {
             tls: false,
             sni: "127.0.0.1".into(),
             uri_path: uri_path.map(str::to_string),
+            proxy_host: "127.0.0.1:1".into(),
+            proxy_port: 1,
         }
     }
 
-    fn router(routes: &[(Option<&str>, &str)]) -> Router {
-        let mut entries: Vec<_> = routes
-            .iter()
-            .enumerate()
-            .map(|(i, (h, p))| (h.map(str::to_string), p.to_string(), i))
-            .collect();
-        entries.sort_by(|a, b| {
-            b.1.len()
-                .cmp(&a.1.len())
-                .then_with(|| b.0.is_some().cmp(&a.0.is_some()))
-                .then_with(|| a.2.cmp(&b.2))
-        });
-        Router { entries }
+    /// The real configuration reader and the real `Router::new`: routes
+    /// are `(host TOML value or "", path, extra keys)`.
+    fn router(routes: &[(&str, &str)]) -> Router {
+        router_with(&routes.iter().map(|&(h, p)| (h, p, "")).collect::<Vec<_>>())
+    }
+
+    fn router_with(routes: &[(&str, &str, &str)]) -> Router {
+        let mut text = String::new();
+        for (i, (host, path, extra)) in routes.iter().enumerate() {
+            text += &format!(
+                "[[route]]\nname = \"r{i}\"\npath = {path:?}\nupstream = \"http://127.0.0.1:1/\"\n{extra}\n"
+            );
+            if !host.is_empty() {
+                text += &format!("host = {host}\n");
+            }
+        }
+        let config = crate::config::parse(Path::new("t.toml"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        Router::from_conf(&config)
     }
 
     #[test]
     fn test_find_longest_prefix_wins() {
-        let r = router(&[(None, "/"), (None, "/plex/"), (None, "/plex/web/")]);
+        let r = router(&[("", "/"), ("", "/plex/"), ("", "/plex/web/")]);
         assert_eq!(r.find("x", "/plex/web/a", None), Routing::Route(2));
         assert_eq!(r.find("x", "/plex/library", None), Routing::Route(1));
         assert_eq!(r.find("x", "/other", None), Routing::Route(0));
@@ -148,20 +232,78 @@ mod tests {
 
     #[test]
     fn test_find_host_narrows() {
-        let r = router(&[(None, "/"), (Some("plex.example.com"), "/")]);
+        let r = router(&[("", "/"), ("\"plex.example.com\"", "/")]);
         assert_eq!(r.find("plex.example.com", "/a", None), Routing::Route(1));
+        assert_eq!(r.find("PLEX.example.com.", "/a", None), Routing::Route(1));
         assert_eq!(r.find("other.example.com", "/a", None), Routing::Route(0));
     }
 
     #[test]
+    fn test_find_host_routes_before_longer_hostless_prefixes() {
+        let r = router(&[("\"private.test\"", "/"), ("", "/app/")]);
+        assert_eq!(r.find("private.test", "/app/x", None), Routing::Route(0));
+        assert_eq!(r.find("private.test.", "/app/x", None), Routing::Route(0));
+        assert_eq!(r.find("public.test", "/app/x", None), Routing::Route(1));
+        assert_eq!(r.find("public.test", "/x", None), Routing::NotFound);
+    }
+
+    #[test]
+    fn test_find_falls_through_to_hostless_when_host_routes_miss() {
+        let r = router(&[("\"private.test\"", "/only/"), ("", "/")]);
+        assert_eq!(r.find("private.test", "/only/x", None), Routing::Route(0));
+        assert_eq!(r.find("private.test", "/else", None), Routing::Route(1));
+    }
+
+    #[test]
+    fn test_find_wildcard_precedence_is_nginx_order() {
+        let r = router(&[
+            ("", "/"),
+            ("\"sonarr.*\"", "/"),
+            ("\"*.example.com\"", "/"),
+            ("\"*.media.example.com\"", "/"),
+            ("\"sonarr.media.example.com\"", "/"),
+        ]);
+        assert_eq!(
+            r.find("sonarr.media.example.com", "/", None),
+            Routing::Route(4)
+        );
+        assert_eq!(
+            r.find("radarr.media.example.com", "/", None),
+            Routing::Route(3)
+        );
+        assert_eq!(r.find("sonarr.example.com", "/", None), Routing::Route(2));
+        assert_eq!(r.find("sonarr.lan", "/", None), Routing::Route(1));
+        assert_eq!(r.find("other.lan", "/", None), Routing::Route(0));
+    }
+
+    #[test]
+    fn test_find_host_list() {
+        let r = router(&[("[\"a.test\", \"*.b.test\"]", "/"), ("", "/")]);
+        assert_eq!(r.find("a.test", "/", None), Routing::Route(0));
+        assert_eq!(r.find("x.b.test", "/", None), Routing::Route(0));
+        assert_eq!(r.find("c.test", "/", None), Routing::Route(1));
+    }
+
+    #[test]
+    fn test_find_exact_routes() {
+        let r = router_with(&[("", "/", ""), ("", "/api", "exact = true")]);
+        assert_eq!(r.find("x", "/api", None), Routing::Route(1));
+        assert_eq!(r.find("x", "/api/x", None), Routing::Route(0));
+        assert_eq!(r.find("x", "/apix", None), Routing::Route(0));
+    }
+
+    #[test]
     fn test_find_add_slash_keeps_query() {
-        let r = router(&[(None, "/"), (None, "/plex/")]);
+        let r = router(&[("", "/"), ("", "/plex/")]);
         assert_eq!(
             r.find("x", "/plex", Some("a=1")),
             Routing::AddSlash("/plex/?a=1".into())
         );
-        let r = router(&[(None, "/plex/")]);
+        let r = router(&[("", "/plex/")]);
         assert_eq!(r.find("x", "/nope", None), Routing::NotFound);
+        // A route for the slash-less path itself wins over the 301.
+        let r = router(&[("", "/plex"), ("", "/plex/")]);
+        assert_eq!(r.find("x", "/plex", None), Routing::Route(0));
     }
 
     #[test]

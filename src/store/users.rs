@@ -100,6 +100,43 @@ impl Store {
             .ok_or_else(|| StoreError::UnknownUser(format!("id {id}")))
     }
 
+    /// Adds a user imported from elsewhere (Organizr), locked or not, in one
+    /// statement: a locked account is never briefly usable.
+    pub fn add_imported_user(
+        &self,
+        name: &str,
+        email: &str,
+        group: u16,
+        password_hash: Option<&str>,
+        locked: bool,
+        now: SystemTime,
+    ) -> Result<User> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
+            params![
+                name,
+                email,
+                i64::from(group),
+                password_hash,
+                i64::from(locked),
+                secs(now)
+            ],
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::DuplicateName(name.to_string())
+            } else {
+                StoreError::Sqlite(e)
+            }
+        })?;
+        let id = conn.last_insert_rowid();
+        drop(conn);
+        self.user_by_id(id)?
+            .ok_or_else(|| StoreError::UnknownUser(format!("id {id}")))
+    }
+
     /// The user with this name (case-insensitive).
     pub fn user_by_name(&self, name: &str) -> Result<Option<User>> {
         Ok(self
@@ -324,6 +361,20 @@ mod tests {
         ));
         s.delete_user("BOB").unwrap();
         assert!(s.list_users().unwrap().is_empty());
+    }
+
+    #[test]
+    fn test_add_imported_user_locked_in_one_step() {
+        let (_d, s) = store();
+        let u = s
+            .add_imported_user("gina", "g@x", 5, Some("$2y$10$h"), true, UNIX_EPOCH)
+            .unwrap();
+        assert!(u.locked);
+        assert_eq!((u.group, u.password_hash.as_deref()), (5, Some("$2y$10$h")));
+        assert!(matches!(
+            s.add_imported_user("GINA", "", 4, None, false, UNIX_EPOCH),
+            Err(StoreError::DuplicateName(_))
+        ));
     }
 
     #[test]

@@ -74,8 +74,8 @@ fn test_parse_only_routes_is_valid() {
     let c = ok(ROUTE);
     let r = &c.routes[0];
     assert_eq!(
-        (r.name.as_str(), r.path.as_str(), r.host.as_deref()),
-        ("app", "/app/", None)
+        (r.name.as_str(), r.path.as_str(), r.hosts.len()),
+        ("app", "/app/", 0)
     );
     assert_eq!(r.auth, AuthLevel::None);
     assert!(r.sso.is_empty() && r.identity_headers.is_empty() && r.title.is_none());
@@ -137,7 +137,8 @@ to = "/plex/web/$1"
     assert_eq!(c.sso.tautulli.urls.len(), 2);
     assert_eq!(c.sso.tautulli.min_group, 3);
     let r = &c.routes[0];
-    assert_eq!(r.host.as_deref(), Some("plex.example.com"));
+    assert_eq!(r.hosts[0].to_string(), "plex.example.com");
+    assert_eq!(r.server_name, "plex.example.com");
     assert_eq!(r.auth, AuthLevel::Group(4));
     assert_eq!(r.sso, vec![SsoService::Plex, SsoService::Tautulli]);
     assert_eq!(r.upstreams[1].uri_path, None);

@@ -284,3 +284,43 @@ async fn test_required_second_factor_enrols_at_sign_in() {
     assert_eq!(direct.status(), 302);
     assert!(session_cookie(&direct).is_some());
 }
+
+#[tokio::test]
+async fn test_organizr_two_factor_secret_survives_the_import() {
+    // The Organizr fixture with a Google Authenticator secret for carol.
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/organizr");
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("organizr.db");
+    std::fs::copy(src.join("organizr.db"), &org).unwrap();
+    let secret = "JBSWY3DPEHPK3PXP";
+    rusqlite::Connection::open(&org)
+        .unwrap()
+        .execute(
+            "UPDATE users SET auth_service = ?1 WHERE username = 'carol'",
+            [format!("google::{secret}")],
+        )
+        .unwrap();
+    let mut clock = Clock::new();
+    let gw = clock.attach(builder("")).start();
+    let out = cli(
+        &gw,
+        &["import", "organizr", "--db", org.to_str().unwrap()],
+        "",
+    );
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("user carol: added (group 4 user, two-factor (TOTP) kept)"),
+        "{said}"
+    );
+    // carol's password is followed by her old authenticator's code.
+    let pending = password_step(&gw, "carol", "Carol-pass-1", "/").await;
+    let s = clock.jump_to_step(&gw, 0).await;
+    let done = code_step(&gw, &pending, &code(secret, s)).await;
+    assert_eq!(done.status(), 302);
+    assert!(session_cookie(&done).is_some());
+    // dave had no 2FA in Organizr: the password alone.
+    let dave = login_form(&gw, "dave", "Dave-pass-1", "/").await;
+    assert!(session_cookie(&dave).is_some());
+}

@@ -5,7 +5,7 @@
 mod access_control;
 mod bans;
 mod bcrypt_import;
-mod common;
+pub mod common;
 mod group_table;
 mod nginx;
 mod organizr_api;

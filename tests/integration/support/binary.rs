@@ -41,6 +41,7 @@ pub struct GatewayBuilder {
     env: Vec<(String, String)>,
     certs_dir: Option<PathBuf>,
     ports: Option<(u16, u16)>,
+    port: Option<u16>,
 }
 
 impl GatewayBuilder {
@@ -56,7 +57,15 @@ impl GatewayBuilder {
             env: Vec::new(),
             certs_dir: None,
             ports: None,
+            port: None,
         }
+    }
+
+    /// Listen on this (already chosen, free) port instead of a fresh one:
+    /// for configurations that must name the gateway's own address.
+    pub fn port(mut self, port: u16) -> GatewayBuilder {
+        self.port = Some(port);
+        self
     }
 
     /// Extra `key = value` lines inside `[server]`.
@@ -130,7 +139,10 @@ impl GatewayBuilder {
             .expect("temp dir");
         let (port, tls_port) = match self.ports {
             Some((plain, tls)) => (plain, Some(tls)),
-            None => (free_port(), self.tls.then(free_port)),
+            None => (
+                self.port.unwrap_or_else(free_port),
+                self.tls.then(free_port),
+            ),
         };
         let certs = self
             .certs_dir

@@ -16,6 +16,7 @@ pub mod conf;
 pub mod fakes;
 mod http1;
 mod misbehaving;
+pub mod nginx;
 pub mod pebble;
 pub mod ports;
 pub mod raw;
