@@ -94,6 +94,18 @@ async fn run(app: Arc<App>) {
                 Ok(n) => tracing::info!(sessions = n, "expired sessions purged"),
                 Err(e) => tracing::error!(error = %e, "expired sessions not purged"),
             }
+            // Expired API tokens are refused at once; here they leave the
+            // store and the in-memory table.
+            match app.store.delete_expired_api_tokens(crate::clock::now()) {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(tokens = n, "expired API tokens purged");
+                    if let Err(e) = app.api_tokens.reconcile(&app.store) {
+                        tracing::error!(error = %e, "API tokens not reconciled");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "expired API tokens not purged"),
+            }
         }
     }
 }
