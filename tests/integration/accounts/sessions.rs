@@ -342,10 +342,17 @@ async fn test_session_graceful_stop_saves_last_seen_and_access_log() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(
-        get_status(&gw, "/app/last-request", Some(&cookie), false).await,
-        200
-    );
+    // Read the whole response, so the request is over on the gateway's side
+    // too (its access line is written right after the last body byte), not
+    // only its status line.
+    let response = crate::support::binary::client()
+        .get(gw.url("/app/last-request"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("GET through the gateway");
+    assert_eq!(response.status().as_u16(), 200);
+    response.bytes().await.expect("the whole response body");
     let status = gw.stop(Duration::from_secs(30));
     assert!(status.success(), "graceful stop exits 0: {status}");
     assert!(
