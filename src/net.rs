@@ -137,6 +137,22 @@ fn parse_net(entry: &str) -> Result<IpNet, NetError> {
         .map_err(|_| NetError::InvalidEntry(entry.to_owned()))
 }
 
+/// xorshift64: a deterministic "random" byte string over `alphabet`, for
+/// the randomized never-panic tests of the parsers (here, `auth`, `portal`).
+#[cfg(test)]
+pub(crate) fn random_string(state: &mut u64, alphabet: &[u8], max_len: u64) -> Vec<u8> {
+    let mut next = || {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    };
+    let len = next() % max_len;
+    (0..len)
+        .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,20 +273,6 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    /// xorshift64: a deterministic "random" byte string over `alphabet`.
-    fn random_string(state: &mut u64, alphabet: &[u8], max_len: u64) -> Vec<u8> {
-        let mut next = || {
-            *state ^= *state << 13;
-            *state ^= *state >> 7;
-            *state ^= *state << 17;
-            *state
-        };
-        let len = next() % max_len;
-        (0..len)
-            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-            .collect()
     }
 
     #[test]

@@ -218,6 +218,7 @@ fn remove_dot_segments(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::random_string;
 
     fn public() -> Url {
         Url::parse("https://gw.example.com:8443/").unwrap()
@@ -393,20 +394,6 @@ mod tests {
         assert_eq!(remove_dot_segments("/a/b/../c/./d"), "/a/c/d");
         assert_eq!(remove_dot_segments("/a/.."), "/");
         assert_eq!(remove_dot_segments("/../..//evil.com"), "//evil.com");
-    }
-
-    /// xorshift64: a deterministic "random" byte string over `alphabet`.
-    fn random_string(state: &mut u64, alphabet: &[u8], max_len: u64) -> Vec<u8> {
-        let mut next = || {
-            *state ^= *state << 13;
-            *state ^= *state >> 7;
-            *state ^= *state << 17;
-            *state
-        };
-        let len = next() % max_len;
-        (0..len)
-            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-            .collect()
     }
 
     #[test]

@@ -265,6 +265,7 @@ pub fn answer(req: &AuthApiRequest, user: Option<UserState>, client_ip: IpAddr) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::random_string;
 
     fn ok(path: &str, query: Option<&str>) -> AuthApiRequest {
         parse(path, query).unwrap().unwrap()
@@ -491,20 +492,6 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_str(&body_json(false, "maybe is not a valid type")).unwrap();
         assert_eq!(v["response"]["result"], "error");
-    }
-
-    /// xorshift64: a deterministic "random" byte string over `alphabet`.
-    fn random_string(state: &mut u64, alphabet: &[u8], max_len: u64) -> Vec<u8> {
-        let mut next = || {
-            *state ^= *state << 13;
-            *state ^= *state >> 7;
-            *state ^= *state << 17;
-            *state
-        };
-        let len = next() % max_len;
-        (0..len)
-            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-            .collect()
     }
 
     #[test]
