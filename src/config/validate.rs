@@ -338,6 +338,19 @@ pub fn check_positive_duration(value: &Value) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `[server] drain_timeout`: whole seconds (Pingora counts seconds), from
+/// 1 s to 1 h.
+pub fn check_drain_timeout(value: &Value) -> Result<Duration, String> {
+    let d = check_positive_duration(value)?;
+    if d.subsec_nanos() != 0 {
+        return Err("must be whole seconds".to_owned());
+    }
+    if d > Duration::from_secs(3600) {
+        return Err("must be at most 1h".to_owned());
+    }
+    Ok(d)
+}
+
 /// `[server] threads`: 0 means one worker per core.
 pub fn resolve_threads(threads: usize) -> usize {
     if threads > 0 {
