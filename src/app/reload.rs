@@ -67,7 +67,7 @@ mod tests {
     }
 
     const BASE: &str = "[server]\nlisten = [\"127.0.0.1:8080\"]\n\n\
-        [[route]]\npath = \"/a/\"\nupstream = \"http://127.0.0.1:9000\"\n";
+        [[route]]\nname = \"a\"\npath = \"/a/\"\nupstream = \"http://127.0.0.1:9000\"\n";
 
     #[test]
     fn test_keep_running_routes_only_applies_all() {
@@ -81,7 +81,7 @@ mod tests {
     fn test_keep_running_listen_and_session_are_kept() {
         let old = parse(BASE);
         let changed = BASE.replace("127.0.0.1:8080", "127.0.0.1:8081")
-            + "\n[session]\nlifetime = \"2h\"\n[login]\nban = \"1h\"\n";
+            + "\n[session]\nlifetime = \"3h\"\n[login]\nban = \"1h\"\n";
         let mut new = parse(&changed);
         assert_eq!(
             keep_running(&old, &mut new),
