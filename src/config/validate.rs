@@ -377,10 +377,17 @@ mod tests {
 
     #[test]
     fn test_check_drain_timeout() {
-        assert_eq!(check_drain_timeout(&v("\"45s\"")).unwrap(), Duration::from_secs(45));
+        assert_eq!(
+            check_drain_timeout(&v("\"45s\"")).unwrap(),
+            Duration::from_secs(45)
+        );
         assert!(check_drain_timeout(&v("\"0s\"")).is_err());
-        assert!(check_drain_timeout(&v("\"1500ms\"")).unwrap_err().contains("whole seconds"));
-        assert!(check_drain_timeout(&v("\"2h\"")).unwrap_err().contains("at most 1h"));
+        assert!(check_drain_timeout(&v("\"1500ms\""))
+            .unwrap_err()
+            .contains("whole seconds"));
+        assert!(check_drain_timeout(&v("\"2h\""))
+            .unwrap_err()
+            .contains("at most 1h"));
     }
 
     #[test]
