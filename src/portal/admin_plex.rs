@@ -387,7 +387,7 @@ mod tests {
         assert!(out.starts_with("# My gateway\n[server]\nlisten = [\"127.0.0.1:8080\"]  # port\n"));
         assert!(
             out.contains(
-                "# the owner's token\ntoken = \"tok\\\"en\"            # Retrieve fills this\n"
+                "# the owner's token\ntoken = 'tok\"en'            # Retrieve fills this\n"
             ),
             "{out}"
         );
