@@ -434,3 +434,47 @@ async fn test_upgrade_under_load_hands_over_without_a_failure() {
     // The new process reloads and stops like the first one.
     kill("TERM", new);
 }
+
+/// docs/operations.md "Backups": SQLite's online backup of the store while
+/// the gateway runs (and writes sessions) gives a consistent copy.
+#[tokio::test]
+async fn test_online_backup_of_the_store_while_running() {
+    let Some(sqlite3) = crate::support::require::program(
+        "test_online_backup_of_the_store_while_running",
+        "sqlite3",
+        "apt-get install sqlite3",
+    ) else {
+        return;
+    };
+    let gw = crate::support::accounts::builder("").start();
+    crate::support::accounts::add_user(&gw, "ann", "user", "ann-password-1");
+    let _session = crate::support::accounts::login(&gw, "ann", "ann-password-1").await;
+    let copy = gw.dir().join("backup.db");
+    let out = Command::new(sqlite3)
+        .arg(gw.dir().join("data").join("gatehouse.db"))
+        .arg(format!(".backup {}", copy.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = rusqlite::Connection::open(&copy).unwrap();
+    let sessions: i64 = db
+        .query_row(
+            "SELECT count(*) FROM sessions JOIN users ON users.id = sessions.user_id WHERE users.name = 'ann'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        sessions, 1,
+        "the user and the session made while running are in the copy"
+    );
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    assert_eq!(status(&gw.url("/gatehouse/health")).await, 200);
+}
