@@ -320,11 +320,15 @@ async fn test_reload_reports_listen_change_and_refuses_invalid_or_stale() {
 
 /// An upstream that answers each request after `delay` (a request in
 /// flight while the gateway is upgraded).
-async fn slow_upstream(delay: Duration) -> (String, tokio::task::JoinHandle<()>) {
+/// Returns its URL, its task and how many requests it has received.
+async fn slow_upstream(delay: Duration) -> (String, tokio::task::JoinHandle<()>, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = received.clone();
     let task = tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
+            let counter = counter.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 1024];
@@ -334,6 +338,7 @@ async fn slow_upstream(delay: Duration) -> (String, tokio::task::JoinHandle<()>)
                         Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
                 }
+                counter.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(delay).await;
                 let _ = s
                     .write_all(
@@ -343,13 +348,13 @@ async fn slow_upstream(delay: Duration) -> (String, tokio::task::JoinHandle<()>)
             });
         }
     });
-    (format!("http://{addr}"), task)
+    (format!("http://{addr}"), task, received)
 }
 
 #[tokio::test]
 async fn test_upgrade_under_load_hands_over_without_a_failure() {
     let echo = EchoServer::start();
-    let (slow, _slow_task) = slow_upstream(Duration::from_secs(2)).await;
+    let (slow, _slow_task, _) = slow_upstream(Duration::from_secs(2)).await;
     let routes = format!(
         "{}\n{}",
         route("app", "/app/", &[echo.url()]),
@@ -477,4 +482,35 @@ async fn test_online_backup_of_the_store_while_running() {
         .unwrap();
     assert_eq!(check, "ok");
     assert_eq!(status(&gw.url("/gatehouse/health")).await, 200);
+}
+
+/// A request that started before a reload finishes on the configuration it
+/// started with, even when the reload removed its route.
+#[tokio::test]
+async fn test_request_in_flight_keeps_its_configuration_across_a_reload() {
+    let (slow, _slow_task, received) = slow_upstream(Duration::from_secs(1)).await;
+    let echo = EchoServer::start();
+    let with_slow = format!(
+        "{}\n{}",
+        route("app", "/app/", &[echo.url()]),
+        route("slow", "/slow/", &[slow])
+    );
+    let gw = GatewayBuilder::new(&with_slow).start();
+    let without_slow = config_with(&gw, &route("app", "/app/", &[echo.url()]));
+    let url = gw.url("/slow/x");
+    let in_flight = tokio::spawn(async move {
+        let r = fresh_client().get(&url).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    });
+    // Once the upstream has the request, reload without its route.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while received.load(Ordering::SeqCst) == 0 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(POLL).await;
+    }
+    write_config(gw.config_path(), &without_slow);
+    kill("HUP", gw.pid());
+    wait_status(&gw.url("/slow/x"), 404).await;
+    let (code, body) = in_flight.await.unwrap();
+    assert_eq!((code, body.as_str()), (200, "slow"));
 }
