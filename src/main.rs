@@ -26,15 +26,17 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let outcome = match command.unwrap_or(Command::Run) {
+    let outcome = match command.unwrap_or(Command::Run { upgrade: false }) {
         Command::Check => {
             println!("{}: ok ({} routes)", path.display(), cfg.routes.len());
             Ok(())
         }
-        Command::Run => match gatehouse::proxy::run(cfg) {
+        Command::Run { upgrade } => match gatehouse::proxy::run(cfg, upgrade) {
             Ok(never) => match never {},
             Err(e) => Err(e.to_string()),
         },
+        Command::Reload => cli::control::reload(&cfg),
+        Command::Upgrade => cli::control::upgrade(&cfg, &path),
         Command::User { cmd } => cli::user::run(cmd, &cfg).map_err(|e| e.to_string()),
         Command::Plex { cmd } => plex(cmd, &cfg),
         Command::Import { .. } => Ok(()),

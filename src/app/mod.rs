@@ -6,6 +6,8 @@
 //!
 //! Below the portal and the proxy: it knows neither.
 
+pub mod pidfile;
+pub mod reload;
 pub mod routes;
 mod state;
 pub mod upkeep;

@@ -41,7 +41,7 @@ pub struct App {
     /// API tokens of machine clients (docs/access.md).
     pub api_tokens: Arc<crate::auth::api_tokens::ApiTokenTable>,
     /// Sign-ins waiting for their second factor (five minutes at most).
-    pub pending: crate::auth::pending::PendingTable,
+    pub pending: Arc<crate::auth::pending::PendingTable>,
     pub regulation: Arc<Regulation>,
     pub hasher: Hasher,
     /// Outbound client for Ombi / Tautulli (SSO at login).
@@ -49,10 +49,10 @@ pub struct App {
     /// This install's plex.tv client identifier (kept in the store).
     pub plex_client_id: String,
     /// Whether store writes currently succeed (`{portal}/health`).
-    pub store_health: StoreHealth,
+    pub store_health: Arc<StoreHealth>,
     /// Sessions ended in memory whose deletion the store refused; retried
     /// by the upkeep until stored.
-    pub pending_logouts: Mutex<Vec<[u8; 32]>>,
+    pub pending_logouts: Arc<Mutex<Vec<[u8; 32]>>>,
     /// TLS certificates (certs_dir, ACME) and the live SNI resolver.
     pub certs: Arc<crate::certs::CertStore>,
     /// Pending ACME HTTP-01 answers.
@@ -90,12 +90,40 @@ impl App {
             hasher: Hasher::new(PasswordPolicy::from_env()),
             http: crate::sso::http_client()?,
             plex_client_id,
-            store_health: StoreHealth::default(),
-            pending_logouts: Mutex::new(Vec::new()),
+            store_health: Arc::default(),
+            pending_logouts: Arc::new(Mutex::new(Vec::new())),
             certs,
             acme_http01: Arc::default(),
             store,
             config,
         })
+    }
+
+    /// The state for a reloaded `config`: routes, router, strict reading
+    /// and strip list rebuilt from it; every long-lived part (store,
+    /// sessions, tokens, bans, hasher, clients, certificates) shared with
+    /// `self`, so requests on either see the same accounts. The caller
+    /// keeps what needs new sockets or tables as running
+    /// (`super::reload::keep_running`).
+    pub fn reloaded(&self, config: Config) -> App {
+        App {
+            router: Router::from_conf(&config),
+            strict: StrictReading::new(&config.routes),
+            routes: config.routes.iter().map(RouteRuntime::from_conf).collect(),
+            strip: StripList::from_config(&config),
+            store: self.store.clone(),
+            sessions: self.sessions.clone(),
+            api_tokens: self.api_tokens.clone(),
+            pending: self.pending.clone(),
+            regulation: self.regulation.clone(),
+            hasher: self.hasher.clone(),
+            http: self.http.clone(),
+            plex_client_id: self.plex_client_id.clone(),
+            store_health: self.store_health.clone(),
+            pending_logouts: self.pending_logouts.clone(),
+            certs: self.certs.clone(),
+            acme_http01: self.acme_http01.clone(),
+            config,
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! The command line (README "Commands"): `run` (default), `check`, `user …`, `plex …`,
-//! `import …`.
+//! The command line (README "Commands"): `run` (default), `check`, `reload`, `upgrade`,
+//! `user …`, `plex …`, `import …`.
 
+pub mod control;
 pub mod import;
 pub mod plex;
 pub mod user;
@@ -32,7 +33,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gateway (the default).
-    Run,
+    Run {
+        /// Take the listening sockets over from the running gateway (graceful
+        /// upgrade; `gatehouse upgrade` starts this).
+        #[arg(short = 'u', long)]
+        upgrade: bool,
+    },
+    /// Re-read the configuration in the running gateway (SIGHUP), after
+    /// validating it; found through `data_dir/gatehouse.pid`.
+    Reload,
+    /// Replace the running gateway by this binary without dropping a
+    /// connection (Pingora's graceful upgrade).
+    Upgrade,
     /// Validate the configuration: exit 0, or 1 with `FILE:LINE: KEY: reason (value)` lines.
     Check,
     /// Manage users in the store.

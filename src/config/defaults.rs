@@ -22,6 +22,9 @@ pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_THREADS: usize = 0;
 /// `[server] keepalive_timeout`: nginx's default (`0s` = close after each response).
 pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(75);
+/// `[server] drain_timeout`: how long an old process waits for its requests
+/// in flight after an upgrade or a stop.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// `[server] keepalive_requests`: nginx's default.
 pub const DEFAULT_KEEPALIVE_REQUESTS: u32 = 1000;
 

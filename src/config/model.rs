@@ -65,6 +65,9 @@ pub struct Server {
     pub redirect_https: bool,
     /// `Strict-Transport-Security: max-age` on HTTPS responses; `None` = off.
     pub hsts: Option<Duration>,
+    /// After a graceful upgrade or stop, how long requests in flight may
+    /// take before the old process exits anyway.
+    pub drain_timeout: Duration,
 }
 
 /// `[portal]`.

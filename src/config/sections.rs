@@ -95,6 +95,10 @@ pub fn read_server(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Server> {
         sec.get(cx, "hsts", check_duration),
         std::time::Duration::ZERO,
     );
+    let drain_timeout = or(
+        sec.get(cx, "drain_timeout", check_drain_timeout),
+        DEFAULT_DRAIN_TIMEOUT,
+    );
     let listen_bad = cx.errors.len() > errors_before;
     if listen_given && !listen_bad && listen.is_empty() && tls_listen.is_empty() {
         sec.report_missing(cx, "listen", "no listener: set listen or tls_listen");
@@ -112,6 +116,7 @@ pub fn read_server(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Option<Server> {
         keepalive_requests,
         redirect_https,
         hsts: (!hsts.is_zero()).then_some(hsts),
+        drain_timeout,
     })
 }
 

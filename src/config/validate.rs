@@ -338,6 +338,19 @@ pub fn check_positive_duration(value: &Value) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `[server] drain_timeout`: whole seconds (Pingora counts seconds), from
+/// 1 s to 1 h.
+pub fn check_drain_timeout(value: &Value) -> Result<Duration, String> {
+    let d = check_positive_duration(value)?;
+    if d.subsec_nanos() != 0 {
+        return Err("must be whole seconds".to_owned());
+    }
+    if d > Duration::from_secs(3600) {
+        return Err("must be at most 1h".to_owned());
+    }
+    Ok(d)
+}
+
 /// `[server] threads`: 0 means one worker per core.
 pub fn resolve_threads(threads: usize) -> usize {
     if threads > 0 {
@@ -360,6 +373,21 @@ mod tests {
 
     fn check_auth_(value: &Value) -> Result<AuthLevel, String> {
         check_auth(value, &GroupNames::default())
+    }
+
+    #[test]
+    fn test_check_drain_timeout() {
+        assert_eq!(
+            check_drain_timeout(&v("\"45s\"")).unwrap(),
+            Duration::from_secs(45)
+        );
+        assert!(check_drain_timeout(&v("\"0s\"")).is_err());
+        assert!(check_drain_timeout(&v("\"1500ms\""))
+            .unwrap_err()
+            .contains("whole seconds"));
+        assert!(check_drain_timeout(&v("\"2h\""))
+            .unwrap_err()
+            .contains("at most 1h"));
     }
 
     #[test]

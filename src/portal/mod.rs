@@ -10,6 +10,7 @@
 //! (the pages), `organizr_api/` (the auth API), `html.rs`, `form.rs`,
 //! `guard.rs` (rendering, forms, the same-origin check).
 
+pub mod admin_plex;
 pub mod cert_pages;
 pub mod code_pages;
 pub mod cookies;
@@ -75,6 +76,9 @@ pub async fn handle(portal: &Portal, req: PortalRequest<'_>) -> Reply {
         if let Some(reply) = second_factor::admin_gate(app, &req).await {
             return reply;
         }
+    }
+    if let Some(reply) = admin_plex::handle(app, &req).await {
+        return reply;
     }
     if let Some(reply) = security_pages::handle(portal, &req).await {
         return reply;

@@ -15,21 +15,33 @@ pub struct Portal {
     /// The gateway's shared state.
     pub app: Arc<App>,
     /// Pending "Sign in with Plex" PINs.
-    pub pins: Pins,
+    pub pins: Arc<Pins>,
     /// The first-admin token while no admin exists.
-    pub setup: SetupToken,
+    pub setup: Arc<SetupToken>,
     /// WebAuthn relying party and ceremonies, TOTP secrets being enrolled.
-    pub factors: FactorState,
+    pub factors: Arc<FactorState>,
 }
 
 impl Portal {
     /// The portal over `app`, with no PIN pending and no setup token yet.
     pub fn new(app: Arc<App>) -> Portal {
         Portal {
-            factors: FactorState::new(&app.config),
+            factors: Arc::new(FactorState::new(&app.config)),
             app,
-            pins: Pins::default(),
-            setup: SetupToken::default(),
+            pins: Arc::default(),
+            setup: Arc::default(),
+        }
+    }
+
+    /// The portal over a reloaded `app`: PINs, setup token and
+    /// second-factor state carry over (a reload keeps `public_url`, from
+    /// which the passkeys' relying party comes).
+    pub fn reloaded(&self, app: Arc<App>) -> Portal {
+        Portal {
+            app,
+            pins: self.pins.clone(),
+            setup: self.setup.clone(),
+            factors: self.factors.clone(),
         }
     }
 }

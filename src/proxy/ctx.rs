@@ -9,6 +9,12 @@ use crate::auth::session::{Identity, SessionEntry};
 /// What the gateway knows about one request.
 #[derive(Debug)]
 pub struct RequestCtx {
+    /// The configuration this request started on: kept to its end, so a
+    /// reload never changes a request in flight.
+    pub live: Arc<super::live::Live>,
+    /// Counts the request as in flight until it ends (the drain after an
+    /// upgrade or a stop waits for these).
+    pub _in_flight: super::drain::InFlight,
     /// When the request reached `request_filter`.
     pub start: Instant,
     /// The client address the gateway believes (after `trusted_proxies`).
@@ -54,9 +60,11 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    /// A fresh context.
-    pub fn new() -> RequestCtx {
+    /// A fresh context on the configuration `live`.
+    pub fn new(live: Arc<super::live::Live>) -> RequestCtx {
         RequestCtx {
+            live,
+            _in_flight: super::drain::InFlight::start(),
             start: Instant::now(),
             client_ip: None,
             tls: false,
@@ -77,11 +85,5 @@ impl RequestCtx {
             machine: None,
             strip_authorization: false,
         }
-    }
-}
-
-impl Default for RequestCtx {
-    fn default() -> Self {
-        RequestCtx::new()
     }
 }

@@ -15,6 +15,7 @@
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::header;
@@ -24,37 +25,22 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, ErrorType};
 
 use super::ctx::RequestCtx;
+use super::live::Live;
 use super::respond::{self, Reply};
 use super::retry::{self, Attempt, ExchangeFailure, Failure, Verdict};
 use super::upstream_request;
-use crate::app::App;
 use crate::observability::access_log::AccessRecord;
-use crate::portal::Portal;
 
-/// The gateway: shared state plus prebuilt upstream peers.
+/// The gateway: the current configuration, swapped by a reload
+/// (`super::live`).
 pub struct Gateway {
-    pub(super) app: Arc<App>,
-    pub(super) portal: Arc<Portal>,
-    /// `peers[route][upstream]`, built once.
-    pub(super) peers: Vec<Vec<super::peer::PeerSlot>>,
+    pub(super) live: Arc<ArcSwap<Live>>,
 }
 
 impl Gateway {
-    /// Builds the peers of every route.
-    pub fn new(portal: Arc<Portal>) -> Gateway {
-        let app = portal.app.clone();
-        let peers = app
-            .config
-            .routes
-            .iter()
-            .map(|r| {
-                r.upstreams
-                    .iter()
-                    .map(|u| super::peer::PeerSlot::new(u, &r.proxy))
-                    .collect()
-            })
-            .collect();
-        Gateway { app, portal, peers }
+    /// The gateway on `live`'s snapshots.
+    pub fn new(live: Arc<ArcSwap<Live>>) -> Gateway {
+        Gateway { live }
     }
 
     /// The `next_upstream` decision for a failed attempt of route `index`.
@@ -67,14 +53,14 @@ impl Gateway {
     ) -> Verdict {
         let attempt = Attempt {
             attempts: ctx.attempts,
-            max_attempts: self.app.routes[index].max_attempts,
+            max_attempts: ctx.live.app.routes[index].max_attempts,
             idempotent: session.req_header().method.is_idempotent(),
             response_started: ctx.response_started,
             replayable: !session.as_ref().retry_buffer_truncated(),
             body_too_large: ctx.body_too_large,
         };
         retry::verdict(
-            &self.app.config.routes[index].proxy.next_upstream,
+            &ctx.live.app.config.routes[index].proxy.next_upstream,
             failure,
             &attempt,
         )
@@ -89,7 +75,7 @@ impl Gateway {
         ctx: &mut RequestCtx,
         mut reply: Reply,
     ) -> Result<bool> {
-        super::https::reply_hsts(&self.app, ctx, &mut reply);
+        super::https::reply_hsts(&ctx.live.app, ctx, &mut reply);
         ctx.local_status = Some(reply.status);
         if ctx.close_after_reply {
             session.as_downstream_mut().set_keepalive(None);
@@ -107,7 +93,7 @@ impl ProxyHttp for Gateway {
     type CTX = RequestCtx;
 
     fn new_ctx(&self) -> RequestCtx {
-        RequestCtx::new()
+        RequestCtx::new(self.live.load_full())
     }
 
     fn init_downstream_modules(&self, _modules: &mut pingora::modules::http::HttpModules) {
@@ -131,7 +117,8 @@ impl ProxyHttp for Gateway {
         let Some(index) = ctx.route else {
             return Err(Error::explain(ErrorType::InternalError, "no route"));
         };
-        let peers = &self.peers[index];
+        let live = ctx.live.clone();
+        let peers = &live.peers[index];
         if peers.is_empty() {
             return Err(Error::explain(
                 ErrorType::InternalError,
@@ -161,7 +148,8 @@ impl ProxyHttp for Gateway {
         upstream_request: &mut RequestHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
-        upstream_request::rewrite(&self.app, session, upstream_request, ctx)
+        let live = ctx.live.clone();
+        upstream_request::rewrite(&live.app, session, upstream_request, ctx)
     }
 
     async fn request_body_filter(
@@ -177,7 +165,7 @@ impl ProxyHttp for Gateway {
         if let Some(b) = body {
             ctx.body_bytes += b.len() as u64;
         }
-        let max = self.app.config.routes[index].proxy.client_max_body_size;
+        let max = ctx.live.app.config.routes[index].proxy.client_max_body_size;
         if max > 0 && ctx.body_bytes > max {
             ctx.body_too_large = true;
             let mut e = Error::explain(ErrorType::HTTPStatus(413), "client_max_body_size");
@@ -196,7 +184,8 @@ impl ProxyHttp for Gateway {
         let Some(index) = ctx.route else {
             return Ok(());
         };
-        let route = &self.app.config.routes[index];
+        let live = ctx.live.clone();
+        let route = &live.app.config.routes[index];
         let status = upstream_response.status.as_u16();
         if status == 101 && !ctx.websocket {
             // Only a WebSocket handshake may switch protocols.
@@ -257,7 +246,7 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestCtx,
     ) -> Result<()> {
         ctx.response_started = true;
-        super::https::response_hsts(&self.app, ctx, upstream_response);
+        super::https::response_hsts(&ctx.live.app, ctx, upstream_response);
         Ok(())
     }
 
@@ -330,6 +319,7 @@ impl ProxyHttp for Gateway {
                 ErrorSource::Internal | ErrorSource::Unset => 500,
             },
         };
+        let live = ctx.live.clone();
         if code > 0 && !ctx.response_started {
             let body = match code {
                 502 => "bad gateway\n",
@@ -342,9 +332,9 @@ impl ProxyHttp for Gateway {
             session.as_downstream_mut().set_keepalive(None);
             let mut reply = Reply::text(code, body);
             if let Some(index) = ctx.route {
-                reply = with_add_headers(&self.app.config.routes[index], reply);
+                reply = with_add_headers(&live.app.config.routes[index], reply);
             }
-            super::https::reply_hsts(&self.app, ctx, &mut reply);
+            super::https::reply_hsts(&live.app, ctx, &mut reply);
             if let Err(err) = respond::send(session, reply).await {
                 tracing::debug!(error = %err, "could not send error response");
             }
@@ -377,7 +367,7 @@ impl ProxyHttp for Gateway {
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut RequestCtx) {
         let error = e.map(|e| e.to_string());
         let req = session.req_header();
-        let app = &*self.app;
+        let app = &*ctx.live.app;
         let (route, upstream) = match ctx.route {
             Some(i) => (
                 app.routes[i].name.as_ref(),

@@ -5,14 +5,18 @@
 pub mod access;
 pub mod acme_challenge;
 pub mod ctx;
+pub mod drain;
 pub mod gateway;
 pub mod https;
 pub mod limits;
+pub mod live;
 pub mod local;
 pub mod machine;
+pub mod notify;
 pub mod peer;
 pub mod respond;
 pub mod retry;
+pub mod signals;
 pub mod sso_inject;
 mod steps;
 pub mod stop;
@@ -41,27 +45,51 @@ pub enum StartError {
     App(String),
 }
 
-/// Seconds a stopping server waits for in-flight requests.
-const GRACE_SECONDS: u64 = 5;
+/// Seconds the runtimes get to stop once the drain is over.
+const RUNTIME_STOP_SECONDS: u64 = 1;
 
-/// Starts the gateway and serves until the process is stopped.
-pub fn run(config: Config) -> Result<Infallible, StartError> {
+/// How many seconds each side of a graceful upgrade waits for the other on
+/// the upgrade socket.
+const UPGRADE_WAIT_SECONDS: usize = 30;
+
+/// The upgrade socket in `data_dir`, through which an old process hands its
+/// listening sockets to the new one (`gatehouse upgrade`).
+pub fn upgrade_socket(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("gatehouse-upgrade.sock")
+}
+
+/// Starts the gateway and serves until the process is stopped. With
+/// `upgrade`, the listening sockets come from the running gateway through
+/// the upgrade socket (sent when it gets SIGQUIT) instead of being bound.
+pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
     crate::observability::init();
     crate::clock::follow_test_clock();
     // Refuse to start on a port we cannot bind, with a clear message,
     // before Pingora takes over the listeners.
-    for addr in config.server.listen.iter().chain(&config.server.tls_listen) {
-        TcpListener::bind(addr).map_err(|e| StartError::Listen(*addr, e))?;
+    if !upgrade {
+        for addr in config.server.listen.iter().chain(&config.server.tls_listen) {
+            TcpListener::bind(addr).map_err(|e| StartError::Listen(*addr, e))?;
+        }
     }
+    let data_dir = config.server.data_dir.clone();
+    let drain = config.server.drain_timeout;
     let conf = ServerConf {
         threads: config.server.threads.max(1),
         work_stealing: false,
-        grace_period_seconds: Some(GRACE_SECONDS),
-        graceful_shutdown_timeout_seconds: Some(GRACE_SECONDS),
+        // The most the drain may take; `stop` ends it once the last
+        // request in flight is done.
+        grace_period_seconds: Some(drain.as_secs()),
+        graceful_shutdown_timeout_seconds: Some(RUNTIME_STOP_SECONDS),
         upstream_keepalive_pool_size: 1024,
+        upgrade_sock: upgrade_socket(&data_dir).to_string_lossy().into_owned(),
+        upgrade_sock_connect_accept_max_retries: Some(UPGRADE_WAIT_SECONDS),
         ..ServerConf::default()
     };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
+    let opt = Opt {
+        upgrade,
+        ..Opt::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
     server.bootstrap();
 
     let listen = config.server.listen.clone();
@@ -70,6 +98,7 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     let tls_listen = config.server.tls_listen.clone();
     let app = Arc::new(App::open(config).map_err(|e| StartError::App(e.to_string()))?);
     let portal = Arc::new(Portal::new(app.clone()));
+    let current = live::Current::new(portal.clone());
     if let Some(token) = portal.setup.ensure(&app.store) {
         let url = format!(
             "{}{}/setup?token={token}",
@@ -98,11 +127,11 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     let alpn_01 = app.config.acme.enabled
         && app.config.acme.challenge == crate::config::AcmeChallenge::TlsAlpn01;
     let resolver = app.certs.resolver();
-    stop::watch(server.watch_execution_phase(), app.clone());
+    stop::watch(server.watch_execution_phase(), app.clone(), drain);
     let app_certs = app.certs.clone();
     let mut service = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
-        gateway::Gateway::new(portal),
+        gateway::Gateway::new(current.live.clone()),
         "gatehouse",
     );
     let mut options = HttpServerOptions::default();
@@ -125,6 +154,12 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
         service.add_tls_with_settings(&addr.to_string(), None, settings);
     }
     server.add_service(service);
-    tracing::info!(listen = ?listen, tls_listen = ?tls_listen, "gatehouse listening");
+    // SIGHUP reloads from now on (before the pid file tells anyone so).
+    signals::reload_on_hangup(current).map_err(StartError::App)?;
+    if let Err(e) = crate::app::pidfile::write(&data_dir) {
+        tracing::error!(error = %e, "pid file not written: gatehouse reload and upgrade cannot find this process");
+    }
+    notify::ready();
+    tracing::info!(listen = ?listen, tls_listen = ?tls_listen, pid = std::process::id(), "gatehouse listening");
     server.run_forever()
 }

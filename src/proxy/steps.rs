@@ -26,6 +26,7 @@ use super::ctx::RequestCtx;
 use super::gateway::{with_add_headers, Gateway};
 use super::respond::Reply;
 use super::upgrade::{self, UpgradeAsk};
+use crate::app::App;
 use crate::route::{path, redirect, Routing};
 
 /// Ends the steps with a reply when a step gives one.
@@ -44,31 +45,33 @@ impl Gateway {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<Option<Reply>> {
-        step!(self.client(session, ctx));
-        step!(self.acme_challenge(session));
+        let live = ctx.live.clone();
+        let app = &*live.app;
+        step!(self.client(app, session, ctx));
+        step!(self.acme_challenge(app, session));
         let normalized = match Self::path(session) {
             Ok(p) => p,
             Err(reply) => return Ok(Some(reply)),
         };
         step!(super::https::redirect(
-            &self.app,
+            app,
             ctx,
             session.req_header(),
             &normalized
         ));
-        step!(super::local::handle(&self.portal, session, &normalized, ctx).await?);
-        step!(self.redirects(session, &normalized, ctx));
-        let index = match self.route(session, &normalized, ctx).await? {
+        step!(super::local::handle(&live.portal, session, &normalized, ctx).await?);
+        step!(self.redirects(app, session, &normalized, ctx));
+        let index = match self.route(&live, session, &normalized, ctx).await? {
             Ok(index) => index,
             Err(reply) => return Ok(Some(reply)),
         };
         // The route's add_headers go on the gateway's own replies too (nginx).
-        let route = &self.app.config.routes[index];
+        let route = &app.config.routes[index];
         step!(self
-            .body_limit(session, index)
+            .body_limit(app, session, index)
             .map(|r| with_add_headers(route, r)));
         step!(self
-            .auth(session, index, &normalized, ctx)
+            .auth(app, session, index, &normalized, ctx)
             .await
             .map(|r| with_add_headers(route, r)));
         ctx.target = Some(normalized);
@@ -77,8 +80,7 @@ impl Gateway {
 
     /// Who is asking, and how: fills `ctx.tls`, `client_ip`, `https` and
     /// `websocket`, and sets the connection's keep-alive.
-    fn client(&self, session: &mut Session, ctx: &mut RequestCtx) -> Option<Reply> {
-        let app = &*self.app;
+    fn client(&self, app: &App, session: &mut Session, ctx: &mut RequestCtx) -> Option<Reply> {
         ctx.tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
         let peer = session
             .client_addr()
@@ -128,9 +130,9 @@ impl Gateway {
     }
 
     /// `/.well-known/acme-challenge/TOKEN` while an HTTP-01 order is pending.
-    fn acme_challenge(&self, session: &Session) -> Option<Reply> {
+    fn acme_challenge(&self, app: &App, session: &Session) -> Option<Reply> {
         let req = session.req_header();
-        super::acme_challenge::answer(&self.app, &req.method, req.uri.path())
+        super::acme_challenge::answer(app, &req.method, req.uri.path())
     }
 
     /// The normalized path (`/a/../b`, `//b`, `/%62` → `/b`), or a 400.
@@ -141,8 +143,14 @@ impl Gateway {
     }
 
     /// `[[redirect]]` rules, in file order (with the rule's `add_headers`).
-    fn redirects(&self, session: &Session, normalized: &str, ctx: &RequestCtx) -> Option<Reply> {
-        let redirects = &self.app.config.redirects;
+    fn redirects(
+        &self,
+        app: &App,
+        session: &Session,
+        normalized: &str,
+        ctx: &RequestCtx,
+    ) -> Option<Reply> {
+        let redirects = &app.config.redirects;
         if redirects.is_empty() {
             return None;
         }
@@ -177,11 +185,12 @@ impl Gateway {
     /// takes the request: nginx's add-slash 301, the portal home, or 404.
     async fn route(
         &self,
+        live: &super::live::Live,
         session: &mut Session,
         normalized: &str,
         ctx: &mut RequestCtx,
     ) -> Result<std::result::Result<usize, Reply>> {
-        let app = &*self.app;
+        let (app, portal) = (&*live.app, &live.portal);
         let req = session.req_header();
         let host = crate::headers::request_host(
             req.uri.host(),
@@ -192,9 +201,7 @@ impl Gateway {
             Routing::AddSlash(location) => return Ok(Err(Reply::redirect(301, &location))),
             Routing::NotFound => {
                 if app.config.portal.home.as_deref() == Some(normalized) {
-                    return super::local::home(&self.portal, session, ctx)
-                        .await
-                        .map(Err);
+                    return super::local::home(portal, session, ctx).await.map(Err);
                 }
                 return Ok(Err(Reply::text(404, "not found\n")));
             }
@@ -213,8 +220,8 @@ impl Gateway {
 
     /// `client_max_body_size` by Content-Length (413 before the upstream is
     /// contacted; a chunked body is counted in `request_body_filter`).
-    fn body_limit(&self, session: &Session, index: usize) -> Option<Reply> {
-        let max = self.app.config.routes[index].proxy.client_max_body_size;
+    fn body_limit(&self, app: &App, session: &Session, index: usize) -> Option<Reply> {
+        let max = app.config.routes[index].proxy.client_max_body_size;
         if max == 0 {
             return None;
         }
@@ -232,12 +239,12 @@ impl Gateway {
     /// loose reading routes to (`route::strict`).
     async fn auth(
         &self,
+        app: &App,
         session: &Session,
         index: usize,
         normalized: &str,
         ctx: &mut RequestCtx,
     ) -> Option<Reply> {
-        let app = &*self.app;
         let req = session.req_header();
         let host = crate::headers::request_host(
             req.uri.host(),

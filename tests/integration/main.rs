@@ -15,6 +15,8 @@ mod host_routing;
 mod import_nginx;
 mod import_organizr;
 mod layers;
+mod ops_plex_admin;
+mod ops_reload;
 mod proxy_body;
 mod proxy_failover;
 mod proxy_headers;

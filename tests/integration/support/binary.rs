@@ -270,6 +270,19 @@ impl Gateway {
         }
     }
 
+    /// The process id of the gateway this harness started.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the gateway is running").id()
+    }
+
+    /// Whether the process this harness started has exited (reaps it).
+    pub fn exited(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(child) => child.try_wait().expect("wait for the gateway").is_some(),
+            None => true,
+        }
+    }
+
     /// The configuration file it runs with.
     pub fn config_path(&self) -> &Path {
         &self.config
