@@ -9,6 +9,7 @@
 pub mod routes;
 mod state;
 pub mod upkeep;
+pub mod upstream_health;
 
 pub use routes::{HeaderRule, RouteRuntime};
 pub use state::{App, AppError};

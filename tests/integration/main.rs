@@ -7,6 +7,7 @@
 mod support;
 
 mod access;
+mod admin;
 mod accounts;
 mod acme;
 mod config_check;
