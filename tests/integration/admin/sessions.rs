@@ -58,8 +58,8 @@ async fn test_admin_sessions_list_and_revoke_one_then_all() {
     assert_eq!(get_status(&gw, "/app/", Some(&first), false).await, 401);
     assert_eq!(get_status(&gw, "/app/", Some(&second), false).await, 401);
     assert_eq!(get_status(&gw, "/gatehouse/admin/sessions", Some(&root), false).await, 200, "root keeps hers");
-    wait_audit(&gw, &["action=end session", "on=\"alice\""]).await;
-    wait_audit(&gw, &["action=revoke", "on=\"alice\""]).await;
+    wait_audit(&gw, &["action=\"end session\"", "on=\"alice\""]).await;
+    wait_audit(&gw, &["action=\"revoke\"", "on=\"alice\""]).await;
 }
 
 #[tokio::test]

@@ -79,9 +79,9 @@ async fn test_admin_group_change_lock_unlock_take_effect_on_next_request() {
     assert_eq!(r.status(), 303);
     let again = login(&gw, "alice", ALICE_PW).await;
     assert_eq!(get_status(&gw, "/app/", Some(&again), false).await, 200);
-    wait_audit(&gw, &["action=group 4 -> 2", "on=\"alice\""]).await;
-    wait_audit(&gw, &["action=lock", "on=\"alice\""]).await;
-    wait_audit(&gw, &["action=unlock", "on=\"alice\""]).await;
+    wait_audit(&gw, &["action=\"group 4 -> 2\"", "on=\"alice\""]).await;
+    wait_audit(&gw, &["action=\"lock\"", "on=\"alice\""]).await;
+    wait_audit(&gw, &["action=\"unlock\"", "on=\"alice\""]).await;
 }
 
 #[tokio::test]
@@ -106,8 +106,8 @@ async fn test_admin_new_password_and_delete_end_sessions() {
     assert_eq!(r.headers()["location"], "/gatehouse/admin/users?done=deleted");
     assert_eq!(get_status(&gw, "/app/", Some(&alice), false).await, 401);
     assert_eq!(group_of(&gw, "alice"), None);
-    wait_audit(&gw, &["action=password", "on=\"alice\""]).await;
-    wait_audit(&gw, &["action=delete", "on=\"alice\""]).await;
+    wait_audit(&gw, &["action=\"password\"", "on=\"alice\""]).await;
+    wait_audit(&gw, &["action=\"delete\"", "on=\"alice\""]).await;
     let log = gw.log();
     for secret in ["alice-brand-new", ALICE_PW, ROOT_PW] {
         assert!(!log.contains(secret), "a password reached the log");
