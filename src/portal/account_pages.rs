@@ -51,7 +51,12 @@ pub async fn handle(app: &App, req: &PortalRequest<'_>) -> Option<Reply> {
     if post && !super::guard::same_origin(req.headers, req.host, &app.config.server.public_url) {
         let action = format!("POST /account{rest}");
         match &session {
-            Some((_, who)) => audit::refused(&actor(who, req), &action, &who.username, "cross-site request"),
+            Some((_, who)) => audit::refused(
+                &actor(who, req),
+                &action,
+                &who.username,
+                "cross-site request",
+            ),
             None => audit::refused_anonymous(req.client_ip, &action, "cross-site request"),
         }
         return Some(Reply::text(403, "cross-site request refused\n"));
@@ -73,7 +78,10 @@ pub async fn handle(app: &App, req: &PortalRequest<'_>) -> Option<Reply> {
         "/password" if post => password(app, req, &identity, &mine).await,
         "/sessions/end" if post => end_one(app, req, &identity, &mine).await,
         "/sessions/end-others" if post => end_others(app, req, &identity, &mine).await,
-        _ => Reply::html(404, super::html::message("Not found", "There is no such page.")),
+        _ => Reply::html(
+            404,
+            super::html::message("Not found", "There is no such page."),
+        ),
     })
 }
 
@@ -155,11 +163,28 @@ async fn password(app: &App, req: &PortalRequest<'_>, who: &Identity, mine: &[u8
     let (current, new) = (field("current"), field("new"));
     let a = actor(who, req);
     if new.is_empty() || new.len() > MAX_PASSWORD_BYTES {
-        return render(app, req, who, mine, Some("Give a new password (at most 1024 bytes).")).await;
+        return render(
+            app,
+            req,
+            who,
+            mine,
+            Some("Give a new password (at most 1024 bytes)."),
+        )
+        .await;
     }
-    if app.regulation.is_banned(&who.username, req.client_ip, req.now) {
+    if app
+        .regulation
+        .is_banned(&who.username, req.client_ip, req.now)
+    {
         audit::refused(&a, "change own password", &who.username, "banned");
-        return render(app, req, who, mine, Some("Too many failed attempts; try again later.")).await;
+        return render(
+            app,
+            req,
+            who,
+            mine,
+            Some("Too many failed attempts; try again later."),
+        )
+        .await;
     }
     let id = who.user_id;
     let stored = app
@@ -168,8 +193,20 @@ async fn password(app: &App, req: &PortalRequest<'_>, who: &Identity, mine: &[u8
         .await
         .unwrap_or_default();
     let Some(stored) = stored else {
-        audit::refused(&a, "change own password", &who.username, "no local password");
-        return render(app, req, who, mine, Some("This account has no local password (it signs in with Plex).")).await;
+        audit::refused(
+            &a,
+            "change own password",
+            &who.username,
+            "no local password",
+        );
+        return render(
+            app,
+            req,
+            who,
+            mine,
+            Some("This account has no local password (it signs in with Plex)."),
+        )
+        .await;
     };
     let ok = matches!(
         app.hasher.verify(&current, Some(&stored)).await,
@@ -178,8 +215,15 @@ async fn password(app: &App, req: &PortalRequest<'_>, who: &Identity, mine: &[u8
     if !ok {
         let (regulation, store) = (app.regulation.clone(), app.store.clone());
         let (key, ip, now) = (who.username.clone(), req.client_ip, req.now);
-        let _ = tokio::task::spawn_blocking(move || regulation.record_failure(&store, &key, ip, now)).await;
-        audit::refused(&a, "change own password", &who.username, "wrong current password");
+        let _ =
+            tokio::task::spawn_blocking(move || regulation.record_failure(&store, &key, ip, now))
+                .await;
+        audit::refused(
+            &a,
+            "change own password",
+            &who.username,
+            "wrong current password",
+        );
         return render(app, req, who, mine, Some("The current password is wrong.")).await;
     }
     let hash = match app.hasher.hash(&new).await {

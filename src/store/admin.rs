@@ -49,11 +49,7 @@ impl Store {
         let tx = conn.transaction()?;
         tx.execute(
             "UPDATE sessions SET client_ip = ?1, user_agent = ?2 WHERE token_hash = ?3",
-            params![
-                client_ip,
-                cut(user_agent, MAX_USER_AGENT),
-                &token_hash[..]
-            ],
+            params![client_ip, cut(user_agent, MAX_USER_AGENT), &token_hash[..]],
         )?;
         tx.execute(
             "UPDATE users SET last_signin = ?1 WHERE id = ?2",
@@ -108,12 +104,8 @@ mod tests {
     fn test_record_signin_fills_session_and_user() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let u = store
-            .add_user("a", "", 4, None, None, UNIX_EPOCH)
-            .unwrap();
-        let other = store
-            .add_user("b", "", 4, None, None, UNIX_EPOCH)
-            .unwrap();
+        let u = store.add_user("a", "", 4, None, None, UNIX_EPOCH).unwrap();
+        let other = store.add_user("b", "", 4, None, None, UNIX_EPOCH).unwrap();
         let row = SessionRow {
             token_hash: [7; 32],
             user_id: u.id,
@@ -125,7 +117,10 @@ mod tests {
             second_factor: false,
         };
         store.insert_session(&row).unwrap();
-        assert_eq!(store.session_clients().unwrap()[&[7; 32]], SessionClient::default());
+        assert_eq!(
+            store.session_clients().unwrap()[&[7; 32]],
+            SessionClient::default()
+        );
         let long_agent = "é".repeat(400);
         store
             .record_signin(

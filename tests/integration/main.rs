@@ -7,9 +7,9 @@
 mod support;
 
 mod access;
-mod admin;
 mod accounts;
 mod acme;
+mod admin;
 mod config_check;
 mod hardening;
 mod host_routing;

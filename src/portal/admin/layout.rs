@@ -58,7 +58,13 @@ pub fn nav(prefix: &str, current: Section) -> Markup {
 }
 
 /// A whole admin page.
-pub fn page(prefix: &str, current: Section, title: &str, notice: Option<&str>, body: &Markup) -> String {
+pub fn page(
+    prefix: &str,
+    current: Section,
+    title: &str,
+    notice: Option<&str>,
+    body: &Markup,
+) -> String {
     let content = html! {
         (nav(prefix, current))
         h1 { (title) }
@@ -92,6 +98,9 @@ mod tests {
         assert!(out.contains("Users &lt;x&gt;"));
         assert!(!out.contains("http://") && !out.contains("https://"));
         assert_eq!(notice(Some("<script>")), None);
-        assert_eq!(notice(Some("locked")).map(|n| n.starts_with("User locked")), Some(true));
+        assert_eq!(
+            notice(Some("locked")).map(|n| n.starts_with("User locked")),
+            Some(true)
+        );
     }
 }

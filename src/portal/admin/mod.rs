@@ -60,7 +60,14 @@ impl Cx<'_, '_> {
     }
 
     /// A refusal: the audit line, then a 403 page with a link `back`.
-    pub fn refuse(&self, section: Section, action: &str, on: &str, reason: &str, back: &str) -> Reply {
+    pub fn refuse(
+        &self,
+        section: Section,
+        action: &str,
+        on: &str,
+        reason: &str,
+        back: &str,
+    ) -> Reply {
         audit::refused(&self.actor(), action, on, reason);
         Reply::html(
             403,
@@ -131,7 +138,11 @@ pub async fn handle(portal: &Portal, req: &PortalRequest<'_>) -> Option<Reply> {
     }
     let Some((_, identity)) = session else {
         if post {
-            audit::refused_anonymous(req.client_ip, &format!("POST /admin{rest}"), "not signed in");
+            audit::refused_anonymous(
+                req.client_ip,
+                &format!("POST /admin{rest}"),
+                "not signed in",
+            );
             return Some(Reply::text(403, "sign in first\n"));
         }
         let here = match req.query {
@@ -147,11 +158,7 @@ pub async fn handle(portal: &Portal, req: &PortalRequest<'_>) -> Option<Reply> {
             ),
         ));
     };
-    let cx = Cx {
-        app,
-        req,
-        identity,
-    };
+    let cx = Cx { app, req, identity };
     if !rules::is_admin(cx.identity.group) {
         let what = format!("{} /admin{rest}", req.method);
         audit::refused(&cx.actor(), &what, "-", rules::Refusal::NotAdmin.reason());
@@ -170,7 +177,10 @@ pub async fn handle(portal: &Portal, req: &PortalRequest<'_>) -> Option<Reply> {
         "/sso" if get => super::sso_pages::debug_page(app, req).await,
         "/certs" if get => super::cert_pages::debug_page(app, req),
         r if r.starts_with("/users/") => users::one(&cx, &r["/users/".len()..], get, post).await,
-        _ => Reply::html(404, super::html::message("Not found", "There is no such page.")),
+        _ => Reply::html(
+            404,
+            super::html::message("Not found", "There is no such page."),
+        ),
     })
 }
 

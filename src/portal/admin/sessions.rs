@@ -57,7 +57,9 @@ pub async fn live_rows(app: &App, now: SystemTime, user: Option<i64>) -> Vec<Row
                 id: hex::encode(hash),
                 hash,
                 user_id: e.user_id,
-                username: who.as_ref().map_or_else(String::new, |i| i.username.clone()),
+                username: who
+                    .as_ref()
+                    .map_or_else(String::new, |i| i.username.clone()),
                 group: who.as_ref().map_or(crate::groups::GUEST, |i| i.group),
                 client_ip: client.client_ip,
                 user_agent: client.user_agent,
@@ -211,7 +213,13 @@ pub async fn revoke(cx: &Cx<'_, '_>) -> Reply {
             (i.username.clone(), i.group)
         });
     if let Err(r) = rules::may_manage(cx.identity.group, group) {
-        return cx.refuse(Section::Sessions, "end session", &name, r.reason(), &back_abs);
+        return cx.refuse(
+            Section::Sessions,
+            "end session",
+            &name,
+            r.reason(),
+            &back_abs,
+        );
     }
     end(cx.app, vec![hash]).await;
     super::audit::done(&cx.actor(), "end session", &name);

@@ -306,7 +306,13 @@ async fn page(cx: &Cx<'_, '_>, u: &User) -> Reply {
     let notice = layout::notice(cx.req.query_param("done").as_deref());
     Reply::html(
         200,
-        layout::page(p, Section::Users, &format!("User {}", u.name), notice, &body),
+        layout::page(
+            p,
+            Section::Users,
+            &format!("User {}", u.name),
+            notice,
+            &body,
+        ),
     )
 }
 

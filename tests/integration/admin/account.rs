@@ -13,21 +13,59 @@ async fn test_account_password_change_ends_other_sessions_keeps_this_one() {
     assert_eq!(page.matches("data-session=").count(), 2, "{page}");
     assert!(page.contains("id=\"this-session\""), "{page}");
     // a wrong current password changes nothing
-    let r = post(&gw, "/gatehouse/account/password", &here, &[("current", "wrong"), ("new", "alice-next")]).await;
+    let r = post(
+        &gw,
+        "/gatehouse/account/password",
+        &here,
+        &[("current", "wrong"), ("new", "alice-next")],
+    )
+    .await;
     assert_eq!(r.status(), 400);
     assert_eq!(get_status(&gw, "/app/", Some(&other), false).await, 200);
-    let r = post(&gw, "/gatehouse/account/password", &here, &[("current", ALICE_PW), ("new", "alice-next")]).await;
+    let r = post(
+        &gw,
+        "/gatehouse/account/password",
+        &here,
+        &[("current", ALICE_PW), ("new", "alice-next")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/gatehouse/account?done=password");
-    assert_eq!(get_status(&gw, "/app/", Some(&other), false).await, 401, "the other session ended");
-    assert_eq!(get_status(&gw, "/app/", Some(&here), false).await, 200, "this one stays");
+    assert_eq!(
+        get_status(&gw, "/app/", Some(&other), false).await,
+        401,
+        "the other session ended"
+    );
+    assert_eq!(
+        get_status(&gw, "/app/", Some(&here), false).await,
+        200,
+        "this one stays"
+    );
     login(&gw, "alice", "alice-next").await;
     let refused = crate::support::accounts::login_form(&gw, "alice", ALICE_PW, "/").await;
-    assert!(session_cookie(&refused).is_none(), "the old password is gone");
-    wait_audit(&gw, &["actor=\"alice\"", "change own password", "result=\"ok\""]).await;
-    wait_audit(&gw, &["actor=\"alice\"", "wrong current password", "result=\"refused\""]).await;
+    assert!(
+        session_cookie(&refused).is_none(),
+        "the old password is gone"
+    );
+    wait_audit(
+        &gw,
+        &["actor=\"alice\"", "change own password", "result=\"ok\""],
+    )
+    .await;
+    wait_audit(
+        &gw,
+        &[
+            "actor=\"alice\"",
+            "wrong current password",
+            "result=\"refused\"",
+        ],
+    )
+    .await;
     let log = gw.log();
-    assert!(!log.contains("alice-next") && !log.contains(ALICE_PW), "a password reached the log");
+    assert!(
+        !log.contains("alice-next") && !log.contains(ALICE_PW),
+        "a password reached the log"
+    );
 }
 
 #[tokio::test]
@@ -44,7 +82,13 @@ async fn test_account_end_one_and_all_other_sessions() {
         .and_then(|s| s.split('"').next())
         .expect("an End button")
         .to_string();
-    let r = post(&gw, "/gatehouse/account/sessions/end", &here, &[("id", &id)]).await;
+    let r = post(
+        &gw,
+        "/gatehouse/account/sessions/end",
+        &here,
+        &[("id", &id)],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let left = [a.clone(), b.clone()];
     let mut statuses = Vec::new();
@@ -62,7 +106,13 @@ async fn test_account_end_one_and_all_other_sessions() {
         .and_then(|s| s.split('"').next())
         .unwrap()
         .to_string();
-    let r = post(&gw, "/gatehouse/account/sessions/end", &here, &[("id", &root_id)]).await;
+    let r = post(
+        &gw,
+        "/gatehouse/account/sessions/end",
+        &here,
+        &[("id", &root_id)],
+    )
+    .await;
     assert_eq!(r.status(), 400);
     assert_eq!(get_status(&gw, "/app/", Some(&root), false).await, 200);
     let r = post(&gw, "/gatehouse/account/sessions/end-others", &here, &[]).await;

@@ -42,7 +42,12 @@ pub async fn get(gw: &Gateway, path: &str, cookie: &str) -> (u16, String) {
 }
 
 /// A same-origin form POST (as a browser sends it from the page).
-pub async fn post(gw: &Gateway, path: &str, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
+pub async fn post(
+    gw: &Gateway,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     post_with(gw, path, cookie, form, &[("Sec-Fetch-Site", "same-origin")]).await
 }
 
@@ -54,7 +59,10 @@ pub async fn post_with(
     form: &[(&str, &str)],
     headers: &[(&str, &str)],
 ) -> reqwest::Response {
-    let mut req = client().post(gw.url(path)).header("Cookie", cookie).form(form);
+    let mut req = client()
+        .post(gw.url(path))
+        .header("Cookie", cookie)
+        .form(form);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -71,7 +79,9 @@ pub fn user_id(gw: &Gateway, name: &str) -> i64 {
 /// The group of user `name`, or `None` when deleted.
 pub fn group_of(gw: &Gateway, name: &str) -> Option<i64> {
     db(gw)
-        .query_row("SELECT grp FROM users WHERE name = ?1", [name], |r| r.get(0))
+        .query_row("SELECT grp FROM users WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
         .ok()
 }
 

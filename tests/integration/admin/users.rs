@@ -12,7 +12,12 @@ async fn test_admin_users_add_search_and_show() {
         &gw,
         "/gatehouse/admin/users/add",
         &root,
-        &[("name", "bob"), ("email", "bob@example.com"), ("group", "3"), ("password", "bob-new-pw")],
+        &[
+            ("name", "bob"),
+            ("email", "bob@example.com"),
+            ("group", "3"),
+            ("password", "bob-new-pw"),
+        ],
     )
     .await;
     assert_eq!(resp.status(), 303);
@@ -27,12 +32,23 @@ async fn test_admin_users_add_search_and_show() {
     let (status, html) = get(&gw, "/gatehouse/admin/users", &root).await;
     assert_eq!(status, 200);
     for name in ["root", "co", "alice", "bob"] {
-        assert!(html.contains(&format!("data-user=\"{name}\"")), "{name}: {html}");
+        assert!(
+            html.contains(&format!("data-user=\"{name}\"")),
+            "{name}: {html}"
+        );
     }
     let (_, found) = get(&gw, "/gatehouse/admin/users?q=BOB%40example", &root).await;
-    assert!(found.contains("data-user=\"bob\"") && !found.contains("data-user=\"alice\""), "{found}");
+    assert!(
+        found.contains("data-user=\"bob\"") && !found.contains("data-user=\"alice\""),
+        "{found}"
+    );
     // one user's page: group, last sign-in, live sessions, Plex link
-    let (_, page) = get(&gw, &format!("/gatehouse/admin/users/{}", user_id(&gw, "alice")), &root).await;
+    let (_, page) = get(
+        &gw,
+        &format!("/gatehouse/admin/users/{}", user_id(&gw, "alice")),
+        &root,
+    )
+    .await;
     assert!(page.contains("id=\"user-group\">user (4)</td>"), "{page}");
     assert!(page.contains("id=\"user-sessions\">1</td>"), "{page}");
     assert!(page.contains("not linked"), "{page}");
@@ -44,16 +60,34 @@ async fn test_admin_users_add_search_and_show() {
         &gw,
         "/gatehouse/admin/users/add",
         &root,
-        &[("name", "BOB"), ("email", ""), ("group", "4"), ("password", "x")],
+        &[
+            ("name", "BOB"),
+            ("email", ""),
+            ("group", "4"),
+            ("password", "x"),
+        ],
     )
     .await;
     assert_eq!(dup.status(), 400);
-    wait_audit(&gw, &["actor=\"root\"", "add user (group 3)", "on=\"bob\"", "result=\"ok\""]).await;
+    wait_audit(
+        &gw,
+        &[
+            "actor=\"root\"",
+            "add user (group 3)",
+            "on=\"bob\"",
+            "result=\"ok\"",
+        ],
+    )
+    .await;
 }
 
 fn db_last_signin(gw: &crate::support::binary::Gateway, name: &str) -> Option<i64> {
     crate::support::accounts::db(gw)
-        .query_row("SELECT last_signin FROM users WHERE name = ?1", [name], |r| r.get(0))
+        .query_row(
+            "SELECT last_signin FROM users WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
         .expect("last_signin")
 }
 
@@ -65,17 +99,42 @@ async fn test_admin_group_change_lock_unlock_take_effect_on_next_request() {
     let id = user_id(&gw, "alice");
     assert_eq!(get_status(&gw, "/app/", Some(&alice), false).await, 200);
     assert_eq!(echo.last().header_all("X-WEBAUTH-GROUP"), ["4"]);
-    let r = post(&gw, &format!("/gatehouse/admin/users/{id}/group"), &root, &[("group", "2")]).await;
+    let r = post(
+        &gw,
+        &format!("/gatehouse/admin/users/{id}/group"),
+        &root,
+        &[("group", "2")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     // the very next request carries the new group
     assert_eq!(get_status(&gw, "/app/", Some(&alice), false).await, 200);
     assert_eq!(echo.last().header_all("X-WEBAUTH-GROUP"), ["2"]);
-    let r = post(&gw, &format!("/gatehouse/admin/users/{id}/lock"), &root, &[]).await;
+    let r = post(
+        &gw,
+        &format!("/gatehouse/admin/users/{id}/lock"),
+        &root,
+        &[],
+    )
+    .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(get_status(&gw, "/app/", Some(&alice), false).await, 401, "locked: signed out");
+    assert_eq!(
+        get_status(&gw, "/app/", Some(&alice), false).await,
+        401,
+        "locked: signed out"
+    );
     let refused = crate::support::accounts::login_form(&gw, "alice", ALICE_PW, "/").await;
-    assert!(session_cookie(&refused).is_none(), "a locked user cannot sign in");
-    let r = post(&gw, &format!("/gatehouse/admin/users/{id}/unlock"), &root, &[]).await;
+    assert!(
+        session_cookie(&refused).is_none(),
+        "a locked user cannot sign in"
+    );
+    let r = post(
+        &gw,
+        &format!("/gatehouse/admin/users/{id}/unlock"),
+        &root,
+        &[],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let again = login(&gw, "alice", ALICE_PW).await;
     assert_eq!(get_status(&gw, "/app/", Some(&again), false).await, 200);
@@ -101,9 +160,18 @@ async fn test_admin_new_password_and_delete_end_sessions() {
     assert_eq!(get_status(&gw, "/app/", Some(&alice), false).await, 401);
     let alice = login(&gw, "alice", "alice-brand-new").await;
     assert_eq!(get_status(&gw, "/app/", Some(&alice), false).await, 200);
-    let r = post(&gw, &format!("/gatehouse/admin/users/{id}/delete"), &root, &[]).await;
+    let r = post(
+        &gw,
+        &format!("/gatehouse/admin/users/{id}/delete"),
+        &root,
+        &[],
+    )
+    .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/gatehouse/admin/users?done=deleted");
+    assert_eq!(
+        r.headers()["location"],
+        "/gatehouse/admin/users?done=deleted"
+    );
     assert_eq!(get_status(&gw, "/app/", Some(&alice), false).await, 401);
     assert_eq!(group_of(&gw, "alice"), None);
     wait_audit(&gw, &["action=\"password\"", "on=\"alice\""]).await;
@@ -123,7 +191,12 @@ async fn test_admin_xss_user_name_is_shown_as_text() {
         &gw,
         "/gatehouse/admin/users/add",
         &root,
-        &[("name", evil), ("email", "\"><script>x</script>"), ("group", "4"), ("password", "pw-evil")],
+        &[
+            ("name", evil),
+            ("email", "\"><script>x</script>"),
+            ("group", "4"),
+            ("password", "pw-evil"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 303);
@@ -137,7 +210,13 @@ async fn test_admin_xss_user_name_is_shown_as_text() {
     ] {
         let (status, html) = get(&gw, &path, &root).await;
         assert_eq!(status, 200, "{path}");
-        assert!(!html.contains("<img") && !html.contains("<script>x"), "{path}: {html}");
-        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{path}: {html}");
+        assert!(
+            !html.contains("<img") && !html.contains("<script>x"),
+            "{path}: {html}"
+        );
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{path}: {html}"
+        );
     }
 }
