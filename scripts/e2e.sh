@@ -133,6 +133,8 @@ for job in "$I1:chromium" "$I2:radicale" "$I3:calibreweb" "$I4:node"; do
   wait "${job%%:*}" || { tail -n 20 "$RUN/install-${job#*:}.log" >&2; die "installing ${job#*:} failed"; }
 done
 [ -x "$GATEHOUSE_BIN" ] || die "no gateway binary at $GATEHOUSE_BIN"
+# The apps start in their own directories: a relative path must not change meaning.
+GATEHOUSE_BIN=$(cd "$(dirname "$GATEHOUSE_BIN")" && pwd)/$(basename "$GATEHOUSE_BIN")
 log "installed"
 
 # ---------------------------------------------------------------- start the apps
