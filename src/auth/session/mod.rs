@@ -234,8 +234,8 @@ impl SessionTable {
             .filter(|item| {
                 let e = item.value();
                 t < e.expires
-                    && !idle
-                        .is_some_and(|i| t >= e.last_seen.load(Ordering::Relaxed).saturating_add(i))
+                    && idle
+                        .is_none_or(|i| t < e.last_seen.load(Ordering::Relaxed).saturating_add(i))
             })
             .map(|item| (*item.key(), item.value().clone()))
             .collect()
