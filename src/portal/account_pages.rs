@@ -12,8 +12,8 @@ use crate::auth::session::{token_hash, Identity};
 use crate::reply::Reply;
 
 use super::admin::audit::{self, Actor};
+use super::admin::layout::when;
 use super::admin::sessions::{end, live_rows};
-use super::admin::users::when;
 use super::request::PortalRequest;
 use super::second_factor::SECURITY_PATH;
 

@@ -4,6 +4,18 @@
 
 use maud::{html, Markup};
 
+/// Unix seconds as RFC 3339 (UTC), "" for none.
+pub fn when(secs: Option<i64>) -> String {
+    secs.and_then(|s| u64::try_from(s).ok())
+        .map(|s| {
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(s),
+            )
+            .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// Admin area sections, for the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {

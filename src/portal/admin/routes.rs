@@ -8,8 +8,7 @@ use maud::html;
 use crate::config::{AuthLevel, IdentityField, SsoService};
 use crate::reply::Reply;
 
-use super::layout::{self, Section};
-use super::users::when;
+use super::layout::{self, when, Section};
 use super::Cx;
 
 fn secs(v: u64) -> Option<i64> {

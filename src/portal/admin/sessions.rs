@@ -13,9 +13,8 @@ use maud::{html, Markup};
 use crate::app::App;
 use crate::reply::Reply;
 
-use super::layout::{self, Section};
+use super::layout::{self, when, Section};
 use super::rules;
-use super::users::when;
 use super::Cx;
 
 /// One live session as the pages show it.

@@ -13,25 +13,13 @@ use crate::groups;
 use crate::reply::Reply;
 use crate::store::{StoreError, User};
 
-use super::layout::{self, Section};
+use super::layout::{self, when, Section};
 use super::rules;
 use super::sessions;
 use super::Cx;
 
 /// Longest user name accepted.
 const MAX_NAME: usize = 256;
-
-/// Unix seconds as RFC 3339 (UTC), "" for none.
-pub fn when(secs: Option<i64>) -> String {
-    secs.and_then(|s| u64::try_from(s).ok())
-        .map(|s| {
-            humantime::format_rfc3339_seconds(
-                std::time::UNIX_EPOCH + std::time::Duration::from_secs(s),
-            )
-            .to_string()
-        })
-        .unwrap_or_default()
-}
 
 /// The groups `actor` may grant, `(number, name)`: the built-in ones, the
 /// `[groups]` table's, and `current` when it is an unnamed custom number.
