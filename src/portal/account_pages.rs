@@ -32,6 +32,7 @@ fn notice(code: Option<&str>) -> Option<&'static str> {
 fn page(app: &App, title: &str, body: &maud::Markup) -> String {
     let p = &app.config.portal.prefix;
     let content = html! {
+        style { (super::admin::layout::STYLE) }
         nav { h1 { (title) } span { a href={ (p) (SECURITY_PATH) } { "Security" } " " a href={ (p) "/" } { "Home" } } }
         (body)
     };

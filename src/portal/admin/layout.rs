@@ -16,6 +16,11 @@ pub fn when(secs: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
+/// What the admin and account pages add to the portal's style: readable
+/// links on the dark background, the notice after a change.
+pub const STYLE: &str = "main a{color:#8ab4f8}main a.button{color:#111}\
+.notice{background:#244a2f;padding:.6rem;border-radius:6px}main.wide{max-width:64rem}";
+
 /// Admin area sections, for the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
@@ -78,6 +83,7 @@ pub fn page(
     body: &Markup,
 ) -> String {
     let content = html! {
+        style { (STYLE) }
         (nav(prefix, current))
         h1 { (title) }
         @if let Some(n) = notice {
