@@ -9,6 +9,7 @@
 #   headless Debian Chromium driven by playwright-core (tests/e2e/browser.mjs)
 #   passkeys with Chromium's virtual authenticator (tests/e2e/passkeys.mjs) on a third
 #   gateway at http://localhost:PORT
+#   the admin pages (tests/e2e/admin.mjs) on a fourth gateway with local users
 #
 # Installs what it needs on a fresh machine (idempotent): Python venvs under
 # target/e2e/venv-*, playwright-core under target/e2e/node (no browser
@@ -132,6 +133,8 @@ for job in "$I1:chromium" "$I2:radicale" "$I3:calibreweb" "$I4:node"; do
   wait "${job%%:*}" || { tail -n 20 "$RUN/install-${job#*:}.log" >&2; die "installing ${job#*:} failed"; }
 done
 [ -x "$GATEHOUSE_BIN" ] || die "no gateway binary at $GATEHOUSE_BIN"
+# The apps start in their own directories: a relative path must not change meaning.
+GATEHOUSE_BIN=$(cd "$(dirname "$GATEHOUSE_BIN")" && pwd)/$(basename "$GATEHOUSE_BIN")
 log "installed"
 
 # ---------------------------------------------------------------- start the apps
@@ -318,6 +321,35 @@ for u in "carol:$CAROL_PW" "dave:$DAVE_PW"; do
 done
 start gatehouse-passkeys "$RUN" "$GATEHOUSE_BIN" run -c "$PK_CONF"
 
+# A fourth gateway for the admin pages (issue 15): local users root (admin),
+# co (co-admin) and alice (user), one protected route.
+AD_PORT=$(free_port)
+AD_GW=http://127.0.0.1:$AD_PORT
+AD_ROOT_PW=root-e2e-$RANDOM$RANDOM
+AD_CO_PW=co-e2e-$RANDOM$RANDOM
+AD_ALICE_PW=alice-admin-e2e-$RANDOM$RANDOM
+AD_CONF=$RUN/gatehouse-admin.toml
+cat >"$AD_CONF" <<CONF
+[server]
+listen = ["127.0.0.1:$AD_PORT"]
+public_url = "$AD_GW"
+data_dir = "$RUN/gatehouse-admin-data"
+threads = 1
+
+[[route]]
+name = "app"
+path = "/app/"
+upstream = ["http://127.0.0.1:$UP_PORT/"]
+auth = "user"
+identity_headers = { "X-Remote-User" = "username" }
+CONF
+for u in "root:admin:$AD_ROOT_PW" "co:co-admin:$AD_CO_PW" "alice:user:$AD_ALICE_PW"; do
+  IFS=: read -r name group pw <<<"$u"
+  printf '%s\n' "$pw" | "$GATEHOUSE_BIN" -c "$AD_CONF" user add "$name" --group "$group" --password-stdin \
+    >>"$RUN/gatehouse-users.log" 2>&1 || { cat "$RUN/gatehouse-users.log" >&2; die "gatehouse user add $name failed"; }
+done
+start gatehouse-admin "$RUN" "$GATEHOUSE_BIN" run -c "$AD_CONF"
+
 wait_http gatehouse "$GW/gatehouse/health" 30 || die "gatehouse not ready"
 wait_http gatehouse-sub "http://127.0.0.1:$SUB_PORT/gatehouse/health" 30 || die "second gatehouse not ready"
 wait_http radicale "http://127.0.0.1:$RAD_PORT/" 30 || die "radicale not ready"
@@ -457,6 +489,32 @@ fi
 for f in passkeys-security.png passkeys-2fa.png; do
   check "passkeys: screenshot target/e2e/$f saved" "missing" [ -s "$OUT/$f" ]
 done
+# ---------------------------------------------------------------- admin pages (issue 15)
+wait_http gatehouse-admin "$AD_GW/gatehouse/health" 30 || die "admin gateway not ready"
+log "admin pages"
+rm -f "$OUT"/admin-*.png
+E2E_NODE_DIR=$OUT/node CHROMIUM=$CHROMIUM ADMIN_GATEWAY=$AD_GW OUT=$OUT ROOT_PASSWORD=$AD_ROOT_PW \
+  CO_PASSWORD=$AD_CO_PW ALICE_PASSWORD=$AD_ALICE_PW \
+  timeout 180 node "$E2E/admin.mjs" >"$RUN/admin.log" 2>&1
+AD_RC=$?
+cat "$RUN/admin.log"
+PASS=$((PASS + $(grep -c '^PASS: ' "$RUN/admin.log")))
+FAIL=$((FAIL + $(grep -c '^FAIL: ' "$RUN/admin.log")))
+if [ "$AD_RC" != 0 ] && ! grep -q '^FAIL: ' "$RUN/admin.log"; then
+  fail "admin: driver exited with status $AD_RC" "$(tail -n 5 "$RUN/admin.log" | tr '\n' ' ')"
+fi
+for f in admin-users.png admin-user.png admin-sessions.png admin-escaped.png; do
+  check "admin: screenshot target/e2e/$f saved" "missing" [ -s "$OUT/$f" ]
+done
+admin_audit_clean() {
+  grep -q 'gatehouse::audit.*action="lock".*on="erin".*result="ok"' "$RUN/gatehouse-admin.log" &&
+    grep -q 'gatehouse::audit.*actor="co".*result="refused"' "$RUN/gatehouse-admin.log" &&
+    grep -q 'gatehouse::audit.*cross-site request' "$RUN/gatehouse-admin.log" &&
+    ! grep -qF -e "$AD_ROOT_PW" -e "$AD_CO_PW" -e "$AD_ALICE_PW" -e "erin-e2e-" "$RUN/gatehouse-admin.log"
+}
+check "admin: audit lines for the lock, the co-admin refusal and the cross-site post; no password in the log" \
+  "$(grep -m 5 'gatehouse::audit' "$RUN/gatehouse-admin.log")" admin_audit_clean
+
 http "$PLEX_URL/__fake/log"
 check "fake plex.tv: PIN created and polled with X-Plex-Client-Identifier" "$BODY" \
   eval 'has "\"POST\", \"path\": \"/api/v2/pins\", \"client_id\": true" && has "/api/v2/pins/[0-9]+\", \"client_id\": true"'

@@ -11,6 +11,7 @@ pub mod reload;
 pub mod routes;
 mod state;
 pub mod upkeep;
+pub mod upstream_health;
 
 pub use routes::{HeaderRule, RouteRuntime};
 pub use state::{App, AppError};

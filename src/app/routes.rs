@@ -34,6 +34,9 @@ pub struct RouteRuntime {
     /// `WWW-Authenticate` values of a machine-client route's 401 (Basic
     /// and Bearer, realm = the route name); empty on other routes.
     pub challenges: Vec<HeaderValue>,
+    /// Live health of each upstream, parallel to the route's `upstreams`
+    /// (admin pages).
+    pub health: Box<[super::upstream_health::UpstreamHealth]>,
 }
 
 impl RouteRuntime {
@@ -62,6 +65,7 @@ impl RouteRuntime {
             name: Arc::from(route.name.as_str()),
             public_paths: crate::route::public::PublicPaths::new(&route.access.public_paths),
             challenges: challenges(route),
+            health: route.upstreams.iter().map(|_| Default::default()).collect(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `GET {prefix}/debug/certs` (admins and co-admins): every certificate the
+//! `GET {prefix}/admin/certs` (admins and co-admins): every certificate the
 //! gateway holds, where it came from, its names, issuer and expiry, and for
 //! ACME certificates the next renewal (or retry) and the last error.
 //! `?format=json` for the raw rows.

@@ -10,6 +10,8 @@
 //! (the pages), `organizr_api/` (the auth API), `html.rs`, `form.rs`,
 //! `guard.rs` (rendering, forms, the same-origin check).
 
+pub mod account_pages;
+pub mod admin;
 pub mod admin_plex;
 pub mod cert_pages;
 pub mod code_pages;
@@ -80,6 +82,12 @@ pub async fn handle(portal: &Portal, req: PortalRequest<'_>) -> Reply {
     if let Some(reply) = admin_plex::handle(app, &req).await {
         return reply;
     }
+    if let Some(reply) = admin::handle(portal, &req).await {
+        return reply;
+    }
+    if let Some(reply) = account_pages::handle(app, &req).await {
+        return reply;
+    }
     if let Some(reply) = security_pages::handle(portal, &req).await {
         return reply;
     }
@@ -99,8 +107,6 @@ pub async fn handle(portal: &Portal, req: PortalRequest<'_>) -> Reply {
         "/plex/pin" if post => plex::start(app, &portal.pins, &req).await,
         "/sso/plex" if get => sso_pages::plex(app, &req),
         "/sso/ombi" if get => sso_pages::ombi(app, &req),
-        "/debug/sso" if get => sso_pages::debug_page(app, &req).await,
-        "/debug/certs" if get => cert_pages::debug_page(app, &req),
         "/2fa" if get => code_pages::code_page(portal, &req).await,
         "/2fa" if post => code_pages::code_post(portal, &req).await,
         "/step-up" if get => second_factor::step_up(app, &req).await,

@@ -276,6 +276,7 @@ pub async fn start_verified(
     match created {
         Ok(token) => {
             tracing::info!(user = %username, remember, "signed in with a second factor");
+            signin::record_signin(app, req, &token, user_id).await;
             let lifetime = app.config.session.lifetime_for(remember);
             for value in cookies::login_cookies(
                 app,

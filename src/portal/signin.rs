@@ -285,6 +285,7 @@ pub async fn start_session(
     let sso = fetch_sso(app, &user, req.client_ip).await;
     match create_session(app, &user, remember, sso, req.now).await {
         Ok((token, tokens)) => {
+            record_signin(app, req, &token, user.user_id).await;
             let lifetime = app.config.session.lifetime_for(remember);
             for value in super::cookies::login_cookies(
                 app,
@@ -301,6 +302,28 @@ pub async fn start_session(
             tracing::error!(error = %e, user = %user.username, "cannot create session");
             *reply = Reply::text(500, "internal error\n");
         }
+    }
+}
+
+/// Records where a new session signed in from (client address, user
+/// agent) and the user's last sign-in, for the admin and account pages. A
+/// store failure is logged; the session stands.
+pub async fn record_signin(app: &App, req: &PortalRequest<'_>, token: &str, user_id: i64) {
+    let hash = crate::auth::session::token_hash(token);
+    let ip = req.client_ip.to_string();
+    let agent = req
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let now = req.now;
+    let recorded = app
+        .store
+        .call(move |s| s.record_signin(&hash, user_id, &ip, &agent, now))
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "sign-in details not stored");
     }
 }
 

@@ -113,7 +113,7 @@ fn flag(v: bool) -> &'static str {
     }
 }
 
-/// `GET {prefix}/debug/sso` (admins and co-admins): Organizr's debug flags,
+/// `GET {prefix}/admin/sso` (admins and co-admins): Organizr's debug flags,
 /// computed correctly, plus the session's last token fetch. `?format=json`
 /// for the raw data.
 pub async fn debug_page(app: &App, req: &PortalRequest<'_>) -> Reply {

@@ -29,6 +29,7 @@ use super::live::Live;
 use super::respond::{self, Reply};
 use super::retry::{self, Attempt, ExchangeFailure, Failure, Verdict};
 use super::upstream_request;
+use crate::app::upstream_health::ErrorKind;
 use crate::observability::access_log::AccessRecord;
 
 /// The gateway: the current configuration, swapped by a reload
@@ -64,6 +65,17 @@ impl Gateway {
             failure,
             &attempt,
         )
+    }
+
+    /// Records a failed attempt of the current upstream of route `index`
+    /// (and a failover when the request moves on to the next one).
+    fn note_failure(&self, index: usize, ctx: &RequestCtx, kind: ErrorKind, verdict: Verdict) {
+        if let Some(h) = ctx.live.app.routes[index].health.get(ctx.upstream) {
+            h.error(kind, crate::clock::unix(crate::clock::now()));
+            if verdict == Verdict::Next {
+                h.failover();
+            }
+        }
     }
 
     /// Writes a reply the gateway produced itself and records its status.
@@ -136,7 +148,9 @@ impl ProxyHttp for Gateway {
             Err(mut e) => {
                 // The upstream's name did not resolve: nothing was sent.
                 let failure = Failure::Connect { timed_out: false };
-                e.set_retry(self.verdict(index, session, ctx, failure) == Verdict::Next);
+                let verdict = self.verdict(index, session, ctx, failure);
+                self.note_failure(index, ctx, ErrorKind::Connect, verdict);
+                e.set_retry(verdict == Verdict::Next);
                 Err(e)
             }
         }
@@ -197,11 +211,15 @@ impl ProxyHttp for Gateway {
             return Err(e.into_up());
         }
         if self.verdict(index, session, ctx, Failure::Status(status)) == Verdict::Next {
+            self.note_failure(index, ctx, ErrorKind::Status(status), Verdict::Next);
             ctx.retry_status = Some(status);
             return Err(Error::explain(
                 ErrorType::HTTPStatus(status),
                 "next_upstream",
             ));
+        }
+        if let Some(h) = ctx.live.app.routes[index].health.get(ctx.upstream) {
+            h.success(crate::clock::unix(crate::clock::now()));
         }
         for name in &route.proxy.hide_headers {
             upstream_response.remove_header(name);
@@ -260,7 +278,14 @@ impl ProxyHttp for Gateway {
         let Some(index) = ctx.route else { return e };
         let timed_out = matches!(e.etype(), ErrorType::ConnectTimedout);
         let failure = Failure::Connect { timed_out };
-        e.set_retry(self.verdict(index, session, ctx, failure) == Verdict::Next);
+        let verdict = self.verdict(index, session, ctx, failure);
+        let kind = if timed_out {
+            ErrorKind::ConnectTimeout
+        } else {
+            ErrorKind::Connect
+        };
+        self.note_failure(index, ctx, kind, verdict);
+        e.set_retry(verdict == Verdict::Next);
         e
     }
 
@@ -296,6 +321,16 @@ impl ProxyHttp for Gateway {
             ctx.body_too_large = true;
         }
         let verdict = self.verdict(index, session, ctx, failure);
+        let kind = match failure {
+            Failure::Exchange(ExchangeFailure::Timeout) => Some(ErrorKind::Timeout),
+            Failure::Exchange(ExchangeFailure::InvalidHeader) => Some(ErrorKind::InvalidResponse),
+            Failure::Exchange(ExchangeFailure::Error) => Some(ErrorKind::Exchange),
+            // A pooled connection the upstream had closed: not its fault.
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            self.note_failure(index, ctx, kind, verdict);
+        }
         ctx.retry_same = verdict == Verdict::Same;
         e.set_retry(verdict != Verdict::Stop);
         e

@@ -1,4 +1,4 @@
-//! The data of `{portal}/debug/sso` (Organizr's debug area, done correctly).
+//! The data of `{portal}/admin/sso` (Organizr's debug area, done correctly).
 //!
 //! Per service the five flags of Organizr's debug area:
 //! * `enabled`: the `[sso.*]` switch;

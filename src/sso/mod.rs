@@ -6,7 +6,7 @@
 //!   (plus Tautulli ≥ 2.17.1's API-key / CSRF rule).
 //! * [`fetch`]: every enabled service at login, concurrently, each under its
 //!   own timeout; never fails as a whole.
-//! * [`debug`]: the data of `{portal}/debug/sso`.
+//! * [`debug`]: the data of `{portal}/admin/sso`.
 //! * [`inject`]: the upstream `Cookie` for Tautulli routes.
 //! * [`tokens`]: what a session keeps.
 //!

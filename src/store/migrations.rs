@@ -80,6 +80,11 @@ const STEPS: &[&str] = &[
         expires    INTEGER NULL
     );
     CREATE INDEX api_tokens_user ON api_tokens(user_id);",
+    // 3: what the admin pages show: a session's client address and user
+    //    agent (at sign-in), a user's last sign-in.
+    "ALTER TABLE sessions ADD COLUMN client_ip TEXT NOT NULL DEFAULT '';
+    ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN last_signin INTEGER NULL;",
 ];
 
 /// The schema version after every step.

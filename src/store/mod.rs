@@ -17,6 +17,7 @@
 //!
 //! Times are stored as Unix seconds (`INTEGER`).
 
+mod admin;
 mod api_tokens;
 mod bans;
 pub mod health;
@@ -31,6 +32,7 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use admin::SessionClient;
 pub use api_tokens::ApiTokenRow;
 pub use bans::{Ban, BanKind};
 pub use second_factors::{PasskeyRow, TotpRow};

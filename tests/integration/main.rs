@@ -9,6 +9,7 @@ mod support;
 mod access;
 mod accounts;
 mod acme;
+mod admin;
 mod config_check;
 mod hardening;
 mod host_routing;

@@ -210,6 +210,48 @@ impl SessionTable {
         self.sessions.remove(hash).map(|(_, e)| e.sso())
     }
 
+    /// Ends every session of a user in memory only (the caller deletes them
+    /// from the store); the hashes of the sessions ended.
+    pub fn forget_user(&self, user_id: i64) -> Vec<[u8; 32]> {
+        let mut gone = Vec::new();
+        self.sessions.retain(|hash, e| {
+            let keep = e.user_id != user_id;
+            if !keep {
+                gone.push(*hash);
+            }
+            keep
+        });
+        gone
+    }
+
+    /// Every live session (not expired, not idle), with its token hash:
+    /// for the admin and account pages, not the hot path.
+    pub fn live_entries(&self, now: SystemTime) -> Vec<([u8; 32], Arc<SessionEntry>)> {
+        let t = unix(now);
+        let idle = self.settings.idle_timeout.map(|d| d.as_secs());
+        self.sessions
+            .iter()
+            .filter(|item| {
+                let e = item.value();
+                t < e.expires
+                    && idle
+                        .is_none_or(|i| t < e.last_seen.load(Ordering::Relaxed).saturating_add(i))
+            })
+            .map(|item| (*item.key(), item.value().clone()))
+            .collect()
+    }
+
+    /// The live sessions of one user, with their token hashes.
+    pub fn live_of_user(
+        &self,
+        user_id: i64,
+        now: SystemTime,
+    ) -> Vec<([u8; 32], Arc<SessionEntry>)> {
+        let mut all = self.live_entries(now);
+        all.retain(|(_, e)| e.user_id == user_id);
+        all
+    }
+
     /// Ends every session of a user.
     pub fn destroy_user_sessions(&self, store: &Store, user_id: i64) -> Result<(), StoreError> {
         self.sessions.retain(|_, e| e.user_id != user_id);

@@ -101,21 +101,21 @@ async fn test_admin_pages_ask_for_the_second_factor_when_enrolled() {
     add_user(&gw, "root", "admin", "pw-root");
     let session = login(&gw, "root", "pw-root").await;
     assert_eq!(
-        get_with(&gw, "/gatehouse/debug/certs", &session)
+        get_with(&gw, "/gatehouse/admin/certs", &session)
             .await
             .status(),
         200
     );
     insert_totp(&gw, "root", SECRET);
-    let gated = get_with(&gw, "/gatehouse/debug/certs", &session).await;
+    let gated = get_with(&gw, "/gatehouse/admin/certs", &session).await;
     assert_eq!(gated.status(), 302);
     assert_eq!(
         gated.headers()["location"],
-        "/gatehouse/step-up?rd=%2Fgatehouse%2Fdebug%2Fcerts"
+        "/gatehouse/step-up?rd=%2Fgatehouse%2Fadmin%2Fcerts"
     );
     let step = get_with(
         &gw,
-        "/gatehouse/step-up?rd=%2Fgatehouse%2Fdebug%2Fcerts",
+        "/gatehouse/step-up?rd=%2Fgatehouse%2Fadmin%2Fcerts",
         &session,
     )
     .await;
@@ -124,7 +124,7 @@ async fn test_admin_pages_ask_for_the_second_factor_when_enrolled() {
     let done = code_step(&gw, &pending, &code(SECRET, s)).await;
     let new = session_cookie(&done).unwrap();
     assert_eq!(
-        get_with(&gw, "/gatehouse/debug/certs", &new).await.status(),
+        get_with(&gw, "/gatehouse/admin/certs", &new).await.status(),
         200
     );
 }

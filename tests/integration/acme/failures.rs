@@ -186,7 +186,7 @@ async fn test_acme_challenge_failure_in_log_and_debug_page_without_crash_loop() 
 
     let cookie = admin_cookie(&gw).await;
     let rows: serde_json::Value = client()
-        .get(gw.url("/gatehouse/debug/certs?format=json"))
+        .get(gw.url("/gatehouse/admin/certs?format=json"))
         .header("Cookie", &cookie)
         .send()
         .await
@@ -208,7 +208,7 @@ async fn test_acme_challenge_failure_in_log_and_debug_page_without_crash_loop() 
         "next retry shown: {row}"
     );
     let page = client()
-        .get(gw.url("/gatehouse/debug/certs"))
+        .get(gw.url("/gatehouse/admin/certs"))
         .header("Cookie", &cookie)
         .send()
         .await
@@ -222,7 +222,7 @@ async fn test_acme_challenge_failure_in_log_and_debug_page_without_crash_loop() 
 
     // Signed out: sent to sign in first.
     let anon = client()
-        .get(gw.url("/gatehouse/debug/certs"))
+        .get(gw.url("/gatehouse/admin/certs"))
         .send()
         .await
         .unwrap();

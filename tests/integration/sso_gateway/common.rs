@@ -272,7 +272,7 @@ pub async fn get(gw: &Gateway, path: &str, cookie: &str) -> reqwest::Response {
 
 /// `GET {prefix}/debug/sso?format=json` as the holder of `cookie`.
 pub async fn debug_json(gw: &Gateway, cookie: &str) -> Value {
-    let resp = get(gw, "/gatehouse/debug/sso?format=json", cookie).await;
+    let resp = get(gw, "/gatehouse/admin/sso?format=json", cookie).await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
 }

@@ -155,13 +155,13 @@ async fn test_debug_page_admins_only() {
     let gw = gateway(&f, &Setup::default());
     let bob = api_login(&gw, "bob", BOB.password, false).await;
     assert_eq!(bob.body["group"], 4);
-    for path in ["/gatehouse/debug/sso", "/gatehouse/debug/sso?format=json"] {
+    for path in ["/gatehouse/admin/sso", "/gatehouse/admin/sso?format=json"] {
         assert_eq!(get(&gw, path, &bob.jar()).await.status(), 403, "{path}");
     }
-    let resp = get(&gw, "/gatehouse/debug/sso", "").await;
+    let resp = get(&gw, "/gatehouse/admin/sso", "").await;
     assert_eq!(resp.status(), 302, "not signed in: to the sign-in page");
     let alice = api_login(&gw, "alice", ALICE.password, false).await;
-    let resp = get(&gw, "/gatehouse/debug/sso", &alice.jar()).await;
+    let resp = get(&gw, "/gatehouse/admin/sso", &alice.jar()).await;
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
     assert!(
