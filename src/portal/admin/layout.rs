@@ -27,14 +27,16 @@ pub enum Section {
     Users,
     Sessions,
     Routes,
+    Plex,
     Sso,
     Certs,
 }
 
-const SECTIONS: [(Section, &str, &str); 5] = [
+const SECTIONS: [(Section, &str, &str); 6] = [
     (Section::Users, "/admin/users", "Users"),
     (Section::Sessions, "/admin/sessions", "Sessions"),
     (Section::Routes, "/admin/routes", "Routes"),
+    (Section::Plex, "/admin/plex", "Plex token"),
     (Section::Sso, "/admin/sso", "SSO"),
     (Section::Certs, "/admin/certs", "Certificates"),
 ];
