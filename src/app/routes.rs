@@ -34,6 +34,8 @@ pub struct RouteRuntime {
     /// `WWW-Authenticate` values of a machine-client route's 401 (Basic
     /// and Bearer, realm = the route name); empty on other routes.
     pub challenges: Vec<HeaderValue>,
+    /// The route's metric handles, resolved at config load.
+    pub metrics: crate::observability::metrics::RouteMetrics,
 }
 
 impl RouteRuntime {
@@ -62,6 +64,7 @@ impl RouteRuntime {
             name: Arc::from(route.name.as_str()),
             public_paths: crate::route::public::PublicPaths::new(&route.access.public_paths),
             challenges: challenges(route),
+            metrics: crate::observability::metrics::RouteMetrics::new(&route.name),
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct Config {
     pub groups: GroupNames,
     /// `[[link]]`: portal-home links to other sites, in file order.
     pub links: Vec<HomeLink>,
+    /// `[metrics]`: the Prometheus scrape listener.
+    pub metrics: super::metrics::Metrics,
 }
 
 /// `[server]`.

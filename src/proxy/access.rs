@@ -27,6 +27,7 @@ pub async fn check(
     ctx: &mut RequestCtx,
 ) -> Option<Reply> {
     if level == AuthLevel::None {
+        ctx.decision = crate::observability::metrics::Decision::Public;
         return None;
     }
     let route = &app.config.routes[index];
@@ -76,11 +77,16 @@ pub async fn check(
                     ctx.machine = Some(identity);
                     ctx.strip_authorization = !access.pass_authorization;
                 }
-                None => return Some(unauthorized(app, index)),
+                None => {
+                    ctx.decision = crate::observability::metrics::Decision::Unauthorized;
+                    return Some(unauthorized(app, index));
+                }
             }
         }
     }
-    match policy::decide(access, &facts) {
+    let verdict = policy::decide(access, &facts);
+    ctx.decision = super::metrics::decision(verdict, facts.user.is_some());
+    match verdict {
         Verdict::Allow => {
             ctx.session = found;
             None

@@ -73,11 +73,15 @@ impl Gateway {
             replayable: !session.as_ref().retry_buffer_truncated(),
             body_too_large: ctx.body_too_large,
         };
-        retry::verdict(
+        let verdict = retry::verdict(
             &self.app.config.routes[index].proxy.next_upstream,
             failure,
             &attempt,
-        )
+        );
+        if !ctx.body_too_large {
+            super::metrics::attempt(&self.app.routes[index].metrics, failure, verdict);
+        }
+        verdict
     }
 
     /// Writes a reply the gateway produced itself and records its status.
@@ -138,6 +142,7 @@ impl ProxyHttp for Gateway {
                 "route has no upstream",
             ));
         }
+        ctx.upstream_start.get_or_insert_with(std::time::Instant::now);
         if ctx.retry_same {
             ctx.retry_same = false;
         } else {
@@ -213,6 +218,9 @@ impl ProxyHttp for Gateway {
                 ErrorType::HTTPStatus(status),
                 "next_upstream",
             ));
+        }
+        if let Some(start) = ctx.upstream_start.take() {
+            self.app.routes[index].metrics.upstream_duration(start.elapsed());
         }
         for name in &route.proxy.hide_headers {
             upstream_response.remove_header(name);
@@ -378,6 +386,11 @@ impl ProxyHttp for Gateway {
         let error = e.map(|e| e.to_string());
         let req = session.req_header();
         let app = &*self.app;
+        let status = session
+            .response_written()
+            .map(|r| r.status.as_u16())
+            .or(ctx.local_status)
+            .unwrap_or(0);
         let (route, upstream) = match ctx.route {
             Some(i) => (
                 app.routes[i].name.as_ref(),
@@ -399,11 +412,7 @@ impl ProxyHttp for Gateway {
                 .unwrap_or("-"),
             method: req.method.as_str(),
             path: req.uri.path(),
-            status: session
-                .response_written()
-                .map(|r| r.status.as_u16())
-                .or(ctx.local_status)
-                .unwrap_or(0),
+            status,
             body_bytes: session.body_bytes_sent(),
             route,
             upstream,
@@ -414,6 +423,11 @@ impl ProxyHttp for Gateway {
             ms: ctx.start.elapsed().as_secs_f64() * 1000.0,
             error: error.as_deref(),
         });
+        match ctx.route {
+            Some(i) => &app.routes[i].metrics,
+            None => crate::observability::metrics::unrouted(),
+        }
+        .request(status, ctx.decision);
     }
 }
 

@@ -10,6 +10,7 @@ pub mod https;
 pub mod limits;
 pub mod local;
 pub mod machine;
+pub mod metrics;
 pub mod peer;
 pub mod respond;
 pub mod retry;
@@ -50,7 +51,8 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     crate::clock::follow_test_clock();
     // Refuse to start on a port we cannot bind, with a clear message,
     // before Pingora takes over the listeners.
-    for addr in config.server.listen.iter().chain(&config.server.tls_listen) {
+    let metrics_listen = config.metrics.listen;
+    for addr in config.server.listen.iter().chain(&config.server.tls_listen).chain(&metrics_listen) {
         TcpListener::bind(addr).map_err(|e| StartError::Listen(*addr, e))?;
     }
     let conf = ServerConf {
@@ -100,20 +102,19 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     let resolver = app.certs.resolver();
     stop::watch(server.watch_execution_phase(), app.clone());
     let app_certs = app.certs.clone();
-    let mut service = pingora::proxy::http_proxy_service_with_name(
-        &server.configuration,
-        gateway::Gateway::new(portal),
-        "gatehouse",
-    );
+    let mut proxy = pingora::proxy::http_proxy(&server.configuration, gateway::Gateway::new(portal));
     let mut options = HttpServerOptions::default();
     // nginx keepalive_requests counts requests; Pingora's limit counts
     // reuses of the connection after the first one.
     options.keepalive_request_limit = Some(keepalive_requests.saturating_sub(1));
     // HTTP/2 connections idle out like HTTP/1.1 ones.
     options.h2_idle_timeout = Some(keepalive_timeout).filter(|d| !d.is_zero());
-    if let Some(app) = service.app_logic_mut() {
-        app.server_options = Some(options);
-    }
+    proxy.server_options = Some(options);
+    // Counted: the open client connections gauge (proxy/metrics.rs).
+    let mut service = pingora::services::listening::Service::new(
+        "gatehouse".to_owned(),
+        metrics::Counted(Arc::new(proxy)),
+    );
     for addr in &listen {
         service.add_tcp(&addr.to_string());
     }
@@ -125,6 +126,15 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
         service.add_tls_with_settings(&addr.to_string(), None, settings);
     }
     server.add_service(service);
+    if let Some(addr) = metrics_listen {
+        let scrape = metrics::Scrape { app: app.clone() };
+        let mut metrics_service =
+            pingora::services::listening::Service::new("metrics".to_owned(), scrape);
+        metrics_service.threads = Some(1);
+        metrics_service.add_tcp(&addr.to_string());
+        server.add_service(metrics_service);
+        tracing::info!(listen = %addr, path = %app.config.metrics.path, "metrics listening");
+    }
     tracing::info!(listen = ?listen, tls_listen = ?tls_listen, "gatehouse listening");
     server.run_forever()
 }
