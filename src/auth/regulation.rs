@@ -224,7 +224,11 @@ impl Regulation {
     /// Bans in force at `now` (user names and client addresses).
     pub fn active_bans(&self, now: SystemTime) -> usize {
         let t = unix(now);
-        self.lock().bans.values().filter(|&&until| t < until).count()
+        self.lock()
+            .bans
+            .values()
+            .filter(|&&until| t < until)
+            .count()
     }
 
     /// Entries held (counters + bans).

@@ -37,7 +37,10 @@ pub fn read_metrics(cx: &mut Cx<'_>, mut sec: Section<'_>, server: Option<&Serve
     if let (Some(at), Some(server)) = (&listen, server) {
         let public = server.listen.iter().chain(&server.tls_listen);
         if let Some(addr) = at.value {
-            if public.clone().any(|p| p.port() == addr.port() && overlaps(*p, addr)) {
+            if public
+                .clone()
+                .any(|p| p.port() == addr.port() && overlaps(*p, addr))
+            {
                 cx.report(
                     &at.spot,
                     "is also a public listener: metrics need their own address",
@@ -88,22 +91,30 @@ mod tests {
     fn test_metrics_bad_keys_name_file_line_key_value() {
         let e = errs("[metrics]\nlisten = \"9090\"\npath = \"metrics\"\ncolour = 1\n");
         assert_eq!(e.len(), 3, "{e:?}");
-        assert!(e[0].starts_with("t.toml:2: metrics.listen: expected IP:PORT"), "{e:?}");
+        assert!(
+            e[0].starts_with("t.toml:2: metrics.listen: expected IP:PORT"),
+            "{e:?}"
+        );
         assert!(e[0].ends_with("(\"9090\")"), "{e:?}");
-        assert!(e[1].starts_with("t.toml:3: metrics.path: expected an absolute path"), "{e:?}");
+        assert!(
+            e[1].starts_with("t.toml:3: metrics.path: expected an absolute path"),
+            "{e:?}"
+        );
         assert!(e[2].starts_with("t.toml:4: metrics.colour"), "{e:?}");
     }
 
     #[test]
     fn test_metrics_refuses_a_public_listener() {
-        let text = "[server]\nlisten = [\"0.0.0.0:8080\"]\n[metrics]\nlisten = \"127.0.0.1:8080\"\n";
+        let text =
+            "[server]\nlisten = [\"0.0.0.0:8080\"]\n[metrics]\nlisten = \"127.0.0.1:8080\"\n";
         let e = errs(text);
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(
             e[0].starts_with("t.toml:4: metrics.listen: is also a public listener"),
             "{e:?}"
         );
-        let other = "[server]\nlisten = [\"0.0.0.0:8080\"]\n[metrics]\nlisten = \"127.0.0.1:9090\"\n";
+        let other =
+            "[server]\nlisten = [\"0.0.0.0:8080\"]\n[metrics]\nlisten = \"127.0.0.1:9090\"\n";
         assert!(errs(other).is_empty());
     }
 }

@@ -392,7 +392,10 @@ mod tests {
         );
         assert!(check_metrics_listen("9090").is_err());
         assert_eq!(check_metrics_path("/metrics").unwrap(), "/metrics");
-        assert_eq!(check_metrics_path("/gh/metrics-1").unwrap(), "/gh/metrics-1");
+        assert_eq!(
+            check_metrics_path("/gh/metrics-1").unwrap(),
+            "/gh/metrics-1"
+        );
         for bad in ["metrics", "", "/a b", "/a?x=1", "//m", "/m%20"] {
             assert!(check_metrics_path(bad).is_err(), "{bad}");
         }

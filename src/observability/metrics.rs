@@ -312,7 +312,12 @@ struct RouteHandles {
     route: String,
     /// `[status class][decision]`, each resolved on its first request.
     requests: [[OnceLock<IntCounter>; Decision::ALL.len()]; STATUS_CLASSES.len()],
-    upstream_duration: Histogram,
+    /// `None` for [`unrouted`] requests, which never reach an upstream.
+    upstream: Option<UpstreamHandles>,
+}
+
+struct UpstreamHandles {
+    duration: Histogram,
     /// Indexed like [`FailureKind::ALL`].
     failures: [IntCounter; FailureKind::ALL.len()],
     retries: IntCounter,
@@ -321,15 +326,25 @@ struct RouteHandles {
 impl RouteMetrics {
     /// The handles of the route named `route` (its configured name).
     pub fn new(route: &str) -> RouteMetrics {
+        RouteMetrics::build(route, true)
+    }
+
+    fn build(route: &str, upstream: bool) -> RouteMetrics {
         let handles = families().map(|f| RouteHandles {
             route: route.to_owned(),
             requests: std::array::from_fn(|_| std::array::from_fn(|_| OnceLock::new())),
-            upstream_duration: f.upstream_duration.with_label_values(&[route]),
-            failures: FailureKind::ALL
-                .map(|k| f.upstream_failures.with_label_values(&[route, k.label()])),
-            retries: f.upstream_retries.with_label_values(&[route]),
+            upstream: upstream.then(|| UpstreamHandles {
+                duration: f.upstream_duration.with_label_values(&[route]),
+                failures: FailureKind::ALL
+                    .map(|k| f.upstream_failures.with_label_values(&[route, k.label()])),
+                retries: f.upstream_retries.with_label_values(&[route]),
+            }),
         });
         RouteMetrics { handles }
+    }
+
+    fn upstream(&self) -> Option<&UpstreamHandles> {
+        self.handles.as_ref()?.upstream.as_ref()
     }
 
     /// Counts a finished request with the status sent (0: none) and its
@@ -350,22 +365,22 @@ impl RouteMetrics {
 
     /// Records the upstream's response time.
     pub fn upstream_duration(&self, took: Duration) {
-        if let Some(h) = &self.handles {
-            h.upstream_duration.observe(took.as_secs_f64());
+        if let Some(u) = self.upstream() {
+            u.duration.observe(took.as_secs_f64());
         }
     }
 
     /// Counts a failed upstream attempt.
     pub fn upstream_failure(&self, kind: FailureKind) {
-        if let Some(h) = &self.handles {
-            h.failures[kind as usize].inc();
+        if let Some(u) = self.upstream() {
+            u.failures[kind as usize].inc();
         }
     }
 
     /// Counts an attempt made again after a failure.
     pub fn upstream_retry(&self) {
-        if let Some(h) = &self.handles {
-            h.retries.inc();
+        if let Some(u) = self.upstream() {
+            u.retries.inc();
         }
     }
 }
@@ -374,7 +389,7 @@ impl RouteMetrics {
 /// `route="-"`, as in the access log.
 pub fn unrouted() -> &'static RouteMetrics {
     static UNROUTED: OnceLock<RouteMetrics> = OnceLock::new();
-    UNROUTED.get_or_init(|| RouteMetrics::new("-"))
+    UNROUTED.get_or_init(|| RouteMetrics::build("-", false))
 }
 
 /// Index into [`STATUS_CLASSES`].
@@ -501,7 +516,10 @@ mod tests {
             "gatehouse_bans",
             "gatehouse_downstream_connections",
         ] {
-            assert!(text.contains(&format!("# TYPE {name} ")), "{name} in {text}");
+            assert!(
+                text.contains(&format!("# TYPE {name} ")),
+                "{name} in {text}"
+            );
         }
         assert!(text.contains("gatehouse_config_reloads_total{result=\"failed\"}"));
         assert!(text.contains("gatehouse_signins_total{backend=\"plex\",result=\"locked\"}"));
@@ -550,19 +568,29 @@ mod tests {
         let f = |kind: &str| {
             sample(
                 &text,
-                &format!("gatehouse_upstream_failures_total{{kind=\"{kind}\",route=\"unit-upstream\"}}"),
+                &format!(
+                    "gatehouse_upstream_failures_total{{kind=\"{kind}\",route=\"unit-upstream\"}}"
+                ),
             )
         };
         assert_eq!(f("connect"), 2.0);
         assert_eq!(f("status"), 1.0);
         assert_eq!(f("timeout"), 0.0);
-        assert!(text.contains("gatehouse_upstream_failures_total{kind=\"timeout\",route=\"unit-upstream\"} 0"));
+        assert!(text.contains(
+            "gatehouse_upstream_failures_total{kind=\"timeout\",route=\"unit-upstream\"} 0"
+        ));
         assert_eq!(
-            sample(&text, "gatehouse_upstream_retries_total{route=\"unit-upstream\"}"),
+            sample(
+                &text,
+                "gatehouse_upstream_retries_total{route=\"unit-upstream\"}"
+            ),
             1.0
         );
         assert_eq!(
-            sample(&text, "gatehouse_upstream_duration_seconds_count{route=\"unit-upstream\"}"),
+            sample(
+                &text,
+                "gatehouse_upstream_duration_seconds_count{route=\"unit-upstream\"}"
+            ),
             1.0
         );
         assert_eq!(
@@ -575,6 +603,22 @@ mod tests {
     }
 
     #[test]
+    fn test_unrouted_has_no_upstream_series() {
+        let m = unrouted();
+        m.request(404, Decision::None);
+        m.upstream_failure(FailureKind::Connect);
+        let text = encode();
+        assert!(
+            sample(
+                &text,
+                "gatehouse_requests_total{decision=\"none\",route=\"-\",status_class=\"4xx\"}"
+            ) >= 1.0
+        );
+        assert!(!text.contains("gatehouse_upstream_failures_total{kind=\"connect\",route=\"-\"}"));
+        assert!(!text.contains("gatehouse_upstream_retries_total{route=\"-\"}"));
+    }
+
+    #[test]
     fn test_sso_labels_never_carry_a_url() {
         sso_fetch("tautulli http://user:secret@10.0.0.5:8181/", "401");
         sso_fetch("ombi", "timeout");
@@ -583,9 +627,24 @@ mod tests {
         let text = encode();
         assert!(!text.contains("secret"));
         assert!(!text.contains("10.0.0.5"));
-        assert!(sample(&text, "gatehouse_sso_fetches_total{result=\"failed\",service=\"tautulli\"}") >= 1.0);
-        assert!(sample(&text, "gatehouse_sso_fetches_total{result=\"timeout\",service=\"ombi\"}") >= 1.0);
-        assert!(sample(&text, "gatehouse_sso_fetches_total{result=\"ok\",service=\"other\"}") >= 1.0);
+        assert!(
+            sample(
+                &text,
+                "gatehouse_sso_fetches_total{result=\"failed\",service=\"tautulli\"}"
+            ) >= 1.0
+        );
+        assert!(
+            sample(
+                &text,
+                "gatehouse_sso_fetches_total{result=\"timeout\",service=\"ombi\"}"
+            ) >= 1.0
+        );
+        assert!(
+            sample(
+                &text,
+                "gatehouse_sso_fetches_total{result=\"ok\",service=\"other\"}"
+            ) >= 1.0
+        );
     }
 
     #[test]
@@ -601,12 +660,18 @@ mod tests {
         assert_eq!(sample(&text, "gatehouse_sessions"), 3.0);
         assert_eq!(sample(&text, "gatehouse_bans"), 1.0);
         assert_eq!(
-            sample(&text, "gatehouse_certificate_expiry_seconds{host=\"a.example.com\"}"),
+            sample(
+                &text,
+                "gatehouse_certificate_expiry_seconds{host=\"a.example.com\"}"
+            ),
             86_400.0
         );
         set_state(Gauges::default(), [("a.example.com", 10.0)]);
         let text = encode();
-        assert!(!text.contains("b.example.com"), "a host no longer served is dropped");
+        assert!(
+            !text.contains("b.example.com"),
+            "a host no longer served is dropped"
+        );
     }
 
     #[test]
@@ -615,16 +680,25 @@ mod tests {
         let a = connection_opened();
         let b = connection_opened();
         // Other tests never open connections: the gauge is this test's.
-        assert_eq!(sample(&encode(), "gatehouse_downstream_connections"), before + 2.0);
+        assert_eq!(
+            sample(&encode(), "gatehouse_downstream_connections"),
+            before + 2.0
+        );
         drop(a);
         drop(b);
-        assert_eq!(sample(&encode(), "gatehouse_downstream_connections"), before);
+        assert_eq!(
+            sample(&encode(), "gatehouse_downstream_connections"),
+            before
+        );
     }
 
     #[test]
     fn test_config_reload_counts() {
         let series = |r: &str| format!("gatehouse_config_reloads_total{{result=\"{r}\"}}");
-        let (ok0, failed0) = (sample(&encode(), &series("ok")), sample(&encode(), &series("failed")));
+        let (ok0, failed0) = (
+            sample(&encode(), &series("ok")),
+            sample(&encode(), &series("failed")),
+        );
         config_reload(true);
         config_reload(false);
         config_reload(false);

@@ -201,7 +201,10 @@ pub async fn verify_code(
         }
     };
     if banned {
-        crate::observability::metrics::signin(app.config.login.backend, crate::observability::metrics::SigninResult::Banned);
+        crate::observability::metrics::signin(
+            app.config.login.backend,
+            crate::observability::metrics::SigninResult::Banned,
+        );
         return false;
     }
     if ok {
@@ -220,7 +223,10 @@ pub async fn record_failure(app: &App, username: &str, req: &PortalRequest<'_>) 
         regulation.record_failure(&store, &key, ip, now);
     })
     .await;
-    crate::observability::metrics::signin(app.config.login.backend, crate::observability::metrics::SigninResult::SecondFactorFailed);
+    crate::observability::metrics::signin(
+        app.config.login.backend,
+        crate::observability::metrics::SigninResult::SecondFactorFailed,
+    );
     tracing::warn!(user = %username, client = %ip, "second factor refused");
 }
 
@@ -277,7 +283,10 @@ pub async fn start_verified(
     app.store_health.record(&created);
     match created {
         Ok(token) => {
-            crate::observability::metrics::signin(app.config.login.backend, crate::observability::metrics::SigninResult::Ok);
+            crate::observability::metrics::signin(
+                app.config.login.backend,
+                crate::observability::metrics::SigninResult::Ok,
+            );
             tracing::info!(user = %username, remember, "signed in with a second factor");
             let lifetime = app.config.session.lifetime_for(remember);
             for value in cookies::login_cookies(

@@ -142,7 +142,8 @@ impl ProxyHttp for Gateway {
                 "route has no upstream",
             ));
         }
-        ctx.upstream_start.get_or_insert_with(std::time::Instant::now);
+        ctx.upstream_start
+            .get_or_insert_with(std::time::Instant::now);
         if ctx.retry_same {
             ctx.retry_same = false;
         } else {
@@ -220,7 +221,9 @@ impl ProxyHttp for Gateway {
             ));
         }
         if let Some(start) = ctx.upstream_start.take() {
-            self.app.routes[index].metrics.upstream_duration(start.elapsed());
+            self.app.routes[index]
+                .metrics
+                .upstream_duration(start.elapsed());
         }
         for name in &route.proxy.hide_headers {
             upstream_response.remove_header(name);

@@ -31,7 +31,11 @@ impl ServeHttp for Scrape {
         let (status, ctype, body) = if req.uri.path() != self.app.config.metrics.path {
             (404, "text/plain; charset=utf-8", b"not found\n".to_vec())
         } else if req.method != http::Method::GET {
-            (405, "text/plain; charset=utf-8", b"method not allowed\n".to_vec())
+            (
+                405,
+                "text/plain; charset=utf-8",
+                b"method not allowed\n".to_vec(),
+            )
         } else {
             refresh(&self.app);
             (200, metrics::CONTENT_TYPE, metrics::encode().into_bytes())

@@ -52,7 +52,13 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     // Refuse to start on a port we cannot bind, with a clear message,
     // before Pingora takes over the listeners.
     let metrics_listen = config.metrics.listen;
-    for addr in config.server.listen.iter().chain(&config.server.tls_listen).chain(&metrics_listen) {
+    for addr in config
+        .server
+        .listen
+        .iter()
+        .chain(&config.server.tls_listen)
+        .chain(&metrics_listen)
+    {
         TcpListener::bind(addr).map_err(|e| StartError::Listen(*addr, e))?;
     }
     let conf = ServerConf {
@@ -102,7 +108,8 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     let resolver = app.certs.resolver();
     stop::watch(server.watch_execution_phase(), app.clone());
     let app_certs = app.certs.clone();
-    let mut proxy = pingora::proxy::http_proxy(&server.configuration, gateway::Gateway::new(portal));
+    let mut proxy =
+        pingora::proxy::http_proxy(&server.configuration, gateway::Gateway::new(portal));
     let mut options = HttpServerOptions::default();
     // nginx keepalive_requests counts requests; Pingora's limit counts
     // reuses of the connection after the first one.

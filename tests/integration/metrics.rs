@@ -28,7 +28,10 @@ struct Scrape {
 impl Scrape {
     fn parse(text: String) -> Scrape {
         let mut samples = BTreeMap::new();
-        for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
             let (series, value) = line.rsplit_once(' ').expect("sample line");
             let (name, labels) = match series.split_once('{') {
                 Some((name, rest)) => (name, rest.trim_end_matches('}')),
@@ -64,7 +67,11 @@ impl Scrape {
     fn requests(&self, route: &str, class: &str, decision: &str) -> f64 {
         self.get(
             "gatehouse_requests_total",
-            &[("route", route), ("status_class", class), ("decision", decision)],
+            &[
+                ("route", route),
+                ("status_class", class),
+                ("decision", decision),
+            ],
         )
     }
 
@@ -171,7 +178,11 @@ async fn test_metrics_count_exactly_and_pass_promtool() {
     // The public port does not serve the metrics path.
     let resp = client().get(gw.url("/metrics")).send().await.unwrap();
     assert_ne!(resp.status().as_u16(), 200);
-    assert!(!resp.text().await.unwrap().contains("gatehouse_requests_total"));
+    assert!(!resp
+        .text()
+        .await
+        .unwrap()
+        .contains("gatehouse_requests_total"));
     // The scrape listener answers only its path.
     let other = client()
         .get(format!("http://127.0.0.1:{metrics_port}/app/"))
@@ -191,7 +202,10 @@ async fn test_metrics_count_exactly_and_pass_promtool() {
 
     let (html, api) = ("text/html", "application/json");
     for i in 0..3 {
-        assert_eq!(get(&gw, &format!("/app/allowed-{i}"), Some(&cookie), api).await, 200);
+        assert_eq!(
+            get(&gw, &format!("/app/allowed-{i}"), Some(&cookie), api).await,
+            200
+        );
     }
     for _ in 0..2 {
         assert_eq!(get(&gw, "/app/denied-path", None, api).await, 401);
@@ -222,14 +236,28 @@ async fn test_metrics_count_exactly_and_pass_promtool() {
     assert_eq!(moved(&failures("dead")), 1.0);
     assert_eq!(moved(&failures("failover")), 1.0);
     assert_eq!(moved(&failures("app")), 0.0);
-    let retries =
-        |route: &'static str| move |s: &Scrape| s.get("gatehouse_upstream_retries_total", &[("route", route)]);
-    assert_eq!(moved(&retries("failover")), 1.0);
-    assert_eq!(moved(&retries("dead")), 0.0, "one upstream: nothing to retry");
-    let timed = |route: &'static str| {
-        move |s: &Scrape| s.get("gatehouse_upstream_duration_seconds_count", &[("route", route)])
+    let retries = |route: &'static str| {
+        move |s: &Scrape| s.get("gatehouse_upstream_retries_total", &[("route", route)])
     };
-    assert_eq!(moved(&timed("app")), 3.0, "only requests the upstream answered");
+    assert_eq!(moved(&retries("failover")), 1.0);
+    assert_eq!(
+        moved(&retries("dead")),
+        0.0,
+        "one upstream: nothing to retry"
+    );
+    let timed = |route: &'static str| {
+        move |s: &Scrape| {
+            s.get(
+                "gatehouse_upstream_duration_seconds_count",
+                &[("route", route)],
+            )
+        }
+    };
+    assert_eq!(
+        moved(&timed("app")),
+        3.0,
+        "only requests the upstream answered"
+    );
     assert_eq!(moved(&timed("open")), 2.0);
     assert_eq!(moved(&timed("failover")), 1.0);
     assert_eq!(moved(&timed("dead")), 0.0);
@@ -241,16 +269,26 @@ async fn test_metrics_count_exactly_and_pass_promtool() {
     assert_eq!(after.get("gatehouse_sessions", &[]), 1.0);
     assert_eq!(after.get("gatehouse_bans", &[]), 2.0, "bob and 10.0.0.3");
     for result in ["ok", "failed"] {
-        assert_eq!(after.get("gatehouse_config_reloads_total", &[("result", result)]), 0.0);
-        assert!(after
-            .text
-            .contains(&format!("gatehouse_config_reloads_total{{result=\"{result}\"}} 0")));
+        assert_eq!(
+            after.get("gatehouse_config_reloads_total", &[("result", result)]),
+            0.0
+        );
+        assert!(after.text.contains(&format!(
+            "gatehouse_config_reloads_total{{result=\"{result}\"}} 0"
+        )));
     }
 
     // Labels carry no user, client address or request path.
     for secret in [
-        "alice", "bob", "10.0.0.", "allowed-", "denied-path", "public-path", "failing-path",
-        "retried-path", "pw-",
+        "alice",
+        "bob",
+        "10.0.0.",
+        "allowed-",
+        "denied-path",
+        "public-path",
+        "failing-path",
+        "retried-path",
+        "pw-",
     ] {
         assert!(!after.text.contains(secret), "{secret:?} in the metrics");
     }
@@ -258,28 +296,59 @@ async fn test_metrics_count_exactly_and_pass_promtool() {
 }
 
 #[tokio::test]
-async fn test_metrics_open_connections_gauge() {
+async fn test_metrics_open_connections_and_certificates() {
     let echo = EchoServer::start();
     let metrics_port = free_port();
     let toml = format!(
         "[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\npath = \"/internal/metrics\"\n\n{}",
         route("open", "/open/", &[echo.url()])
     );
-    let gw = builder(&toml).start();
+    let gw = builder(&toml).tls(true).start();
     let url = format!("http://127.0.0.1:{metrics_port}/internal/metrics");
+    // The certificates of certs_dir (valid until 2126), by served name.
+    let text = client()
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let certs = Scrape::parse(text);
+    for host in ["a.test", "b.test", "default"] {
+        let left = certs.get("gatehouse_certificate_expiry_seconds", &[("host", host)]);
+        assert!(left > 90.0 * 365.0 * 86_400.0, "{host}: {left}");
+    }
     let connections = || async {
-        let text = client().get(&url).send().await.unwrap().text().await.unwrap();
+        let text = client()
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         Scrape::parse(text).get("gatehouse_downstream_connections", &[])
     };
     // Two keep-alive connections, each after a full exchange.
-    let addr = gw.url("/").trim_start_matches("http://").trim_end_matches('/').to_string();
+    let addr = gw
+        .url("/")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut s = TcpStream::connect(&addr).await.unwrap();
-        s.write_all(b"GET /open/x HTTP/1.1\r\nHost: h\r\n\r\n").await.unwrap();
+        s.write_all(b"GET /open/x HTTP/1.1\r\nHost: h\r\n\r\n")
+            .await
+            .unwrap();
         let mut buf = vec![0u8; 4096];
         let n = s.read(&mut buf).await.unwrap();
-        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
         held.push(s);
     }
     wait_for(&connections, |n| n >= 2.0).await;
