@@ -6,29 +6,11 @@
 use std::net::SocketAddr;
 
 use super::file::{as_str, Cx, Section};
-use super::model::Server;
+use super::model::{Metrics, Server};
 use super::validate::{check_metrics_listen, check_metrics_path};
 
 /// `[metrics] path`.
 pub const DEFAULT_METRICS_PATH: &str = "/metrics";
-
-/// `[metrics]`, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Metrics {
-    /// The scrape listener's address; `None` = metrics not served.
-    pub listen: Option<SocketAddr>,
-    /// The path the scrape listener answers on.
-    pub path: String,
-}
-
-impl Default for Metrics {
-    fn default() -> Metrics {
-        Metrics {
-            listen: None,
-            path: DEFAULT_METRICS_PATH.to_owned(),
-        }
-    }
-}
 
 /// Reads `[metrics]` (an absent table is metrics off).
 pub fn read_metrics(cx: &mut Cx<'_>, mut sec: Section<'_>, server: Option<&Server>) -> Metrics {

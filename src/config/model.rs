@@ -41,7 +41,16 @@ pub struct Config {
     /// `[[link]]`: portal-home links to other sites, in file order.
     pub links: Vec<HomeLink>,
     /// `[metrics]`: the Prometheus scrape listener.
-    pub metrics: super::metrics::Metrics,
+    pub metrics: Metrics,
+}
+
+/// `[metrics]` (`config/metrics.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    /// The scrape listener's address; `None` = metrics not served.
+    pub listen: Option<SocketAddr>,
+    /// The path the scrape listener answers on.
+    pub path: String,
 }
 
 /// `[server]`.

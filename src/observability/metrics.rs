@@ -525,6 +525,63 @@ mod tests {
         assert!(text.contains("gatehouse_signins_total{backend=\"plex\",result=\"locked\"}"));
     }
 
+    /// The names of every registered family.
+    fn family_names() -> Vec<String> {
+        use prometheus::core::Collector;
+        let f = families().unwrap();
+        let collectors: [&dyn Collector; 11] = [
+            &f.requests,
+            &f.upstream_duration,
+            &f.upstream_failures,
+            &f.upstream_retries,
+            &f.connections,
+            &f.sessions,
+            &f.bans,
+            &f.signins,
+            &f.sso_fetches,
+            &f.config_reloads,
+            &f.certificate_expiry,
+        ];
+        collectors
+            .iter()
+            .flat_map(|c| c.desc())
+            .map(|d| d.fq_name.clone())
+            .collect()
+    }
+
+    /// Every `gatehouse_…` word of `text`.
+    fn mentioned(text: &str) -> Vec<&str> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("gatehouse_") && w.len() > "gatehouse_".len())
+            .collect()
+    }
+
+    #[test]
+    fn test_dashboard_and_docs_use_the_real_names() {
+        let names = family_names();
+        assert_eq!(names.len(), 11);
+        let dashboard = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/contrib/grafana/gatehouse.json"
+        ));
+        let docs = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md"));
+        for word in mentioned(dashboard).into_iter().chain(mentioned(docs)) {
+            let base = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|s| word.strip_suffix(s))
+                .filter(|b| names.iter().any(|n| n == b))
+                .unwrap_or(word);
+            assert!(names.iter().any(|n| n == base), "unknown metric {word}");
+        }
+        for name in &names {
+            assert!(docs.contains(&format!("`{name}`")), "{name} not documented");
+            assert!(
+                dashboard.contains(name.as_str()),
+                "{name} not on the dashboard"
+            );
+        }
+    }
+
     #[test]
     fn test_status_classes() {
         assert_eq!(STATUS_CLASSES[status_class(101)], "1xx");
