@@ -433,9 +433,11 @@ pub fn signin(backend: LoginBackend, result: SigninResult) {
 /// `ombi`, `tautulli <url>`: the label keeps only the service kind, so no
 /// URL reaches it); `status` `ok`, `skipped`, `timeout` or another failure.
 pub fn sso_fetch(service: &str, status: &str) {
-    let service = match service.split(' ').next() {
-        Some(s @ ("plex" | "ombi" | "tautulli")) => s,
-        _ => "other",
+    let kind = service.split(' ').next().unwrap_or_default();
+    let service = if matches!(kind, "plex" | "ombi" | "tautulli") {
+        kind
+    } else {
+        "other"
     };
     let result = match status {
         "ok" | "skipped" | "timeout" => status,
