@@ -15,7 +15,7 @@ mod host_routing;
 mod import_nginx;
 mod import_organizr;
 mod layers;
-mod metrics;
+pub mod metrics;
 mod proxy_body;
 mod proxy_failover;
 mod proxy_headers;

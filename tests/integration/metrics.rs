@@ -20,8 +20,8 @@ const WITHIN: Duration = Duration::from_secs(10);
 
 /// Samples of a scrape: `(name, sorted labels) → value`.
 #[derive(Debug)]
-struct Scrape {
-    text: String,
+pub struct Scrape {
+    pub text: String,
     samples: BTreeMap<(String, Vec<(String, String)>), f64>,
 }
 
@@ -52,7 +52,7 @@ impl Scrape {
     }
 
     /// The value of `name{labels}`, 0 when the series is absent.
-    fn get(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+    pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         let mut pairs: Vec<(String, String)> = labels
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -83,7 +83,8 @@ impl Scrape {
     }
 }
 
-async fn scrape(port: u16) -> Scrape {
+/// `GET /metrics` on the scrape listener at `port`.
+pub async fn scrape(port: u16) -> Scrape {
     let resp = client()
         .get(format!("http://127.0.0.1:{port}/metrics"))
         .send()
