@@ -19,6 +19,7 @@ use crate::app::App;
 use crate::auth::pending::{Pending, Purpose, PENDING_TTL};
 use crate::auth::totp::{self, TotpSecret};
 use crate::config::SecondFactorPolicy;
+use crate::observability::metrics::{self, SigninResult};
 use crate::reply::Reply;
 use crate::tokens::SsoTokens;
 
@@ -201,10 +202,7 @@ pub async fn verify_code(
         }
     };
     if banned {
-        crate::observability::metrics::signin(
-            app.config.login.backend,
-            crate::observability::metrics::SigninResult::Banned,
-        );
+        metrics::signin(app.config.login.backend, SigninResult::Banned);
         return false;
     }
     if ok {
@@ -223,10 +221,7 @@ pub async fn record_failure(app: &App, username: &str, req: &PortalRequest<'_>) 
         regulation.record_failure(&store, &key, ip, now);
     })
     .await;
-    crate::observability::metrics::signin(
-        app.config.login.backend,
-        crate::observability::metrics::SigninResult::SecondFactorFailed,
-    );
+    metrics::signin(app.config.login.backend, SigninResult::SecondFactorFailed);
     tracing::warn!(user = %username, client = %ip, "second factor refused");
 }
 
@@ -283,10 +278,7 @@ pub async fn start_verified(
     app.store_health.record(&created);
     match created {
         Ok(token) => {
-            crate::observability::metrics::signin(
-                app.config.login.backend,
-                crate::observability::metrics::SigninResult::Ok,
-            );
+            metrics::signin(app.config.login.backend, SigninResult::Ok);
             tracing::info!(user = %username, remember, "signed in with a second factor");
             let lifetime = app.config.session.lifetime_for(remember);
             for value in cookies::login_cookies(

@@ -14,6 +14,7 @@ use crate::app::App;
 use crate::auth::decision;
 use crate::auth::policy::{self, Facts, Verdict};
 use crate::config::{AuthLevel, IdentityField, TrustedSkip};
+use crate::observability::metrics::Decision;
 
 /// Decides whether the request may go on at `level` (its route's own, or
 /// stricter: `route::strict`) under the route's access policy
@@ -27,7 +28,7 @@ pub async fn check(
     ctx: &mut RequestCtx,
 ) -> Option<Reply> {
     if level == AuthLevel::None {
-        ctx.decision = crate::observability::metrics::Decision::Public;
+        ctx.decision = Decision::Public;
         return None;
     }
     let route = &app.config.routes[index];
@@ -78,7 +79,7 @@ pub async fn check(
                     ctx.strip_authorization = !access.pass_authorization;
                 }
                 None => {
-                    ctx.decision = crate::observability::metrics::Decision::Unauthorized;
+                    ctx.decision = Decision::Unauthorized;
                     return Some(unauthorized(app, index));
                 }
             }
