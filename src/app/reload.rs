@@ -15,6 +15,8 @@ pub const NEEDS_UPGRADE: &[&str] = &[
     "server.public_url",
     "server.keepalive_requests",
     "server.drain_timeout",
+    "metrics.listen",
+    "metrics.path",
     "session",
     "login.max_failures",
     "login.window",
@@ -50,6 +52,8 @@ pub fn keep_running(old: &Config, new: &mut Config) -> Vec<&'static str> {
     keep!("server.public_url", server.public_url);
     keep!("server.keepalive_requests", server.keepalive_requests);
     keep!("server.drain_timeout", server.drain_timeout);
+    keep!("metrics.listen", metrics.listen);
+    keep!("metrics.path", metrics.path);
     keep_debug!("session", session);
     keep!("login.max_failures", login.max_failures);
     keep!("login.window", login.window);

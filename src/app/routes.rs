@@ -37,6 +37,8 @@ pub struct RouteRuntime {
     /// Live health of each upstream, parallel to the route's `upstreams`
     /// (admin pages).
     pub health: Box<[super::upstream_health::UpstreamHealth]>,
+    /// The route's metric handles, resolved at config load.
+    pub metrics: crate::observability::metrics::RouteMetrics,
 }
 
 impl RouteRuntime {
@@ -66,6 +68,7 @@ impl RouteRuntime {
             public_paths: crate::route::public::PublicPaths::new(&route.access.public_paths),
             challenges: challenges(route),
             health: route.upstreams.iter().map(|_| Default::default()).collect(),
+            metrics: crate::observability::metrics::RouteMetrics::new(&route.name),
         }
     }
 }

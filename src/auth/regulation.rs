@@ -221,6 +221,16 @@ impl Regulation {
         inner.counters.remove(&ip_key(ip));
     }
 
+    /// Bans in force at `now` (user names and client addresses).
+    pub fn active_bans(&self, now: SystemTime) -> usize {
+        let t = unix(now);
+        self.lock()
+            .bans
+            .values()
+            .filter(|&&until| t < until)
+            .count()
+    }
+
     /// Entries held (counters + bans).
     pub fn entries(&self) -> usize {
         let inner = self.lock();
@@ -359,7 +369,9 @@ mod tests {
             r.record_failure(&store, "alice", IP, at(100 + i));
         }
         assert!(r.is_banned("alice", IP, at(105 + 299)));
+        assert_eq!(r.active_bans(at(105 + 299)), 2, "the user and the IP");
         assert!(!r.is_banned("alice", IP, at(105 + 300)), "ban over");
+        assert_eq!(r.active_bans(at(105 + 300)), 0);
         // the counters were cleared by the ban: one more failure does not re-ban
         assert!(!r.record_failure(&store, "alice", IP, at(500)));
         assert!(!r.is_banned("alice", IP, at(500)));

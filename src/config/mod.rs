@@ -21,6 +21,7 @@ pub mod hosts;
 mod links;
 mod load;
 mod locate;
+pub mod metrics;
 pub mod model;
 mod overrides;
 pub mod policy;

@@ -40,6 +40,17 @@ pub struct Config {
     pub groups: GroupNames,
     /// `[[link]]`: portal-home links to other sites, in file order.
     pub links: Vec<HomeLink>,
+    /// `[metrics]`: the Prometheus scrape listener.
+    pub metrics: Metrics,
+}
+
+/// `[metrics]` (`config/metrics.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    /// The scrape listener's address; `None` = metrics not served.
+    pub listen: Option<SocketAddr>,
+    /// The path the scrape listener answers on.
+    pub path: String,
 }
 
 /// `[server]`.

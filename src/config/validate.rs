@@ -25,6 +25,26 @@ pub fn check_listen(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| "expected IP:PORT, e.g. 127.0.0.1:8080 or [::]:8443".to_owned())
 }
 
+/// `[metrics] listen`: empty (metrics off) or a listen address.
+pub fn check_metrics_listen(text: &str) -> Result<Option<SocketAddr>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        t => check_listen(t).map(Some),
+    }
+}
+
+/// `[metrics] path`: an absolute path of plain characters (`/metrics`).
+pub fn check_metrics_path(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let plain = t
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
+    if !t.starts_with('/') || !plain || t.contains("//") {
+        return Err("expected an absolute path like /metrics (letters, digits, / - _ . ~)".into());
+    }
+    Ok(t.to_owned())
+}
+
 /// A trusted proxy: a CIDR (`10.0.0.0/8`) or a single IP.
 pub fn check_cidr(text: &str) -> Result<IpNet, String> {
     let t = text.trim();
@@ -388,6 +408,25 @@ mod tests {
         assert!(check_drain_timeout(&v("\"2h\""))
             .unwrap_err()
             .contains("at most 1h"));
+    }
+
+    #[test]
+    fn test_check_metrics_keys() {
+        assert_eq!(check_metrics_listen("").unwrap(), None);
+        assert_eq!(check_metrics_listen(" ").unwrap(), None);
+        assert_eq!(
+            check_metrics_listen("127.0.0.1:9090").unwrap(),
+            Some("127.0.0.1:9090".parse().unwrap())
+        );
+        assert!(check_metrics_listen("9090").is_err());
+        assert_eq!(check_metrics_path("/metrics").unwrap(), "/metrics");
+        assert_eq!(
+            check_metrics_path("/gh/metrics-1").unwrap(),
+            "/gh/metrics-1"
+        );
+        for bad in ["metrics", "", "/a b", "/a?x=1", "//m", "/m%20"] {
+            assert!(check_metrics_path(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 pub mod access_log;
 pub mod buffer;
+pub mod metrics;
 
 use buffer::{AccessLayer, TARGET};
 

@@ -19,6 +19,7 @@ use crate::app::App;
 use crate::auth::pending::{Pending, Purpose, PENDING_TTL};
 use crate::auth::totp::{self, TotpSecret};
 use crate::config::SecondFactorPolicy;
+use crate::observability::metrics::{self, SigninResult};
 use crate::reply::Reply;
 use crate::tokens::SsoTokens;
 
@@ -201,6 +202,7 @@ pub async fn verify_code(
         }
     };
     if banned {
+        metrics::signin(app.config.login.backend, SigninResult::Banned);
         return false;
     }
     if ok {
@@ -219,6 +221,7 @@ pub async fn record_failure(app: &App, username: &str, req: &PortalRequest<'_>) 
         regulation.record_failure(&store, &key, ip, now);
     })
     .await;
+    metrics::signin(app.config.login.backend, SigninResult::SecondFactorFailed);
     tracing::warn!(user = %username, client = %ip, "second factor refused");
 }
 
@@ -275,6 +278,7 @@ pub async fn start_verified(
     app.store_health.record(&created);
     match created {
         Ok(token) => {
+            metrics::signin(app.config.login.backend, SigninResult::Ok);
             tracing::info!(user = %username, remember, "signed in with a second factor");
             signin::record_signin(app, req, &token, user_id).await;
             let lifetime = app.config.session.lifetime_for(remember);

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::auth::password::{Verified, MAX_PASSWORD_BYTES};
 use crate::config::LoginBackend;
 use crate::groups;
+use crate::observability::metrics::{self, SigninResult};
 use crate::reply::Reply;
 use crate::sso::plex_tv::{Admission, PlexAccount, PlexTv};
 use crate::store::{Store, StoreError, User};
@@ -79,6 +80,7 @@ pub async fn authenticate(
     if app.config.login.backend == LoginBackend::Plex && !banned {
         if let Some(admitted) = plex_password_login(app, username, password, now).await {
             if admitted.user.locked {
+                metrics::signin(app.config.login.backend, SigninResult::Locked);
                 return None;
             }
             app.regulation.record_success(username, ip);
@@ -106,6 +108,7 @@ pub async fn authenticate(
         }
     };
     if banned {
+        metrics::signin(app.config.login.backend, SigninResult::Banned);
         return None;
     }
     match (verified, user) {
@@ -117,8 +120,12 @@ pub async fn authenticate(
             }
             Some(signed_in(&u, Some(password), None))
         }
-        (Verified::Ok { .. }, Some(_)) => None,
+        (Verified::Ok { .. }, Some(_)) => {
+            metrics::signin(app.config.login.backend, SigninResult::Locked);
+            None
+        }
         (_, found) => {
+            metrics::signin(app.config.login.backend, SigninResult::WrongPassword);
             // Count under the account's name when it exists, so signing
             // in by e-mail and by name share one counter.
             let key = found.map_or_else(|| username.to_string(), |u| u.name);
@@ -216,7 +223,7 @@ pub async fn fetch_sso(app: &App, user: &SignedIn, ip: IpAddr) -> SsoTokens {
         password: user.password.as_deref(),
         plex_token: user.plex_token.as_deref(),
     };
-    crate::sso::fetch::fetch_all(
+    let tokens = crate::sso::fetch::fetch_all(
         &app.http,
         sso,
         &login,
@@ -224,7 +231,11 @@ pub async fn fetch_sso(app: &App, user: &SignedIn, ip: IpAddr) -> SsoTokens {
         crate::sso::fetch::DEFAULT_TIMEOUT,
         crate::clock::now(),
     )
-    .await
+    .await;
+    for r in &tokens.results {
+        metrics::sso_fetch(&r.service, &r.status);
+    }
+    tokens
 }
 
 /// Creates the session; returns the cookie token and the SSO tokens.
@@ -245,6 +256,7 @@ pub async fn create_session(
     .and_then(|r| r);
     app.store_health.record(&token);
     let token = token?;
+    metrics::signin(app.config.login.backend, SigninResult::Ok);
     tracing::info!(user = %user.username, remember, "signed in");
     Ok((token, sso))
 }

@@ -14,6 +14,7 @@ use crate::app::App;
 use crate::auth::decision;
 use crate::auth::policy::{self, Facts, Verdict};
 use crate::config::{AuthLevel, IdentityField, TrustedSkip};
+use crate::observability::metrics::Decision;
 
 /// Decides whether the request may go on at `level` (its route's own, or
 /// stricter: `route::strict`) under the route's access policy
@@ -27,6 +28,7 @@ pub async fn check(
     ctx: &mut RequestCtx,
 ) -> Option<Reply> {
     if level == AuthLevel::None {
+        ctx.decision = Decision::Public;
         return None;
     }
     let route = &app.config.routes[index];
@@ -76,11 +78,16 @@ pub async fn check(
                     ctx.machine = Some(identity);
                     ctx.strip_authorization = !access.pass_authorization;
                 }
-                None => return Some(unauthorized(app, index)),
+                None => {
+                    ctx.decision = Decision::Unauthorized;
+                    return Some(unauthorized(app, index));
+                }
             }
         }
     }
-    match policy::decide(access, &facts) {
+    let verdict = policy::decide(access, &facts);
+    ctx.decision = super::metrics::decision(verdict, facts.user.is_some());
+    match verdict {
         Verdict::Allow => {
             ctx.session = found;
             None

@@ -57,6 +57,10 @@ pub struct RequestCtx {
     /// The `Authorization` header authenticated the request: removed
     /// before the upstream (unless the route says `pass_authorization`).
     pub strip_authorization: bool,
+    /// The auth decision, for the metrics.
+    pub decision: crate::observability::metrics::Decision,
+    /// When the first upstream attempt started (the upstream time metric).
+    pub upstream_start: Option<Instant>,
 }
 
 impl RequestCtx {
@@ -84,6 +88,8 @@ impl RequestCtx {
             websocket: false,
             machine: None,
             strip_authorization: false,
+            decision: Default::default(),
+            upstream_start: None,
         }
     }
 }

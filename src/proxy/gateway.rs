@@ -60,11 +60,15 @@ impl Gateway {
             replayable: !session.as_ref().retry_buffer_truncated(),
             body_too_large: ctx.body_too_large,
         };
-        retry::verdict(
+        let verdict = retry::verdict(
             &ctx.live.app.config.routes[index].proxy.next_upstream,
             failure,
             &attempt,
-        )
+        );
+        if !ctx.body_too_large {
+            super::metrics::attempt(&ctx.live.app.routes[index].metrics, failure, verdict);
+        }
+        verdict
     }
 
     /// Records a failed attempt of the current upstream of route `index`
@@ -137,6 +141,8 @@ impl ProxyHttp for Gateway {
                 "route has no upstream",
             ));
         }
+        ctx.upstream_start
+            .get_or_insert_with(std::time::Instant::now);
         if ctx.retry_same {
             ctx.retry_same = false;
         } else {
@@ -220,6 +226,11 @@ impl ProxyHttp for Gateway {
         }
         if let Some(h) = ctx.live.app.routes[index].health.get(ctx.upstream) {
             h.success(crate::clock::unix(crate::clock::now()));
+        }
+        if let Some(start) = ctx.upstream_start.take() {
+            ctx.live.app.routes[index]
+                .metrics
+                .upstream_duration(start.elapsed());
         }
         for name in &route.proxy.hide_headers {
             upstream_response.remove_header(name);
@@ -403,6 +414,11 @@ impl ProxyHttp for Gateway {
         let error = e.map(|e| e.to_string());
         let req = session.req_header();
         let app = &*ctx.live.app;
+        let status = session
+            .response_written()
+            .map(|r| r.status.as_u16())
+            .or(ctx.local_status)
+            .unwrap_or(0);
         let (route, upstream) = match ctx.route {
             Some(i) => (
                 app.routes[i].name.as_ref(),
@@ -424,11 +440,7 @@ impl ProxyHttp for Gateway {
                 .unwrap_or("-"),
             method: req.method.as_str(),
             path: req.uri.path(),
-            status: session
-                .response_written()
-                .map(|r| r.status.as_u16())
-                .or(ctx.local_status)
-                .unwrap_or(0),
+            status,
             body_bytes: session.body_bytes_sent(),
             route,
             upstream,
@@ -439,6 +451,11 @@ impl ProxyHttp for Gateway {
             ms: ctx.start.elapsed().as_secs_f64() * 1000.0,
             error: error.as_deref(),
         });
+        match ctx.route {
+            Some(i) => &app.routes[i].metrics,
+            None => crate::observability::metrics::unrouted(),
+        }
+        .request(status, ctx.decision);
     }
 }
 

@@ -100,6 +100,7 @@ impl Current {
                     errors = errors.0.len(),
                     "configuration not reloaded: the running one stays"
                 );
+                crate::observability::metrics::config_reload(false);
                 return Outcome::Failed;
             }
         };
@@ -121,6 +122,7 @@ impl Current {
             let certs = app.certs.clone();
             std::thread::spawn(move || certs.poll_dir());
         }
+        crate::observability::metrics::config_reload(true);
         tracing::info!(
             target: TARGET,
             result = "ok",

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod live;
 pub mod local;
 pub mod machine;
+pub mod metrics;
 pub mod notify;
 pub mod peer;
 pub mod respond;
@@ -66,8 +67,16 @@ pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
     crate::clock::follow_test_clock();
     // Refuse to start on a port we cannot bind, with a clear message,
     // before Pingora takes over the listeners.
+    // (An upgrade takes the listening sockets over from the old process.)
+    let metrics_listen = config.metrics.listen;
     if !upgrade {
-        for addr in config.server.listen.iter().chain(&config.server.tls_listen) {
+        for addr in config
+            .server
+            .listen
+            .iter()
+            .chain(&config.server.tls_listen)
+            .chain(&metrics_listen)
+        {
             TcpListener::bind(addr).map_err(|e| StartError::Listen(*addr, e))?;
         }
     }
@@ -129,10 +138,9 @@ pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
     let resolver = app.certs.resolver();
     stop::watch(server.watch_execution_phase(), app.clone(), drain);
     let app_certs = app.certs.clone();
-    let mut service = pingora::proxy::http_proxy_service_with_name(
+    let mut proxy = pingora::proxy::http_proxy(
         &server.configuration,
         gateway::Gateway::new(current.live.clone()),
-        "gatehouse",
     );
     let mut options = HttpServerOptions::default();
     // nginx keepalive_requests counts requests; Pingora's limit counts
@@ -140,9 +148,12 @@ pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
     options.keepalive_request_limit = Some(keepalive_requests.saturating_sub(1));
     // HTTP/2 connections idle out like HTTP/1.1 ones.
     options.h2_idle_timeout = Some(keepalive_timeout).filter(|d| !d.is_zero());
-    if let Some(app) = service.app_logic_mut() {
-        app.server_options = Some(options);
-    }
+    proxy.server_options = Some(options);
+    // Counted: the open client connections gauge (proxy/metrics.rs).
+    let mut service = pingora::services::listening::Service::new(
+        "gatehouse".to_owned(),
+        metrics::Counted(Arc::new(proxy)),
+    );
     for addr in &listen {
         service.add_tcp(&addr.to_string());
     }
@@ -154,6 +165,15 @@ pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
         service.add_tls_with_settings(&addr.to_string(), None, settings);
     }
     server.add_service(service);
+    if let Some(addr) = metrics_listen {
+        let scrape = metrics::Scrape { app: app.clone() };
+        let mut metrics_service =
+            pingora::services::listening::Service::new("metrics".to_owned(), scrape);
+        metrics_service.threads = Some(1);
+        metrics_service.add_tcp(&addr.to_string());
+        server.add_service(metrics_service);
+        tracing::info!(listen = %addr, path = %app.config.metrics.path, "metrics listening");
+    }
     // SIGHUP reloads from now on (before the pid file tells anyone so).
     signals::reload_on_hangup(current).map_err(StartError::App)?;
     if let Err(e) = crate::app::pidfile::write(&data_dir) {

@@ -16,6 +16,7 @@ mod host_routing;
 mod import_nginx;
 mod import_organizr;
 mod layers;
+pub mod metrics;
 mod ops_plex_admin;
 mod ops_reload;
 mod proxy_body;

@@ -6,6 +6,7 @@
 mod common;
 mod lan;
 mod machine;
+mod metrics;
 mod public_paths;
 mod step_up;
 mod totp;

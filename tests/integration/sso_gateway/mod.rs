@@ -10,5 +10,6 @@ mod common;
 mod debug_cli;
 mod inject_pages;
 mod login;
+mod metrics;
 mod plex_accounts;
 mod sso_cookies;
