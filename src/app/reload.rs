@@ -98,6 +98,6 @@ mod tests {
 
     #[test]
     fn test_needs_upgrade_lists_every_checked_key() {
-        assert_eq!(NEEDS_UPGRADE.len(), 13);
+        assert_eq!(NEEDS_UPGRADE.len(), 15);
     }
 }
