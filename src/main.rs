@@ -36,6 +36,9 @@ fn main() -> ExitCode {
             Err(e) => Err(e.to_string()),
         },
         Command::User { cmd } => cli::user::run(cmd, &cfg).map_err(|e| e.to_string()),
+        Command::Store { cmd } => {
+            cli::store::run(cmd, &cfg, &mut std::io::stdout().lock()).map_err(|e| e.to_string())
+        }
         Command::Plex { cmd } => plex(cmd, &cfg),
         Command::Import { .. } => Ok(()),
     };

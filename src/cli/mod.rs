@@ -1,8 +1,9 @@
-//! The command line (README "Commands"): `run` (default), `check`, `user …`, `plex …`,
+//! The command line (README "Commands"): `run` (default), `check`, `user …`, `store …`, `plex …`,
 //! `import …`.
 
 pub mod import;
 pub mod plex;
+pub mod store;
 pub mod user;
 
 use std::path::PathBuf;
@@ -40,6 +41,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: user::UserCommand,
     },
+    /// The store: `store copy --to postgres://…` moves the embedded store.
+    Store {
+        #[command(subcommand)]
+        cmd: store::StoreCommand,
+    },
     /// plex.tv helpers: the owner's token and the server's machine identifier.
     Plex {
         #[command(subcommand)]
@@ -58,5 +64,5 @@ pub enum Command {
 
 /// This install's plex.tv client identifier (created once, kept in the store).
 pub fn plex_client_id(config: &crate::config::Config) -> Result<String, crate::store::StoreError> {
-    crate::sso::plex_tv::client_id(&crate::store::Store::open(&config.server.data_dir)?)
+    crate::sso::plex_tv::client_id(&crate::store::Store::open_url(&config.store.url, &config.server.data_dir)?)
 }

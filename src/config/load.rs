@@ -88,6 +88,8 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
     let sec = root.table(cx, "acme");
     let acme = super::acme::read_acme(cx, sec, server.as_ref(), &routes);
     let links = read_links(cx, &mut root);
+    let sec = root.table(cx, "store");
+    let store = super::store::read_store(cx, sec);
     root.finish(cx);
     Some(Config {
         path: cx.src.path.to_path_buf(),
@@ -103,6 +105,7 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
         acme: acme?,
         groups: cx.groups.clone(),
         links,
+        store,
     })
 }
 

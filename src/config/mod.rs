@@ -26,6 +26,7 @@ mod overrides;
 pub mod policy;
 mod routes;
 mod sections;
+pub mod store;
 pub mod template;
 pub mod units;
 mod validate;

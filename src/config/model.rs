@@ -16,6 +16,7 @@ use url::Url;
 
 pub use super::groups::GroupNames;
 pub use super::hosts::HostPattern;
+pub use super::store::StoreSettings;
 
 /// The whole, validated configuration.
 #[derive(Debug, Clone)]
@@ -40,6 +41,8 @@ pub struct Config {
     pub groups: GroupNames,
     /// `[[link]]`: portal-home links to other sites, in file order.
     pub links: Vec<HomeLink>,
+    /// `[store]`: the embedded SQLite file, or a PostgreSQL URL.
+    pub store: StoreSettings,
 }
 
 /// `[server]`.

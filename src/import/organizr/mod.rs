@@ -150,7 +150,7 @@ pub fn run(opts: &Options) -> Result<Report, ImportError> {
         }
     };
     let store =
-        Store::open(&cfg.server.data_dir).map_err(|e| ImportError::plain(format!("store: {e}")))?;
+        Store::open_url(&cfg.store.url, &cfg.server.data_dir).map_err(|e| ImportError::plain(format!("store: {e}")))?;
     let user_report = users::import(
         &store,
         &org.users,

@@ -1,0 +1,42 @@
+//! `[store]`: where users, sessions and the rest of the account data live
+//! (`url = ""`: the embedded SQLite file in `data_dir`; `postgres://…`: a
+//! PostgreSQL server, docs/cluster.md). The URL's password never appears
+//! in messages: errors show it masked (`error.rs`), and so does `Debug`.
+
+use super::file::{as_str, Cx, Section};
+use crate::store_url as url;
+
+/// `[store]`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// `""` or a `postgres://` URL (may hold a password).
+    pub url: String,
+}
+
+impl StoreSettings {
+    /// The URL with its password masked (for messages).
+    pub fn masked_url(&self) -> String {
+        url::mask(&self.url)
+    }
+}
+
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("url", &self.masked_url())
+            .finish()
+    }
+}
+
+/// Reads `[store]`.
+pub fn read_store(cx: &mut Cx<'_>, mut sec: Section<'_>) -> StoreSettings {
+    let url = sec
+        .get(cx, "url", |v| {
+            let s = as_str(v)?;
+            url::check(s).map(|()| s.to_owned())
+        })
+        .map(|a| a.value)
+        .unwrap_or_default();
+    sec.finish(cx);
+    StoreSettings { url }
+}
