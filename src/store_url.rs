@@ -72,7 +72,10 @@ pub fn check(url: &str) -> Result<(), String> {
             Err("names no host (write host@…, or ?host=/socket/dir)".into())
         }
         Ok(_) => Ok(()),
-        Err(e) => Err(format!("not a valid PostgreSQL URL: {}", mask(&e.to_string()))),
+        Err(e) => Err(format!(
+            "not a valid PostgreSQL URL: {}",
+            mask(&e.to_string())
+        )),
     }
 }
 

@@ -64,5 +64,8 @@ pub enum Command {
 
 /// This install's plex.tv client identifier (created once, kept in the store).
 pub fn plex_client_id(config: &crate::config::Config) -> Result<String, crate::store::StoreError> {
-    crate::sso::plex_tv::client_id(&crate::store::Store::open_url(&config.store.url, &config.server.data_dir)?)
+    crate::sso::plex_tv::client_id(&crate::store::Store::open_url(
+        &config.store.url,
+        &config.server.data_dir,
+    )?)
 }

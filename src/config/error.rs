@@ -151,4 +151,16 @@ mod tests {
         assert_eq!(shown_value("plex.token", "\"abc\""), REDACTED);
         assert_eq!(shown_value("plex.admin", "\"bob\""), "\"bob\"");
     }
+
+    #[test]
+    fn test_shown_value_masks_url_passwords() {
+        assert_eq!(
+            shown_value("store.url", "\"mysql://gh:pw@db/x?password=pw2\""),
+            "\"mysql://gh:***@db/x?password=***\""
+        );
+        assert_eq!(
+            shown_value("server.public_url", "\"https://example.org/\""),
+            "\"https://example.org/\""
+        );
+    }
 }

@@ -40,3 +40,18 @@ pub fn read_store(cx: &mut Cx<'_>, mut sec: Section<'_>) -> StoreSettings {
     sec.finish(cx);
     StoreSettings { url }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_debug_masks_the_password() {
+        let s = StoreSettings {
+            url: "postgres://gh:hunter2@db/gatehouse".into(),
+        };
+        let shown = format!("{s:?}");
+        assert!(shown.contains("gh:***@db"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

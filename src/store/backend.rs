@@ -152,7 +152,10 @@ fn wrong(i: usize, want: &str, got: &Value) -> StoreError {
         Value::Text(_) => "text",
         Value::Blob(_) => "a blob",
     };
-    StoreError::Corrupt(format!("column {i}"), format!("{kind} where {want} was expected"))
+    StoreError::Corrupt(
+        format!("column {i}"),
+        format!("{kind} where {want} was expected"),
+    )
 }
 
 /// A connection (or an open transaction on one) of either backend.

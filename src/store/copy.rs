@@ -107,7 +107,10 @@ fn read_source(db: &mut dyn Db) -> Result<Vec<Table>> {
     let mut out = Vec::new();
     for name in names {
         let columns: Vec<String> = db
-            .query("SELECT name FROM pragma_table_info(?1) ORDER BY cid", args![&name])?
+            .query(
+                "SELECT name FROM pragma_table_info(?1) ORDER BY cid",
+                args![&name],
+            )?
             .iter()
             .map(|r| r.text(0))
             .collect::<Result<_>>()?;
@@ -117,12 +120,18 @@ fn read_source(db: &mut dyn Db) -> Result<Vec<Table>> {
         )?;
         let high_water = if WITH_IDS.contains(&name.as_str()) {
             let seq = db
-                .query_opt("SELECT seq FROM sqlite_sequence WHERE name = ?1", args![&name])?
+                .query_opt(
+                    "SELECT seq FROM sqlite_sequence WHERE name = ?1",
+                    args![&name],
+                )?
                 .map(|r| r.int(0))
                 .transpose()?
                 .unwrap_or(0);
             let max = db
-                .query_one(&format!("SELECT coalesce(max(id), 0) FROM {}", quote(&name)), &[])?
+                .query_one(
+                    &format!("SELECT coalesce(max(id), 0) FROM {}", quote(&name)),
+                    &[],
+                )?
                 .int(0)?;
             seq.max(max)
         } else {
@@ -179,5 +188,9 @@ fn quote(name: &str) -> String {
 }
 
 fn quoted(columns: &[String]) -> String {
-    columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+    columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

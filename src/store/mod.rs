@@ -37,8 +37,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use backend::{args, Db, Dialect};
 use crate::store_url as url;
+use backend::{args, Db, Dialect};
 
 pub use api_tokens::ApiTokenRow;
 pub use bans::{Ban, BanKind};

@@ -50,10 +50,7 @@ impl Sqlite {
     }
 
     /// Runs `f` in one transaction (committed when `f` succeeds).
-    pub(crate) fn transaction<T>(
-        &self,
-        f: &mut dyn FnMut(&mut dyn Db) -> Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn transaction<T>(&self, f: &mut dyn FnMut(&mut dyn Db) -> Result<T>) -> Result<T> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let out = f(&mut SqliteDb(&tx))?;

@@ -58,13 +58,20 @@ fn from_row(r: &Row) -> Result<User> {
 /// `WHERE` on the name, case-insensitively: SQLite's `NOCASE` column,
 /// PostgreSQL's `lower(name)` unique index.
 fn by_name(db: &dyn Db) -> &'static str {
-    pick(db.dialect(), "name = ?1 COLLATE NOCASE", "lower(name) = lower(?1)")
+    pick(
+        db.dialect(),
+        "name = ?1 COLLATE NOCASE",
+        "lower(name) = lower(?1)",
+    )
 }
 
 fn one_user(db: &mut dyn Db, condition: &str, args: &[Value]) -> Result<Option<User>> {
-    db.query_opt(&format!("SELECT {COLUMNS} FROM users WHERE {condition}"), args)?
-        .map(|r| from_row(&r))
-        .transpose()
+    db.query_opt(
+        &format!("SELECT {COLUMNS} FROM users WHERE {condition}"),
+        args,
+    )?
+    .map(|r| from_row(&r))
+    .transpose()
 }
 
 fn duplicate(name: &str) -> impl Fn(StoreError) -> StoreError + '_ {
@@ -93,7 +100,14 @@ impl Store {
                 db.query_one(
                     "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
                      VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6) RETURNING id",
-                    args![name, email, i64::from(group), password_hash, plex_id, secs(now)],
+                    args![
+                        name,
+                        email,
+                        i64::from(group),
+                        password_hash,
+                        plex_id,
+                        secs(now)
+                    ],
                 )?
                 .int(0)
             })
@@ -118,7 +132,14 @@ impl Store {
                 db.query_one(
                     "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
                      VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6) RETURNING id",
-                    args![name, email, i64::from(group), password_hash, locked, secs(now)],
+                    args![
+                        name,
+                        email,
+                        i64::from(group),
+                        password_hash,
+                        locked,
+                        secs(now)
+                    ],
                 )?
                 .int(0)
             })
@@ -164,10 +185,13 @@ impl Store {
     pub fn list_users(&self) -> Result<Vec<User>> {
         self.db(|db| {
             let order = pick(db.dialect(), "name COLLATE NOCASE", "lower(name)");
-            db.query(&format!("SELECT {COLUMNS} FROM users ORDER BY {order}"), &[])?
-                .iter()
-                .map(from_row)
-                .collect()
+            db.query(
+                &format!("SELECT {COLUMNS} FROM users ORDER BY {order}"),
+                &[],
+            )?
+            .iter()
+            .map(from_row)
+            .collect()
         })
     }
 

@@ -24,9 +24,9 @@ impl Pool {
     /// A pool for `url` (parsed now; nothing is connected yet).
     pub(crate) fn new(raw: &str) -> Result<Pool> {
         let label = url::mask(raw);
-        let mut config: Config = raw
-            .parse()
-            .map_err(|e: postgres::Error| StoreError::Unreachable(label.clone(), url::mask(&e.to_string())))?;
+        let mut config: Config = raw.parse().map_err(|e: postgres::Error| {
+            StoreError::Unreachable(label.clone(), url::mask(&e.to_string()))
+        })?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -90,6 +90,20 @@ impl Pool {
 /// Whether `e` is the connection failing (not an SQL error).
 fn connection_lost(e: &postgres::Error) -> bool {
     use std::error::Error as _;
-    e.is_closed()
-        || e.source().is_some_and(|s| s.is::<std::io::Error>())
+    e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>())
+}
+
+impl Drop for Pool {
+    /// Closing a client blocks on the `postgres` crate's own runtime, which
+    /// tokio forbids on a thread inside a runtime: close them elsewhere.
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(PoisonError::into_inner));
+        if tokio::runtime::Handle::try_current().is_err() {
+            drop(idle);
+            return;
+        }
+        std::thread::scope(|s| {
+            s.spawn(move || drop(idle));
+        });
+    }
 }

@@ -7,7 +7,7 @@ use crate::support::binary::client;
 use crate::support::upstream::EchoServer;
 
 use super::common::{
-    add_user, builder, db, get_status, login, login_form, protected, session_cookie, set_cookies,
+    add_user, builder, get_status, login, login_form, protected, session_cookie, set_cookies,
     wait_status, COOKIE, WITHIN,
 };
 

@@ -27,8 +27,14 @@ fn test_store_url_bad_scheme_reported_with_password_masked() {
     assert_eq!(code, 1, "{out}");
     let want = format!("{}:2: store.url:", path.display());
     assert!(out.contains(&want), "{out}");
-    assert!(out.contains("postgres://"), "the reason says what is accepted: {out}");
-    assert!(out.contains("(\"mysql://gh:***@db.lan/gatehouse\")"), "{out}");
+    assert!(
+        out.contains("postgres://"),
+        "the reason says what is accepted: {out}"
+    );
+    assert!(
+        out.contains("(\"mysql://gh:***@db.lan/gatehouse\")"),
+        "{out}"
+    );
     assert!(!out.contains("hunter2"), "{out}");
 }
 
@@ -38,7 +44,10 @@ fn test_store_url_bad_port_and_query_password_masked() {
         check("[store]\nurl = \"postgres://gh:hunter2@db:notaport/x?password=hunter3\"\n");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("store.url"), "{out}");
-    assert!(!out.contains("hunter2") && !out.contains("hunter3"), "{out}");
+    assert!(
+        !out.contains("hunter2") && !out.contains("hunter3"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -51,5 +60,8 @@ fn test_store_url_valid_passes_check_without_showing_password() {
     assert_eq!(code, 0, "{out}");
     let (_dir, path, code, out) = check("[store]\nurl = \"\"\nbogus = 1\n");
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("{}:3: store.bogus:", path.display())), "{out}");
+    assert!(
+        out.contains(&format!("{}:3: store.bogus:", path.display())),
+        "{out}"
+    );
 }

@@ -20,11 +20,15 @@ async fn test_store_copy_to_postgres_then_gateway_on_it() {
     let url = pg.new_database();
     let echo = EchoServer::start();
     let routes = protected("app", "/app/", &echo.url(), "\"user\"");
-    let mut sqlite_gw = builder(&routes).start();
+    // Explicitly the embedded store, whatever GATEHOUSE_TEST_STORE says.
+    let mut sqlite_gw = builder(&routes).store_url("").start();
     add_user(&sqlite_gw, "alice", "user", "pw-alice");
     add_user(&sqlite_gw, "bob", "admin", "pw-bob");
     let cookie = login(&sqlite_gw, "alice", "pw-alice").await;
-    assert_eq!(get_status(&sqlite_gw, "/app/", Some(&cookie), false).await, 200);
+    assert_eq!(
+        get_status(&sqlite_gw, "/app/", Some(&cookie), false).await,
+        200
+    );
     let local = sqlite_gw.store();
     let bob = local.user_by_name("bob").unwrap().unwrap().id;
     local
@@ -45,7 +49,9 @@ async fn test_store_copy_to_postgres_then_gateway_on_it() {
             expires: None,
         })
         .unwrap();
-    local.save_ban(BanKind::Ip, "10.9.9.9", i64::MAX / 2).unwrap();
+    local
+        .save_ban(BanKind::Ip, "10.9.9.9", i64::MAX / 2)
+        .unwrap();
     // A deleted user leaves a gap the copy must not reuse.
     add_user(&sqlite_gw, "gone", "user", "pw");
     cli_ok(&sqlite_gw, &["user", "del", "gone"], "");
@@ -93,9 +99,19 @@ async fn test_store_copy_to_postgres_then_gateway_on_it() {
     assert_eq!(get_status(&gw, "/app/", Some(&fresh), false).await, 200);
     let copied = gw.store();
     assert_eq!(copied.user_by_name("bob").unwrap().unwrap().id, bob);
-    assert_eq!(copied.totp(bob).unwrap().unwrap().secret, "JBSWY3DPEHPK3PXP");
+    assert_eq!(
+        copied.totp(bob).unwrap().unwrap().secret,
+        "JBSWY3DPEHPK3PXP"
+    );
     assert_eq!(copied.count_recovery_codes(bob).unwrap(), 2);
-    assert_eq!(copied.passkey_by_credential(b"cred-bob").unwrap().unwrap().user_id, bob);
+    assert_eq!(
+        copied
+            .passkey_by_credential(b"cred-bob")
+            .unwrap()
+            .unwrap()
+            .user_id,
+        bob
+    );
     assert_eq!(copied.user_by_webauthn_handle(&handle).unwrap(), Some(bob));
     assert_eq!(copied.all_api_tokens().unwrap()[0].id, token_id);
     assert_eq!(copied.user_id_high_water().unwrap(), high_water);
@@ -107,8 +123,12 @@ async fn test_store_copy_to_postgres_then_gateway_on_it() {
 
 #[test]
 fn test_store_copy_refuses_non_postgres_target() {
-    let gw = builder("").start();
-    let out = cli(&gw, &["store", "copy", "--to", "mysql://u:hunter2@h/db"], "");
+    let gw = builder("").store_url("").start();
+    let out = cli(
+        &gw,
+        &["store", "copy", "--to", "mysql://u:hunter2@h/db"],
+        "",
+    );
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!out.status.success());
     assert!(err.contains("postgres://"), "{err}");

@@ -30,8 +30,13 @@ fn users(s: &Store) {
         .add_user("Alice", "Alice@X", 4, Some("h"), None, UNIX_EPOCH)
         .unwrap();
     assert_eq!((a.group, a.locked), (4, false));
-    let dup = s.add_user("alice", "", 4, None, None, UNIX_EPOCH).unwrap_err();
-    assert!(matches!(dup, StoreError::DuplicateName(ref n) if n == "alice"), "{dup}");
+    let dup = s
+        .add_user("alice", "", 4, None, None, UNIX_EPOCH)
+        .unwrap_err();
+    assert!(
+        matches!(dup, StoreError::DuplicateName(ref n) if n == "alice"),
+        "{dup}"
+    );
     assert_eq!(s.user_by_name("ALICE").unwrap().unwrap().id, a.id);
     assert_eq!(s.user_by_email("alice@x").unwrap().unwrap().id, a.id);
     assert!(s.user_by_email("").unwrap().is_none());
@@ -44,17 +49,33 @@ fn users(s: &Store) {
     s.set_email("bob", "b@x").unwrap();
     let got = s.user_by_id(b.id).unwrap().unwrap();
     assert_eq!(
-        (got.group, got.locked, got.password_hash.as_deref(), got.email.as_str()),
+        (
+            got.group,
+            got.locked,
+            got.password_hash.as_deref(),
+            got.email.as_str()
+        ),
         (0, true, Some("$argon2id$x"), "b@x")
     );
     assert_eq!(s.user_by_plex_id(22).unwrap().unwrap().name, "bob");
     s.set_plex_id("bob", None).unwrap();
     assert!(s.user_by_plex_id(22).unwrap().is_none());
     assert_eq!(s.count_admins().unwrap(), 1);
-    let names: Vec<String> = s.list_users().unwrap().into_iter().map(|u| u.name).collect();
+    let names: Vec<String> = s
+        .list_users()
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
     assert_eq!(names, ["Alice", "bob"]);
-    assert!(matches!(s.set_group("nobody", 1), Err(StoreError::UnknownUser(_))));
-    assert!(matches!(s.delete_user("nobody"), Err(StoreError::UnknownUser(_))));
+    assert!(matches!(
+        s.set_group("nobody", 1),
+        Err(StoreError::UnknownUser(_))
+    ));
+    assert!(matches!(
+        s.delete_user("nobody"),
+        Err(StoreError::UnknownUser(_))
+    ));
     let imported = s
         .add_imported_user("gina", "", 5, Some("$2y$10$h"), true, UNIX_EPOCH)
         .unwrap();
@@ -96,8 +117,14 @@ fn sessions(s: &Store) {
     assert!(s.delete_session(&[1; 32]).unwrap());
     assert!(!s.delete_session(&[1; 32]).unwrap());
     // change_password keeps the session that made the change.
-    assert_eq!(s.change_password("ALICE", "new", Some(&[2; 32])).unwrap(), 1);
-    assert_eq!(s.session_hashes().unwrap().into_iter().collect::<Vec<_>>(), vec![[2; 32]]);
+    assert_eq!(
+        s.change_password("ALICE", "new", Some(&[2; 32])).unwrap(),
+        1
+    );
+    assert_eq!(
+        s.session_hashes().unwrap().into_iter().collect::<Vec<_>>(),
+        vec![[2; 32]]
+    );
     assert_eq!(s.delete_user_sessions(u.id).unwrap(), 1);
     s.insert_session(&session(4, u.id, 500)).unwrap();
     s.delete_user("alice").unwrap();
@@ -119,7 +146,10 @@ fn bans(s: &Store) {
 }
 
 fn second_factors(s: &Store) {
-    let id = s.add_user("alice", "", 4, None, None, UNIX_EPOCH).unwrap().id;
+    let id = s
+        .add_user("alice", "", 4, None, None, UNIX_EPOCH)
+        .unwrap()
+        .id;
     let other = s.add_user("bob", "", 4, None, None, UNIX_EPOCH).unwrap().id;
     assert!(s.totp(id).unwrap().is_none());
     assert!(!s.has_second_factor(id).unwrap());
@@ -137,13 +167,23 @@ fn second_factors(s: &Store) {
     assert_eq!(s.count_recovery_codes(id).unwrap(), 1);
     assert!(s.delete_totp(id).unwrap());
     assert_eq!(s.count_recovery_codes(id).unwrap(), 0);
-    let pk = s.add_passkey(id, b"cred-1", "laptop", "{}", UNIX_EPOCH).unwrap();
-    assert!(s.add_passkey(other, b"cred-1", "x", "{}", UNIX_EPOCH).is_err());
-    assert_eq!(s.passkey_by_credential(b"cred-1").unwrap().unwrap().user_id, id);
+    let pk = s
+        .add_passkey(id, b"cred-1", "laptop", "{}", UNIX_EPOCH)
+        .unwrap();
+    assert!(s
+        .add_passkey(other, b"cred-1", "x", "{}", UNIX_EPOCH)
+        .is_err());
+    assert_eq!(
+        s.passkey_by_credential(b"cred-1").unwrap().unwrap().user_id,
+        id
+    );
     assert!(!s.delete_passkey(other, pk).unwrap(), "not bob's");
     s.touch_passkey(pk, "{\"n\":1}", at(5)).unwrap();
     let keys = s.passkeys_of(id).unwrap();
-    assert_eq!((keys[0].passkey.as_str(), keys[0].last_used), ("{\"n\":1}", Some(5)));
+    assert_eq!(
+        (keys[0].passkey.as_str(), keys[0].last_used),
+        ("{\"n\":1}", Some(5))
+    );
     let h = s.webauthn_handle(id, [7; 16]).unwrap();
     assert_eq!(s.webauthn_handle(id, [8; 16]).unwrap(), h, "kept");
     assert_eq!(s.user_by_webauthn_handle(&h).unwrap(), Some(id));
@@ -188,7 +228,9 @@ fn meta_and_versions(s: &Store, other: &Store) {
     assert!(s.schema_version().unwrap() >= 2);
     // A user change (e.g. by the CLI) moves the version another gateway polls.
     let before = s.data_version().unwrap();
-    other.add_user("zed", "", 4, None, None, UNIX_EPOCH).unwrap();
+    other
+        .add_user("zed", "", 4, None, None, UNIX_EPOCH)
+        .unwrap();
     assert_ne!(s.data_version().unwrap(), before);
     let before = s.data_version().unwrap();
     other.set_locked("zed", true).unwrap();
@@ -259,7 +301,9 @@ fn test_store_postgres_over_unix_socket_and_schema() {
         .unwrap()
         .get(0);
     assert_eq!(version, s.schema_version().unwrap());
-    let rows = client.query("SELECT count(*) FROM schema_version", &[]).unwrap();
+    let rows = client
+        .query("SELECT count(*) FROM schema_version", &[])
+        .unwrap();
     assert_eq!(rows[0].get::<_, i64>(0), 1);
 }
 
@@ -270,6 +314,9 @@ fn test_store_postgres_unreachable_names_masked_url() {
     let err = Store::open_url(&url, std::path::Path::new("/nonexistent")).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, StoreError::Unreachable(..)), "{text}");
-    assert!(text.contains(&format!("postgres://gh:***@127.0.0.1:{port}/gatehouse")), "{text}");
+    assert!(
+        text.contains(&format!("postgres://gh:***@127.0.0.1:{port}/gatehouse")),
+        "{text}"
+    );
     assert!(!text.contains("hunter2"), "{text}");
 }

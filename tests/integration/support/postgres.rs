@@ -23,6 +23,7 @@ const READY_DEADLINE: Duration = Duration::from_secs(60);
 const NOBODY: u32 = 65534;
 
 /// A running PostgreSQL.
+#[derive(Debug)]
 pub struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
@@ -40,6 +41,12 @@ fn bin_dir() -> Option<PathBuf> {
         .collect();
     found.sort();
     found.pop()
+}
+
+/// Runs `f` on a thread of its own: the blocking `postgres` client starts
+/// a runtime per call, which tokio forbids inside a `#[tokio::test]`.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().expect("postgres helper thread"))
 }
 
 fn is_root() -> bool {
@@ -62,7 +69,11 @@ impl Postgres {
     /// not installed.
     pub fn start(test: &str) -> Option<Postgres> {
         let Some(bin) = bin_dir() else {
-            require::missing(test, "PostgreSQL (initdb, postgres)", "apt-get install postgresql");
+            require::missing(
+                test,
+                "PostgreSQL (initdb, postgres)",
+                "apt-get install postgresql",
+            );
             return None;
         };
         let dir = tempfile::Builder::new()
@@ -72,10 +83,19 @@ impl Postgres {
         if is_root() {
             std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY)).expect("chown");
         }
-        let out = as_server_user(Command::new(bin.join("initdb")))
+        let out = as_server_user(&mut Command::new(bin.join("initdb")))
             .arg("-D")
             .arg(dir.path().join("data"))
-            .args(["-U", "gatehouse", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+            .args([
+                "-U",
+                "gatehouse",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
             .stdin(Stdio::null())
             .output()
             .expect("run initdb");
@@ -108,7 +128,10 @@ impl Postgres {
 
     /// The URL of database `db` over TCP.
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://gatehouse:secret-pw@127.0.0.1:{}/{db}", self.port)
+        format!(
+            "postgres://gatehouse:secret-pw@127.0.0.1:{}/{db}",
+            self.port
+        )
     }
 
     /// The URL of database `db` over the unix socket.
@@ -124,14 +147,17 @@ impl Postgres {
     pub fn new_database(&mut self) -> String {
         self.databases += 1;
         let name = format!("gh{}", self.databases);
-        let mut client = self.client("postgres");
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("CREATE DATABASE");
+        let admin = self.url("postgres");
+        off_runtime(|| {
+            postgres::Client::connect(&admin, postgres::NoTls)
+                .and_then(|mut c| c.batch_execute(&format!("CREATE DATABASE {name}")))
+                .expect("CREATE DATABASE")
+        });
         self.url(&name)
     }
 
-    /// A client on database `db` (test assertions).
+    /// A client on database `db` (test assertions; not inside a tokio
+    /// runtime).
     pub fn client(&self, db: &str) -> postgres::Client {
         postgres::Client::connect(&self.url(db), postgres::NoTls).expect("connect to test postgres")
     }
@@ -139,7 +165,7 @@ impl Postgres {
     /// Starts the server on its data directory (again, after [`Self::stop`])
     /// and waits until it answers queries.
     pub fn resume(&mut self) {
-        let child = as_server_user(Command::new(self.bin.join("postgres")))
+        let child = as_server_user(&mut Command::new(self.bin.join("postgres")))
             .arg("-D")
             .arg(self.dir.path().join("data"))
             .arg("-k")
@@ -156,9 +182,12 @@ impl Postgres {
         self.child = Some(child);
         let deadline = Instant::now() + READY_DEADLINE;
         loop {
-            let ok = postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
-                .and_then(|mut c| c.simple_query("SELECT 1"))
-                .is_ok();
+            let url = self.url("postgres");
+            let ok = off_runtime(|| {
+                postgres::Client::connect(&url, postgres::NoTls)
+                    .and_then(|mut c| c.simple_query("SELECT 1"))
+                    .is_ok()
+            });
             if ok {
                 return;
             }
