@@ -1,6 +1,7 @@
 //! What the gateway does while Pingora stops it: from the moment shutdown
 //! starts, access lines are written at once (nothing buffered is lost at
-//! exit); once requests have drained, `last_seen` is saved.
+//! exit); `last_seen` is saved when the grace period starts and again once
+//! requests have drained.
 
 use std::sync::Arc;
 
@@ -18,7 +19,11 @@ pub fn watch(mut phases: Receiver<ExecutionPhase>, app: Arc<App>) {
                 Ok(ExecutionPhase::ShutdownStarted) => {
                     crate::observability::buffer::write_through()
                 }
-                Ok(ExecutionPhase::ShutdownRuntimes) => {
+                // Saved when the grace period starts, and again once requests
+                // drained: Pingora exits right after the runtimes stop without
+                // waiting for this thread, so only the first save is sure to
+                // finish (a PostgreSQL round trip is slower than the exit).
+                Ok(ExecutionPhase::ShutdownGracePeriod | ExecutionPhase::ShutdownRuntimes) => {
                     if let Err(e) = app.sessions.persist_last_seen(&app.store) {
                         tracing::error!(error = %e, "last_seen not saved at stop");
                     }

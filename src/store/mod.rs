@@ -104,7 +104,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 enum Backend {
     Sqlite(sqlite::Sqlite),
-    Postgres(postgres::Postgres),
+    // Boxed: the pool's configuration is several times SQLite's handle.
+    Postgres(Box<postgres::Postgres>),
 }
 
 /// A handle on the store. Cloning shares the connection (SQLite) or the
@@ -144,7 +145,7 @@ impl Store {
         if let Err(reason) = url::check(url) {
             return Err(StoreError::Unreachable(url::mask(url), reason));
         }
-        let backend = Backend::Postgres(postgres::Postgres::open(url)?);
+        let backend = Backend::Postgres(Box::new(postgres::Postgres::open(url)?));
         Ok(Store {
             backend: Arc::new(backend),
         })

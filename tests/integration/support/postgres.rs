@@ -164,6 +164,7 @@ impl Postgres {
 
     /// Starts the server on its data directory (again, after [`Self::stop`])
     /// and waits until it answers queries.
+    #[allow(clippy::disallowed_methods)] // polls readiness with a deadline
     pub fn resume(&mut self) {
         let child = as_server_user(&mut Command::new(self.bin.join("postgres")))
             .arg("-D")
@@ -205,6 +206,7 @@ impl Postgres {
 
     /// Stops the server at once (immediate shutdown: every connection
     /// drops, as when the machine running it goes away) and waits for it.
+    #[allow(clippy::disallowed_methods)] // polls the exit status with a deadline
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
