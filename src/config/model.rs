@@ -16,7 +16,7 @@ use url::Url;
 
 pub use super::groups::GroupNames;
 pub use super::hosts::HostPattern;
-pub use super::store::StoreSettings;
+pub use super::store_model::StoreSettings;
 
 /// The whole, validated configuration.
 #[derive(Debug, Clone)]

@@ -142,3 +142,40 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::migrations::{apply, latest};
+
+    #[test]
+    fn test_migrations_apply_is_idempotent() {
+        let conn = Connection::open_in_memory().unwrap();
+        apply(&mut SqliteDb(&conn)).unwrap();
+        apply(&mut SqliteDb(&conn)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, latest());
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'
+                 AND name IN ('users', 'sessions', 'bans', 'meta')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 4);
+    }
+
+    #[test]
+    fn test_migrations_leave_newer_schema_alone() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA user_version = 99").unwrap();
+        apply(&mut SqliteDb(&conn)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 99);
+    }
+}
