@@ -26,4 +26,5 @@ pub mod reply;
 pub mod route;
 pub mod sso;
 pub mod store;
+pub mod store_url;
 pub mod tokens;

@@ -38,6 +38,9 @@ fn main() -> ExitCode {
         Command::Reload => cli::control::reload(&cfg),
         Command::Upgrade => cli::control::upgrade(&cfg, &path),
         Command::User { cmd } => cli::user::run(cmd, &cfg).map_err(|e| e.to_string()),
+        Command::Store { cmd } => {
+            cli::store::run(cmd, &cfg, &mut std::io::stdout().lock()).map_err(|e| e.to_string())
+        }
         Command::Plex { cmd } => plex(cmd, &cfg),
         Command::Import { .. } => Ok(()),
     };

@@ -63,7 +63,7 @@ impl App {
     /// Opens the store and builds the runtime state.
     pub fn open(config: Config) -> Result<App, AppError> {
         let now = crate::clock::now();
-        let store = Store::open(&config.server.data_dir)?;
+        let store = Store::open_url(&config.store.url, &config.server.data_dir)?;
         let sessions = Arc::new(SessionTable::load(&store, &config.session, now)?);
         let regulation = Arc::new(Regulation::load(&store, &config.login, now)?);
         let api_tokens = Arc::new(crate::auth::api_tokens::ApiTokenTable::load(&store)?);

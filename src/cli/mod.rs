@@ -1,9 +1,10 @@
 //! The command line (README "Commands"): `run` (default), `check`, `reload`, `upgrade`,
-//! `user …`, `plex …`, `import …`.
+//! `user …`, `store …`, `plex …`, `import …`.
 
 pub mod control;
 pub mod import;
 pub mod plex;
+pub mod store;
 pub mod user;
 
 use std::path::PathBuf;
@@ -52,6 +53,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: user::UserCommand,
     },
+    /// The store: `store copy --to postgres://…` moves the embedded store.
+    Store {
+        #[command(subcommand)]
+        cmd: store::StoreCommand,
+    },
     /// plex.tv helpers: the owner's token and the server's machine identifier.
     Plex {
         #[command(subcommand)]
@@ -70,5 +76,8 @@ pub enum Command {
 
 /// This install's plex.tv client identifier (created once, kept in the store).
 pub fn plex_client_id(config: &crate::config::Config) -> Result<String, crate::store::StoreError> {
-    crate::sso::plex_tv::client_id(&crate::store::Store::open(&config.server.data_dir)?)
+    crate::sso::plex_tv::client_id(&crate::store::Store::open_url(
+        &config.store.url,
+        &config.server.data_dir,
+    )?)
 }

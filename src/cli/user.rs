@@ -173,7 +173,7 @@ fn check_password(password: &str) -> Result<(), UserCliError> {
 
 /// Runs one `user` command against the store in `[server] data_dir`.
 pub fn run(cmd: UserCommand, config: &Config) -> Result<(), UserCliError> {
-    let store = Store::open(&config.server.data_dir)?;
+    let store = Store::open_url(&config.store.url, &config.server.data_dir)?;
     let policy = PasswordPolicy::from_env();
     let mut out = std::io::stdout().lock();
     execute(

@@ -84,6 +84,12 @@ pub fn is_secret_key(key: &str) -> bool {
 pub fn shown_value(key: &str, raw: &str) -> String {
     if is_secret_key(key) && !raw.is_empty() {
         REDACTED.to_owned()
+    } else if raw.contains("://") {
+        // A URL's password (`[store] url`, any URL with user info) is masked.
+        match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            Some(inner) => format!("\"{}\"", crate::store_url::mask(inner)),
+            None => crate::store_url::mask(raw),
+        }
     } else {
         raw.to_owned()
     }
@@ -144,5 +150,17 @@ mod tests {
     fn test_shown_value_redacts() {
         assert_eq!(shown_value("plex.token", "\"abc\""), REDACTED);
         assert_eq!(shown_value("plex.admin", "\"bob\""), "\"bob\"");
+    }
+
+    #[test]
+    fn test_shown_value_masks_url_passwords() {
+        assert_eq!(
+            shown_value("store.url", "\"mysql://gh:pw@db/x?password=pw2\""),
+            "\"mysql://gh:***@db/x?password=***\""
+        );
+        assert_eq!(
+            shown_value("server.public_url", "\"https://example.org/\""),
+            "\"https://example.org/\""
+        );
     }
 }

@@ -90,6 +90,8 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
     let links = read_links(cx, &mut root);
     let sec = root.table(cx, "metrics");
     let metrics = super::metrics::read_metrics(cx, sec, server.as_ref());
+    let sec = root.table(cx, "store");
+    let store = super::store::read_store(cx, sec);
     root.finish(cx);
     Some(Config {
         path: cx.src.path.to_path_buf(),
@@ -106,6 +108,7 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
         groups: cx.groups.clone(),
         links,
         metrics,
+        store,
     })
 }
 

@@ -27,6 +27,8 @@ mod overrides;
 pub mod policy;
 mod routes;
 mod sections;
+pub mod store;
+mod store_model;
 pub mod template;
 pub mod units;
 mod validate;

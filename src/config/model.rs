@@ -16,6 +16,7 @@ use url::Url;
 
 pub use super::groups::GroupNames;
 pub use super::hosts::HostPattern;
+pub use super::store_model::StoreSettings;
 
 /// The whole, validated configuration.
 #[derive(Debug, Clone)]
@@ -42,6 +43,8 @@ pub struct Config {
     pub links: Vec<HomeLink>,
     /// `[metrics]`: the Prometheus scrape listener.
     pub metrics: Metrics,
+    /// `[store]`: the embedded SQLite file, or a PostgreSQL URL.
+    pub store: StoreSettings,
 }
 
 /// `[metrics]` (`config/metrics.rs`).

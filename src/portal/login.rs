@@ -21,6 +21,11 @@ use super::signin::{self, start_session};
 /// The one message a failed sign-in shows.
 pub const GENERIC_ERROR: &str = "Wrong username or password.";
 
+/// The answer while the store cannot be read (503): not the wrong-password
+/// one, and signed-in sessions go on working meanwhile.
+pub const STORE_DOWN_ERROR: &str =
+    "Signing in is unavailable: the user store is unreachable. Try again in a moment.";
+
 fn home_or_default(app: &App) -> String {
     app.config
         .portal
@@ -70,8 +75,9 @@ pub async fn form_post(app: &App, req: &PortalRequest<'_>) -> Reply {
     let password = form::get(body, "password").unwrap_or_default();
     let remember = form::flag(body, "remember");
     let rd = safe_target(app, req, form::get(body, "rd").as_deref());
-    match signin::authenticate(app, &username, &password, req.client_ip, req.now).await {
-        Some(user) => {
+    let outcome = signin::authenticate(app, &username, &password, req.client_ip, req.now).await;
+    let (status, error) = match outcome {
+        Ok(Some(user)) => {
             if let Some((to, cookie)) =
                 second_factor::gate(app, req, &user, remember, rd.as_deref()).await
             {
@@ -81,20 +87,20 @@ pub async fn form_post(app: &App, req: &PortalRequest<'_>) -> Reply {
             }
             let mut reply = Reply::redirect(302, &rd.unwrap_or_else(|| home_or_default(app)));
             start_session(app, req, user, remember, &mut reply).await;
-            reply
+            return reply;
         }
-        None => {
-            let page = LoginPage {
-                prefix: &app.config.portal.prefix,
-                rd: rd.as_deref(),
-                username: &username,
-                error: Some(GENERIC_ERROR),
-                plex_oauth: signin::plex_oauth_enabled(app),
-                passkeys: passkeys_offered(app),
-            };
-            Reply::html(401, html::login(&page))
-        }
-    }
+        Ok(None) => (401, GENERIC_ERROR),
+        Err(signin::StoreUnavailable) => (503, STORE_DOWN_ERROR),
+    };
+    let page = LoginPage {
+        prefix: &app.config.portal.prefix,
+        rd: rd.as_deref(),
+        username: &username,
+        error: Some(error),
+        plex_oauth: signin::plex_oauth_enabled(app),
+        passkeys: passkeys_offered(app),
+    };
+    Reply::html(status, html::login(&page))
 }
 
 /// `POST {prefix}/api/login` (JSON `{username, password, remember}`).
@@ -118,7 +124,7 @@ pub async fn api_post(app: &App, req: &PortalRequest<'_>) -> Reply {
     let password = v.get("password").and_then(|x| x.as_str()).unwrap_or("");
     let remember = v.get("remember").and_then(|x| x.as_bool()).unwrap_or(false);
     match signin::authenticate(app, username, password, req.client_ip, req.now).await {
-        Some(user) => {
+        Ok(Some(user)) => {
             if let Some((to, cookie)) = second_factor::gate(app, req, &user, remember, None).await {
                 let mut reply = Reply::json(202, &json!({"second_factor": to}));
                 reply.push(header::SET_COOKIE, cookie);
@@ -129,7 +135,8 @@ pub async fn api_post(app: &App, req: &PortalRequest<'_>) -> Reply {
             start_session(app, req, user, remember, &mut reply).await;
             reply
         }
-        None => Reply::json(401, &json!({"error": GENERIC_ERROR})),
+        Ok(None) => Reply::json(401, &json!({"error": GENERIC_ERROR})),
+        Err(signin::StoreUnavailable) => Reply::json(503, &json!({"error": STORE_DOWN_ERROR})),
     }
 }
 

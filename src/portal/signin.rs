@@ -63,28 +63,35 @@ pub fn plex_tv(app: &App) -> Option<PlexTv> {
         .ok()
 }
 
-/// Checks a user name (or e-mail) and password. `None` for every kind of
-/// failure — the caller shows one generic message.
+/// The store could not be read at sign-in (PostgreSQL down, a broken
+/// file): the answer is "unavailable", never "wrong password", and no
+/// failure is counted against the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreUnavailable;
+
+/// Checks a user name (or e-mail) and password. `Ok(None)` for every kind
+/// of refusal — the caller shows one generic message; `Err` when the store
+/// cannot be read.
 pub async fn authenticate(
     app: &App,
     username: &str,
     password: &str,
     ip: IpAddr,
     now: SystemTime,
-) -> Option<SignedIn> {
+) -> Result<Option<SignedIn>, StoreUnavailable> {
     let username = username.trim();
     if username.is_empty() || username.len() > MAX_USERNAME || password.len() > MAX_PASSWORD_BYTES {
-        return None;
+        return Ok(None);
     }
     let banned = app.regulation.is_banned(username, ip, now);
     if app.config.login.backend == LoginBackend::Plex && !banned {
         if let Some(admitted) = plex_password_login(app, username, password, now).await {
             if admitted.user.locked {
                 metrics::signin(app.config.login.backend, SigninResult::Locked);
-                return None;
+                return Ok(None);
             }
             app.regulation.record_success(username, ip);
-            return Some(admitted.into_signed_in(Some(password)));
+            return Ok(Some(admitted.into_signed_in(Some(password))));
         }
     }
     let name = username.to_string();
@@ -95,21 +102,26 @@ pub async fn authenticate(
             None if name.contains('@') => s.user_by_email(&name),
             None => Ok(None),
         })
-        .await
-        .map_err(|e| tracing::error!(error = %e, "user look-up failed"))
-        .ok()
-        .flatten();
+        .await;
+    let user = match user {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::error!(error = %e, "user look-up failed; sign-in unavailable");
+            app.store_health.failed(&e);
+            return Err(StoreUnavailable);
+        }
+    };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let verified = match app.hasher.verify(password, stored.as_deref()).await {
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(error = %e, "password check refused");
-            return None;
+            return Ok(None);
         }
     };
     if banned {
         metrics::signin(app.config.login.backend, SigninResult::Banned);
-        return None;
+        return Ok(None);
     }
     match (verified, user) {
         (Verified::Ok { needs_upgrade }, Some(u)) if !u.locked => {
@@ -118,11 +130,11 @@ pub async fn authenticate(
             if needs_upgrade {
                 rehash(app, &u.name, password).await;
             }
-            Some(signed_in(&u, Some(password), None))
+            Ok(Some(signed_in(&u, Some(password), None)))
         }
         (Verified::Ok { .. }, Some(_)) => {
             metrics::signin(app.config.login.backend, SigninResult::Locked);
-            None
+            Ok(None)
         }
         (_, found) => {
             metrics::signin(app.config.login.backend, SigninResult::WrongPassword);
@@ -135,7 +147,7 @@ pub async fn authenticate(
             })
             .await;
             tracing::warn!(user = %username, client = %ip, "sign-in failed");
-            None
+            Ok(None)
         }
     }
 }

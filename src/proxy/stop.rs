@@ -23,6 +23,13 @@ pub fn watch(mut phases: Receiver<ExecutionPhase>, app: Arc<App>, drain: Duratio
                     crate::observability::buffer::write_through()
                 }
                 Ok(ExecutionPhase::ShutdownGracePeriod) => {
+                    // Saved now as well: when the drain times out, Pingora
+                    // exits right after the runtimes stop without waiting
+                    // for this thread (a PostgreSQL round trip can lose
+                    // that race).
+                    if let Err(e) = app.sessions.persist_last_seen(&app.store) {
+                        tracing::error!(error = %e, "last_seen not saved at stop");
+                    }
                     if super::drain::wait(drain) {
                         tracing::info!("requests drained, exiting");
                         finish(&app);

@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use rusqlite::params;
-
+use super::backend::args;
 use super::{secs, Result, Store};
 
 /// Longest user agent kept (the rest is cut at a character boundary).
@@ -45,52 +44,55 @@ impl Store {
         user_agent: &str,
         now: SystemTime,
     ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "UPDATE sessions SET client_ip = ?1, user_agent = ?2 WHERE token_hash = ?3",
-            params![client_ip, cut(user_agent, MAX_USER_AGENT), &token_hash[..]],
-        )?;
-        tx.execute(
-            "UPDATE users SET last_signin = ?1 WHERE id = ?2",
-            params![secs(now), user_id],
-        )?;
-        tx.commit()?;
-        Ok(())
+        let agent = cut(user_agent, MAX_USER_AGENT);
+        self.transaction(|db| {
+            db.execute(
+                "UPDATE sessions SET client_ip = ?1, user_agent = ?2 WHERE token_hash = ?3",
+                args![client_ip, agent, &token_hash[..]],
+            )?;
+            db.execute(
+                "UPDATE users SET last_signin = ?1 WHERE id = ?2",
+                args![secs(now), user_id],
+            )?;
+            Ok(())
+        })
     }
 
     /// Every user's last sign-in (Unix seconds), by user id; users who never
     /// signed in (since schema step 3) are absent.
     pub fn last_signins(&self) -> Result<HashMap<i64, i64>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, last_signin FROM users WHERE last_signin IS NOT NULL")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+        self.db(|db| {
+            db.query(
+                "SELECT id, last_signin FROM users WHERE last_signin IS NOT NULL",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.int(0)?, r.int(1)?)))
+            .collect()
+        })
     }
 
     /// The client address and user agent of every stored session, by token
     /// hash.
     pub fn session_clients(&self) -> Result<HashMap<[u8; 32], SessionClient>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT token_hash, client_ip, user_agent FROM sessions")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                SessionClient {
-                    client_ip: r.get(1)?,
-                    user_agent: r.get(2)?,
-                },
-            ))
-        })?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let (hash, client) = row?;
-            if let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) {
-                out.insert(hash, client);
+        self.db(|db| {
+            let mut out = HashMap::new();
+            for r in db.query(
+                "SELECT token_hash, client_ip, user_agent FROM sessions",
+                &[],
+            )? {
+                if let Ok(hash) = <[u8; 32]>::try_from(r.blob(0)?.as_slice()) {
+                    out.insert(
+                        hash,
+                        SessionClient {
+                            client_ip: r.text(1)?,
+                            user_agent: r.text(2)?,
+                        },
+                    );
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 }
 

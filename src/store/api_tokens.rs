@@ -4,8 +4,7 @@
 
 use std::time::SystemTime;
 
-use rusqlite::{params, OptionalExtension, Row};
-
+use super::backend::{args, Row, Value};
 use super::{secs, Result, Store};
 
 /// One stored API token.
@@ -30,94 +29,96 @@ pub struct ApiTokenRow {
 
 const COLUMNS: &str = "id, user_id, token_hash, name, routes, created, expires";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Option<ApiTokenRow>> {
-    let hash: Vec<u8> = r.get(2)?;
-    let Ok(token_hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
+fn from_row(r: &Row) -> Result<Option<ApiTokenRow>> {
+    let Ok(token_hash) = <[u8; 32]>::try_from(r.blob(2)?.as_slice()) else {
         return Ok(None);
     };
-    let routes: String = r.get(4)?;
     Ok(Some(ApiTokenRow {
-        id: r.get(0)?,
-        user_id: r.get(1)?,
+        id: r.int(0)?,
+        user_id: r.int(1)?,
         token_hash,
-        name: r.get(3)?,
-        routes: routes
+        name: r.text(3)?,
+        routes: r
+            .text(4)?
             .split(',')
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        created: r.get(5)?,
-        expires: r.get(6)?,
+        created: r.int(5)?,
+        expires: r.opt_int(6)?,
     }))
 }
 
 impl Store {
     /// Stores a new token (`row.id` is ignored); returns its id.
     pub fn insert_api_token(&self, row: &ApiTokenRow) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO api_tokens (user_id, token_hash, name, routes, created, expires)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                row.user_id,
-                &row.token_hash[..],
-                row.name,
-                row.routes.join(","),
-                row.created,
-                row.expires
-            ],
-        )?;
-        Ok(conn.last_insert_rowid())
+        self.db(|db| {
+            db.query_one(
+                "INSERT INTO api_tokens (user_id, token_hash, name, routes, created, expires)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                args![
+                    row.user_id,
+                    &row.token_hash[..],
+                    &row.name,
+                    row.routes.join(","),
+                    row.created,
+                    row.expires
+                ],
+            )?
+            .int(0)
+        })
     }
 
     /// Every stored token (expired ones included), by id.
     pub fn all_api_tokens(&self) -> Result<Vec<ApiTokenRow>> {
-        self.api_tokens_where("1 = 1", params![])
+        self.api_tokens_where("1 = 1", &[])
     }
 
     /// The user's tokens, by id.
     pub fn api_tokens_of(&self, user_id: i64) -> Result<Vec<ApiTokenRow>> {
-        self.api_tokens_where("user_id = ?1", params![user_id])
+        self.api_tokens_where("user_id = ?1", args![user_id])
     }
 
-    fn api_tokens_where(
-        &self,
-        condition: &str,
-        args: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<ApiTokenRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE {condition} ORDER BY id"
-        ))?;
-        let rows = stmt.query_map(args, from_row)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.extend(row?);
-        }
-        Ok(out)
+    fn api_tokens_where(&self, condition: &str, args: &[Value]) -> Result<Vec<ApiTokenRow>> {
+        self.db(|db| {
+            let mut out = Vec::new();
+            for r in db.query(
+                &format!("SELECT {COLUMNS} FROM api_tokens WHERE {condition} ORDER BY id"),
+                args,
+            )? {
+                out.extend(from_row(&r)?);
+            }
+            Ok(out)
+        })
     }
 
     /// Deletes a token; with `owner`, only when it belongs to that user.
     /// Returns the deleted token's hash.
     pub fn delete_api_token(&self, id: i64, owner: Option<i64>) -> Result<Option<[u8; 32]>> {
-        let hash: Option<Vec<u8>> = self
-            .conn()
-            .query_row(
-                "DELETE FROM api_tokens WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)
-                 RETURNING token_hash",
-                params![id, owner],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let hash = self.db(|db| {
+            let row = match owner {
+                Some(owner) => db.query_opt(
+                    "DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2 RETURNING token_hash",
+                    args![id, owner],
+                )?,
+                None => db.query_opt(
+                    "DELETE FROM api_tokens WHERE id = ?1 RETURNING token_hash",
+                    args![id],
+                )?,
+            };
+            row.map(|r| r.blob(0)).transpose()
+        })?;
         Ok(hash.and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok()))
     }
 
     /// Deletes tokens past their expiry; how many.
     pub fn delete_expired_api_tokens(&self, now: SystemTime) -> Result<usize> {
-        Ok(self.conn().execute(
-            "DELETE FROM api_tokens WHERE expires IS NOT NULL AND expires <= ?1",
-            [secs(now)],
-        )?)
+        self.db(|db| {
+            db.execute(
+                "DELETE FROM api_tokens WHERE expires IS NOT NULL AND expires <= ?1",
+                args![secs(now)],
+            )
+        })
     }
 }
 

@@ -3,8 +3,7 @@
 
 use std::time::SystemTime;
 
-use rusqlite::params;
-
+use super::backend::{args, pick};
 use super::{secs, Result, Store};
 
 /// What a ban is keyed on.
@@ -37,34 +36,38 @@ pub struct Ban {
 impl Store {
     /// Records (or extends) a ban.
     pub fn save_ban(&self, kind: BanKind, key: &str, until: i64) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO bans (kind, key, until) VALUES (?1, ?2, ?3)
-             ON CONFLICT(kind, key) DO UPDATE SET until = max(until, excluded.until)",
-            params![kind.as_str(), key, until],
-        )?;
+        self.db(|db| {
+            let sql = pick(
+                db.dialect(),
+                "INSERT INTO bans (kind, key, until) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(kind, key) DO UPDATE SET until = max(until, excluded.until)",
+                "INSERT INTO bans (kind, key, until) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(kind, key) DO UPDATE SET until = greatest(bans.until, excluded.until)",
+            );
+            db.execute(sql, args![kind.as_str(), key, until])
+        })?;
         Ok(())
     }
 
     /// Bans still in force; expired ones are deleted on the way.
     pub fn live_bans(&self, now: SystemTime) -> Result<Vec<Ban>> {
-        let conn = self.conn();
-        conn.execute("DELETE FROM bans WHERE until <= ?1", [secs(now)])?;
-        let mut stmt = conn.prepare("SELECT kind, key, until FROM bans")?;
-        let rows = stmt.query_map([], |r| {
-            let kind: String = r.get(0)?;
-            Ok((kind, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (kind, key, until) = row?;
-            let kind = if kind == "ip" {
-                BanKind::Ip
-            } else {
-                BanKind::User
-            };
-            out.push(Ban { kind, key, until });
-        }
-        Ok(out)
+        self.db(|db| {
+            db.execute("DELETE FROM bans WHERE until <= ?1", args![secs(now)])?;
+            let mut out = Vec::new();
+            for r in db.query("SELECT kind, key, until FROM bans", &[])? {
+                let kind = if r.text(0)? == "ip" {
+                    BanKind::Ip
+                } else {
+                    BanKind::User
+                };
+                out.push(Ban {
+                    kind,
+                    key: r.text(1)?,
+                    until: r.int(2)?,
+                });
+            }
+            Ok(out)
+        })
     }
 }
 

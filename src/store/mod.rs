@@ -1,36 +1,45 @@
-//! The embedded SQLite store: users, sessions, login bans, second factors,
-//! API tokens and install-wide
-//! values (README "The portal").
+//! The user store: users, sessions, login bans, second factors, API tokens
+//! and install-wide values (README "The portal"), on one of two backends:
 //!
-//! One file, `{data_dir}/gatehouse.db`, created and migrated on open
-//! (`migrations.rs`). It is used off the hot path only — at login, logout,
-//! expiry, by the CLI and by background tasks — so every method is
-//! synchronous; async callers wrap calls in `tokio::task::spawn_blocking`.
-//! [`Store`] is a cheap `Clone` (one connection behind an `Arc<Mutex<_>>`).
+//! - SQLite (`sqlite.rs`), the default: one file, `{data_dir}/gatehouse.db`;
+//! - PostgreSQL (`postgres/`), with `[store] url = "postgres://…"`, for
+//!   several gateways sharing one store (docs/cluster.md).
 //!
-//! Durability: WAL journal with `synchronous = FULL`. In WAL mode `NORMAL`
-//! only syncs at checkpoints, so a power cut can roll back the last
-//! committed transactions (an issued session or a ban would vanish). `FULL`
-//! syncs the WAL at every commit; writes are rare (logins, logouts, bans,
-//! a batched `last_seen` flush), so the cost does not matter and nothing
-//! committed is lost.
+//! Both are created and migrated on open (`migrations.rs`, the same
+//! numbered steps in each dialect). Every store method is written once,
+//! against the [`backend::Db`] interface (users.rs, sessions.rs, …). The
+//! store is used off the hot path only — at login, logout, expiry, by the
+//! CLI and by background tasks — so every method is synchronous; async
+//! callers wrap calls in [`Store::call`] (`spawn_blocking`). [`Store`] is a
+//! cheap `Clone`.
 //!
-//! Times are stored as Unix seconds (`INTEGER`).
+//! Adding a method: write it once in the file of its table with
+//! `self.db(|db| …)` (or `self.transaction(|db| …)` for several
+//! statements), SQL with `?N` placeholders, and `backend::pick` where the
+//! dialects differ. Adding a schema step: append to both
+//! `migrations/sqlite_steps.rs` and `migrations/postgres_steps.rs`.
+//!
+//! Times are stored as Unix seconds (integers).
 
 mod admin;
 mod api_tokens;
+pub(crate) mod backend;
 mod bans;
+pub mod copy;
 pub mod health;
 mod migrations;
+mod postgres;
 mod second_factors;
 mod sessions;
+mod sqlite;
 mod users;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::store_url as url;
+use backend::{args, Db, Dialect};
 
 pub use admin::SessionClient;
 pub use api_tokens::ApiTokenRow;
@@ -58,30 +67,61 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL answered with an error.
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// The PostgreSQL server (its URL, password masked) cannot be reached.
+    #[error("the user store {0} is unreachable: {1}")]
+    Unreachable(String, String),
     /// The data directory could not be created.
     #[error("{path}: {source}", path = .0.display(), source = .1)]
     Io(PathBuf, #[source] std::io::Error),
     /// The database file could not be opened, read or migrated.
     #[error("database {path}: {source}", path = .0.display(), source = .1)]
     Open(PathBuf, #[source] rusqlite::Error),
+    /// The PostgreSQL store (its masked URL) could not be read or migrated.
+    #[error("database {0}: {1}")]
+    OpenUrl(String, String),
     /// A stored value could not be encoded or decoded (e.g. session SSO JSON).
     #[error("stored value {0:?} is not valid: {1}")]
     Corrupt(String, String),
+    /// `gatehouse store copy`: the target already holds data.
+    #[error("{0}")]
+    NotEmpty(String),
+}
+
+impl StoreError {
+    /// Whether this is a unique-constraint violation (either backend).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Sqlite(e) => sqlite::is_unique_violation(e),
+            StoreError::Postgres(e) => postgres::is_unique_violation(e),
+            _ => false,
+        }
+    }
 }
 
 /// Result alias of this module.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// A handle on the database. Cloning shares the connection.
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    // Boxed: the pool's configuration is several times SQLite's handle.
+    Postgres(Box<postgres::Postgres>),
+}
+
+/// A handle on the store. Cloning shares the connection (SQLite) or the
+/// pool (PostgreSQL).
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
-    path: Arc<PathBuf>,
+    backend: Arc<Backend>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Store")
+            .field("at", &self.describe())
+            .finish()
     }
 }
 
@@ -91,30 +131,30 @@ impl Store {
     /// the database file (a file that is not SQLite, a read-only directory…).
     pub fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io(data_dir.to_path_buf(), e))?;
-        let path = data_dir.join(DB_FILE);
-        let conn = Self::connect(&path).map_err(|e| StoreError::Open(path.clone(), e))?;
+        let backend = Backend::Sqlite(sqlite::Sqlite::open(data_dir.join(DB_FILE))?);
         Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
-            path: Arc::new(path),
+            backend: Arc::new(backend),
         })
     }
 
-    fn connect(path: &Path) -> rusqlite::Result<Connection> {
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        // journal_mode returns a row; query it rather than "update" it.
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            tracing::warn!(path = %path.display(), mode, "SQLite could not switch to WAL mode");
+    /// The store `[store] url` names: `""` is [`Store::open`] on `data_dir`,
+    /// `postgres://…` a PostgreSQL server (connected and migrated now;
+    /// failures name the URL with its password masked).
+    pub fn open_url(url: &str, data_dir: &Path) -> Result<Store> {
+        if url.is_empty() {
+            return Store::open(data_dir);
         }
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations::apply(&mut conn)?;
-        Ok(conn)
+        if let Err(reason) = url::check(url) {
+            return Err(StoreError::Unreachable(url::mask(url), reason));
+        }
+        let backend = Backend::Postgres(Box::new(postgres::Postgres::open(url)?));
+        Ok(Store {
+            backend: Arc::new(backend),
+        })
     }
 
     /// Runs `f` on a blocking thread (the async code's way to the store:
-    /// SQLite calls never run on a worker thread of the proxy).
+    /// store calls never run on a worker thread of the proxy).
     pub async fn call<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -127,61 +167,120 @@ impl Store {
         }
     }
 
-    /// The database file.
+    /// The database file (SQLite), or `None` (PostgreSQL).
+    pub fn file(&self) -> Option<&Path> {
+        match &*self.backend {
+            Backend::Sqlite(s) => Some(&s.path),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// The database file, or for PostgreSQL its masked URL as a path (for
+    /// messages only).
     pub fn path(&self) -> &Path {
-        &self.path
+        match &*self.backend {
+            Backend::Sqlite(s) => &s.path,
+            Backend::Postgres(p) => Path::new(p.label()),
+        }
     }
 
-    /// The connection. A panic while holding the lock cannot leave SQLite in
-    /// a half state (statements are atomic), so a poisoned lock is reused.
-    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Where the store is, for messages: the file, or the masked URL.
+    pub fn describe(&self) -> String {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.path.display().to_string(),
+            Backend::Postgres(p) => p.label().to_string(),
+        }
     }
 
-    /// The schema version (`PRAGMA user_version`).
+    /// The backend's SQL dialect.
+    pub fn dialect(&self) -> Dialect {
+        match &*self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs `f` on a connection.
+    pub(crate) fn db<T: Send>(
+        &self,
+        mut f: impl FnMut(&mut dyn Db) -> Result<T> + Send,
+    ) -> Result<T> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.with(&mut f),
+            Backend::Postgres(p) => p.with(&mut f),
+        }
+    }
+
+    /// Runs `f` in one transaction, committed when it succeeds.
+    pub(crate) fn transaction<T: Send>(
+        &self,
+        mut f: impl FnMut(&mut dyn Db) -> Result<T> + Send,
+    ) -> Result<T> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.transaction(&mut f),
+            Backend::Postgres(p) => p.transaction(&mut f),
+        }
+    }
+
+    /// The SQLite connection (tests and `store copy` read it directly).
+    #[cfg(test)]
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.conn(),
+            Backend::Postgres(_) => unreachable!("tests ask SQLite stores only"),
+        }
+    }
+
+    /// The schema version (`PRAGMA user_version`, or PostgreSQL's
+    /// `schema_version`).
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        self.db(|db| migrations::current(db))
     }
 
-    /// `PRAGMA data_version`: changes whenever *another* connection (the CLI,
-    /// another process) commits, so a running gateway can poll it and reload
-    /// users only when needed. Its own writes do not change it.
+    /// A number that changes when another process (the CLI, another
+    /// gateway) committed a change the running gateway must pick up, so it
+    /// can poll it and reload users and sessions only when needed.
+    ///
+    /// SQLite: `PRAGMA data_version` (any commit by another connection; its
+    /// own writes do not change it). PostgreSQL: the `changes` counter,
+    /// bumped by triggers on every committed change to users, on session
+    /// deletions and on API token changes — by any node, this one included
+    /// (a reload after its own change is harmless).
     pub fn data_version(&self) -> Result<i64> {
-        Ok(self
-            .conn()
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        self.db(|db| match db.dialect() {
+            Dialect::Sqlite => db.query_one("PRAGMA data_version", &[])?.int(0),
+            Dialect::Postgres => db.query_one("SELECT n FROM changes", &[])?.int(0),
+        })
     }
 
     /// An install-wide value (client identifier, setup token, …).
     pub fn get_meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+        self.db(|db| {
+            db.query_opt("SELECT value FROM meta WHERE key = ?1", args![key])?
+                .map(|r| r.text(0))
+                .transpose()
+        })
     }
 
     /// Sets (inserts or replaces) an install-wide value.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
+        self.db(|db| {
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                args![key, value],
+            )
+        })?;
         Ok(())
     }
 
     /// Deletes an install-wide value; `true` when it existed.
     pub fn delete_meta(&self, key: &str) -> Result<bool> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM meta WHERE key = ?1", [key])?
-            > 0)
+        Ok(self.db(|db| db.execute("DELETE FROM meta WHERE key = ?1", args![key]))? > 0)
     }
 }
 
-/// Unix seconds of `t` as SQLite stores them.
+/// Unix seconds of `t` as the store keeps them.
 pub(crate) fn secs(t: SystemTime) -> i64 {
     i64::try_from(crate::clock::unix(t)).unwrap_or(i64::MAX)
 }

@@ -5,8 +5,7 @@
 
 use std::time::SystemTime;
 
-use rusqlite::{params, OptionalExtension, Row};
-
+use super::backend::{args, Db, Row};
 use super::{secs, Result, Store, StoreError};
 
 /// A confirmed TOTP enrolment.
@@ -54,36 +53,36 @@ pub struct PasskeyRow {
 
 const PASSKEY_COLUMNS: &str = "id, user_id, credential_id, name, passkey, created, last_used";
 
-fn passkey_row(r: &Row<'_>) -> rusqlite::Result<PasskeyRow> {
+fn passkey_row(r: &Row) -> Result<PasskeyRow> {
     Ok(PasskeyRow {
-        id: r.get(0)?,
-        user_id: r.get(1)?,
-        credential_id: r.get(2)?,
-        name: r.get(3)?,
-        passkey: r.get(4)?,
-        created: r.get(5)?,
-        last_used: r.get(6)?,
+        id: r.int(0)?,
+        user_id: r.int(1)?,
+        credential_id: r.blob(2)?,
+        name: r.text(3)?,
+        passkey: r.text(4)?,
+        created: r.int(5)?,
+        last_used: r.opt_int(6)?,
     })
 }
 
 impl Store {
     /// The user's confirmed TOTP enrolment.
     pub fn totp(&self, user_id: i64) -> Result<Option<TotpRow>> {
-        Ok(self
-            .conn()
-            .query_row(
+        self.db(|db| {
+            db.query_opt(
                 "SELECT user_id, secret, last_step, created FROM totp WHERE user_id = ?1",
-                [user_id],
-                |r| {
-                    Ok(TotpRow {
-                        user_id: r.get(0)?,
-                        secret: r.get(1)?,
-                        last_step: r.get(2)?,
-                        created: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
+                args![user_id],
+            )?
+            .map(|r| {
+                Ok(TotpRow {
+                    user_id: r.int(0)?,
+                    secret: r.text(1)?,
+                    last_step: r.int(2)?,
+                    created: r.int(3)?,
+                })
+            })
+            .transpose()
+        })
     }
 
     /// Stores a confirmed TOTP secret (replacing any earlier one) whose code
@@ -97,64 +96,67 @@ impl Store {
         recovery: &[[u8; 32]],
         now: SystemTime,
     ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO totp (user_id, secret, last_step, created) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(user_id) DO UPDATE SET secret = excluded.secret,
-                last_step = excluded.last_step, created = excluded.created",
-            params![user_id, secret, step, secs(now)],
-        )?;
-        replace_codes(&tx, user_id, recovery)?;
-        tx.commit()?;
-        Ok(())
+        self.transaction(|db| {
+            db.execute(
+                "INSERT INTO totp (user_id, secret, last_step, created) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(user_id) DO UPDATE SET secret = excluded.secret,
+                    last_step = excluded.last_step, created = excluded.created",
+                args![user_id, secret, step, secs(now)],
+            )?;
+            replace_codes(db, user_id, recovery)
+        })
     }
 
     /// Accepts time step `step` for the user's TOTP once: `true` when it is
     /// later than every step accepted before (the update is atomic, so two
     /// requests or two processes racing with one code cannot both win).
     pub fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
-        Ok(self.conn().execute(
-            "UPDATE totp SET last_step = ?2 WHERE user_id = ?1 AND last_step < ?2",
-            params![user_id, step],
-        )? == 1)
+        Ok(self.db(|db| {
+            db.execute(
+                "UPDATE totp SET last_step = ?2 WHERE user_id = ?1 AND last_step < ?2",
+                args![user_id, step],
+            )
+        })? == 1)
     }
 
     /// Removes the user's TOTP and recovery codes; `true` when TOTP existed.
     pub fn delete_totp(&self, user_id: i64) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute("DELETE FROM totp WHERE user_id = ?1", [user_id])?;
-        tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?;
-        tx.commit()?;
+        let n = self.transaction(|db| {
+            let n = db.execute("DELETE FROM totp WHERE user_id = ?1", args![user_id])?;
+            db.execute(
+                "DELETE FROM recovery_codes WHERE user_id = ?1",
+                args![user_id],
+            )?;
+            Ok(n)
+        })?;
         Ok(n > 0)
     }
 
     /// Replaces the user's recovery codes (SHA-256 hashes).
     pub fn replace_recovery_codes(&self, user_id: i64, hashes: &[[u8; 32]]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        replace_codes(&tx, user_id, hashes)?;
-        tx.commit()?;
-        Ok(())
+        self.transaction(|db| replace_codes(db, user_id, hashes))
     }
 
     /// Uses up one recovery code: `true` when it existed (it is deleted, so
     /// it works once).
     pub fn use_recovery_code(&self, user_id: i64, hash: &[u8; 32]) -> Result<bool> {
-        Ok(self.conn().execute(
-            "DELETE FROM recovery_codes WHERE user_id = ?1 AND code_hash = ?2",
-            params![user_id, &hash[..]],
-        )? == 1)
+        Ok(self.db(|db| {
+            db.execute(
+                "DELETE FROM recovery_codes WHERE user_id = ?1 AND code_hash = ?2",
+                args![user_id, &hash[..]],
+            )
+        })? == 1)
     }
 
     /// How many unused recovery codes the user has.
     pub fn count_recovery_codes(&self, user_id: i64) -> Result<usize> {
-        let n: i64 = self.conn().query_row(
-            "SELECT count(*) FROM recovery_codes WHERE user_id = ?1",
-            [user_id],
-            |r| r.get(0),
-        )?;
+        let n = self.db(|db| {
+            db.query_one(
+                "SELECT count(*) FROM recovery_codes WHERE user_id = ?1",
+                args![user_id],
+            )?
+            .int(0)
+        })?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
@@ -168,110 +170,125 @@ impl Store {
         passkey: &str,
         now: SystemTime,
     ) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO passkeys (user_id, credential_id, name, passkey, created)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![user_id, credential_id, name, passkey, secs(now)],
-        )
-        .map_err(|e| match &e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-            {
+        self.db(|db| {
+            db.query_one(
+                "INSERT INTO passkeys (user_id, credential_id, name, passkey, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                args![user_id, credential_id, name, passkey, secs(now)],
+            )?
+            .int(0)
+        })
+        .map_err(|e| {
+            if e.is_unique_violation() {
                 StoreError::Corrupt("passkeys.credential_id".into(), "already registered".into())
+            } else {
+                e
             }
-            _ => StoreError::Sqlite(e),
-        })?;
-        Ok(conn.last_insert_rowid())
+        })
     }
 
     /// The user's passkeys, oldest first.
     pub fn passkeys_of(&self, user_id: i64) -> Result<Vec<PasskeyRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {PASSKEY_COLUMNS} FROM passkeys WHERE user_id = ?1 ORDER BY id"
-        ))?;
-        let rows = stmt.query_map([user_id], passkey_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.db(|db| {
+            db.query(
+                &format!("SELECT {PASSKEY_COLUMNS} FROM passkeys WHERE user_id = ?1 ORDER BY id"),
+                args![user_id],
+            )?
+            .iter()
+            .map(passkey_row)
+            .collect()
+        })
     }
 
     /// The passkey with this credential id, whoever owns it.
     pub fn passkey_by_credential(&self, credential_id: &[u8]) -> Result<Option<PasskeyRow>> {
-        Ok(self
-            .conn()
-            .query_row(
+        self.db(|db| {
+            db.query_opt(
                 &format!("SELECT {PASSKEY_COLUMNS} FROM passkeys WHERE credential_id = ?1"),
-                [credential_id],
-                passkey_row,
-            )
-            .optional()?)
+                args![credential_id],
+            )?
+            .map(|r| passkey_row(&r))
+            .transpose()
+        })
     }
 
     /// Stores a passkey's updated state (its signature counter) after a
     /// sign-in with it.
     pub fn touch_passkey(&self, id: i64, passkey: &str, now: SystemTime) -> Result<()> {
-        self.conn().execute(
-            "UPDATE passkeys SET passkey = ?2, last_used = ?3 WHERE id = ?1",
-            params![id, passkey, secs(now)],
-        )?;
+        self.db(|db| {
+            db.execute(
+                "UPDATE passkeys SET passkey = ?2, last_used = ?3 WHERE id = ?1",
+                args![id, passkey, secs(now)],
+            )
+        })?;
         Ok(())
     }
 
     /// Removes one of the user's passkeys; `true` when it existed.
     pub fn delete_passkey(&self, user_id: i64, id: i64) -> Result<bool> {
-        Ok(self.conn().execute(
-            "DELETE FROM passkeys WHERE id = ?1 AND user_id = ?2",
-            params![id, user_id],
-        )? == 1)
+        Ok(self.db(|db| {
+            db.execute(
+                "DELETE FROM passkeys WHERE id = ?1 AND user_id = ?2",
+                args![id, user_id],
+            )
+        })? == 1)
     }
 
     /// The user's WebAuthn user handle, created (16 random bytes) when the
     /// user has none yet.
     pub fn webauthn_handle(&self, user_id: i64, fresh: [u8; 16]) -> Result<[u8; 16]> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO webauthn_handles (user_id, handle) VALUES (?1, ?2)
-             ON CONFLICT(user_id) DO NOTHING",
-            params![user_id, &fresh[..]],
-        )?;
-        let handle: Vec<u8> = conn.query_row(
-            "SELECT handle FROM webauthn_handles WHERE user_id = ?1",
-            [user_id],
-            |r| r.get(0),
-        )?;
+        let handle = self.db(|db| {
+            db.execute(
+                "INSERT INTO webauthn_handles (user_id, handle) VALUES (?1, ?2)
+                 ON CONFLICT(user_id) DO NOTHING",
+                args![user_id, &fresh[..]],
+            )?;
+            db.query_one(
+                "SELECT handle FROM webauthn_handles WHERE user_id = ?1",
+                args![user_id],
+            )?
+            .blob(0)
+        })?;
         <[u8; 16]>::try_from(handle.as_slice())
             .map_err(|_| StoreError::Corrupt("webauthn_handles.handle".into(), "length".into()))
     }
 
     /// The user a WebAuthn user handle belongs to.
     pub fn user_by_webauthn_handle(&self, handle: &[u8]) -> Result<Option<i64>> {
-        Ok(self
-            .conn()
-            .query_row(
+        self.db(|db| {
+            db.query_opt(
                 "SELECT user_id FROM webauthn_handles WHERE handle = ?1",
-                [handle],
-                |r| r.get(0),
-            )
-            .optional()?)
+                args![handle],
+            )?
+            .map(|r| r.int(0))
+            .transpose()
+        })
     }
 
     /// Whether the user has any second factor: TOTP, or at least one passkey.
     pub fn has_second_factor(&self, user_id: i64) -> Result<bool> {
-        Ok(self.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM totp WHERE user_id = ?1)
-                 OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?1)",
-            [user_id],
-            |r| r.get(0),
-        )?)
+        self.db(|db| {
+            db.query_one(
+                "SELECT EXISTS (SELECT 1 FROM totp WHERE user_id = ?1)
+                     OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?1)",
+                args![user_id],
+            )?
+            .flag(0)
+        })
     }
 }
 
-fn replace_codes(tx: &rusqlite::Transaction<'_>, user_id: i64, hashes: &[[u8; 32]]) -> Result<()> {
-    tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?;
-    let mut stmt =
-        tx.prepare("INSERT OR IGNORE INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)")?;
+fn replace_codes(db: &mut dyn Db, user_id: i64, hashes: &[[u8; 32]]) -> Result<()> {
+    db.execute(
+        "DELETE FROM recovery_codes WHERE user_id = ?1",
+        args![user_id],
+    )?;
     for h in hashes {
-        stmt.execute(params![user_id, &h[..]])?;
+        db.execute(
+            "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
+            args![user_id, &h[..]],
+        )?;
     }
     Ok(())
 }

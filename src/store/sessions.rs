@@ -3,8 +3,7 @@
 
 use std::time::SystemTime;
 
-use rusqlite::{params, Row};
-
+use super::backend::{args, Row};
 use super::{secs, Result, Store, StoreError};
 use crate::tokens::SsoTokens;
 
@@ -24,21 +23,35 @@ pub struct SessionRow {
     pub second_factor: bool,
 }
 
-/// A `sessions` row as read: hash bytes, user, created, expires, last_seen,
-/// remember, SSO JSON, second factor.
-type RawRow = (Vec<u8>, i64, i64, i64, i64, bool, String, bool);
+const COLUMNS: &str =
+    "token_hash, user_id, created, expires, last_seen, remember, sso, second_factor";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get::<_, i64>(5)? != 0,
-        r.get(6)?,
-        r.get::<_, i64>(7)? != 0,
-    ))
+/// A row, or `None` when its hash is not 32 bytes (skipped). A row whose
+/// SSO JSON cannot be read keeps the session, without tokens.
+fn from_row(r: &Row) -> Result<Option<SessionRow>> {
+    let Ok(token_hash) = <[u8; 32]>::try_from(r.blob(0)?.as_slice()) else {
+        return Ok(None);
+    };
+    let user_id = r.int(1)?;
+    let sso = r.text(6)?;
+    let sso = if sso == "{}" {
+        SsoTokens::default()
+    } else {
+        serde_json::from_str(&sso).unwrap_or_else(|e| {
+            tracing::warn!(user_id, error = %e, "session SSO tokens unreadable; dropped");
+            SsoTokens::default()
+        })
+    };
+    Ok(Some(SessionRow {
+        token_hash,
+        user_id,
+        created: r.int(2)?,
+        expires: r.int(3)?,
+        last_seen: r.int(4)?,
+        remember: r.flag(5)?,
+        sso,
+        second_factor: r.flag(7)?,
+    }))
 }
 
 impl Store {
@@ -46,30 +59,34 @@ impl Store {
     pub fn insert_session(&self, row: &SessionRow) -> Result<()> {
         let sso = serde_json::to_string(&row.sso)
             .map_err(|e| StoreError::Corrupt("sessions.sso".into(), e.to_string()))?;
-        self.conn().execute(
-            "INSERT INTO sessions (token_hash, user_id, created, expires, last_seen, remember, sso,
-                                   second_factor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                &row.token_hash[..],
-                row.user_id,
-                row.created,
-                row.expires,
-                row.last_seen,
-                i64::from(row.remember),
-                sso,
-                i64::from(row.second_factor)
-            ],
-        )?;
+        self.db(|db| {
+            db.execute(
+                &format!(
+                    "INSERT INTO sessions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ),
+                args![
+                    &row.token_hash[..],
+                    row.user_id,
+                    row.created,
+                    row.expires,
+                    row.last_seen,
+                    row.remember,
+                    &sso,
+                    row.second_factor
+                ],
+            )
+        })?;
         Ok(())
     }
 
     /// Deletes one session; `true` when it existed.
     pub fn delete_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
-        Ok(self.conn().execute(
-            "DELETE FROM sessions WHERE token_hash = ?1",
-            [&token_hash[..]],
-        )? > 0)
+        Ok(self.db(|db| {
+            db.execute(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                args![&token_hash[..]],
+            )
+        })? > 0)
     }
 
     /// Deletes several sessions in one transaction; how many existed.
@@ -77,31 +94,23 @@ impl Store {
         if hashes.is_empty() {
             return Ok(0);
         }
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut n = 0;
-        {
-            let mut stmt = tx.prepare("DELETE FROM sessions WHERE token_hash = ?1")?;
+        self.transaction(|db| {
+            let mut n = 0;
             for h in hashes {
-                n += stmt.execute([&h[..]])?;
+                n += db.execute("DELETE FROM sessions WHERE token_hash = ?1", args![&h[..]])?;
             }
-        }
-        tx.commit()?;
-        Ok(n)
+            Ok(n)
+        })
     }
 
     /// Deletes every session of a user; how many.
     pub fn delete_user_sessions(&self, user_id: i64) -> Result<usize> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
+        self.db(|db| db.execute("DELETE FROM sessions WHERE user_id = ?1", args![user_id]))
     }
 
     /// Deletes sessions past their absolute expiry; how many.
     pub fn delete_expired(&self, now: SystemTime) -> Result<usize> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM sessions WHERE expires <= ?1", [secs(now)])?)
+        self.db(|db| db.execute("DELETE FROM sessions WHERE expires <= ?1", args![secs(now)]))
     }
 
     /// Every session not yet past its absolute expiry. A row whose SSO JSON
@@ -114,11 +123,13 @@ impl Store {
 
     /// How many sessions are not yet past their absolute expiry.
     pub fn count_live_sessions(&self, now: SystemTime) -> Result<usize> {
-        let n: i64 = self.conn().query_row(
-            "SELECT count(*) FROM sessions WHERE expires > ?1",
-            [secs(now)],
-            |r| r.get(0),
-        )?;
+        let n = self.db(|db| {
+            db.query_one(
+                "SELECT count(*) FROM sessions WHERE expires > ?1",
+                args![secs(now)],
+            )?
+            .int(0)
+        })?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
@@ -128,56 +139,38 @@ impl Store {
     pub fn for_each_live_session(
         &self,
         now: SystemTime,
-        mut each: impl FnMut(SessionRow),
+        mut each: impl FnMut(SessionRow) + Send,
     ) -> Result<usize> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT token_hash, user_id, created, expires, last_seen, remember, sso, second_factor
-             FROM sessions WHERE expires > ?1",
-        )?;
-        let rows = stmt.query_map([secs(now)], from_row)?;
-        let mut n = 0;
-        for row in rows {
-            let (hash, user_id, created, expires, last_seen, remember, sso, second_factor) = row?;
-            let Ok(token_hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
-                continue;
-            };
-            let sso = if sso == "{}" {
-                SsoTokens::default()
-            } else {
-                serde_json::from_str(&sso).unwrap_or_else(|e| {
-                    tracing::warn!(user_id, error = %e, "session SSO tokens unreadable; dropped");
-                    SsoTokens::default()
-                })
-            };
-            each(SessionRow {
-                token_hash,
-                user_id,
-                created,
-                expires,
-                last_seen,
-                remember,
-                sso,
-                second_factor,
-            });
-            n += 1;
-        }
-        Ok(n)
+        self.db(|db| {
+            let mut n = 0;
+            db.query_each(
+                &format!("SELECT {COLUMNS} FROM sessions WHERE expires > ?1"),
+                args![secs(now)],
+                &mut |r| {
+                    if let Some(row) = from_row(&r)? {
+                        each(row);
+                        n += 1;
+                    }
+                    Ok(())
+                },
+            )?;
+            Ok(n)
+        })
     }
 
     /// The token hash of every stored session (expired ones included: the
     /// caller only asks which in-memory sessions another process removed).
     pub fn session_hashes(&self) -> Result<std::collections::HashSet<[u8; 32]>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT token_hash FROM sessions")?;
-        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
-        let mut out = std::collections::HashSet::new();
-        for hash in rows {
-            if let Ok(h) = <[u8; 32]>::try_from(hash?.as_slice()) {
-                out.insert(h);
-            }
-        }
-        Ok(out)
+        self.db(|db| {
+            let mut out = std::collections::HashSet::new();
+            db.query_each("SELECT token_hash FROM sessions", &[], &mut |r| {
+                if let Ok(h) = <[u8; 32]>::try_from(r.blob(0)?.as_slice()) {
+                    out.insert(h);
+                }
+                Ok(())
+            })?;
+            Ok(out)
+        })
     }
 
     /// Writes `last_seen` for many sessions in one transaction.
@@ -185,27 +178,27 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut stmt =
-                tx.prepare("UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1")?;
+        self.transaction(|db| {
             for (hash, seen) in batch {
-                stmt.execute(params![&hash[..], seen])?;
+                db.execute(
+                    "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
+                    args![&hash[..], *seen],
+                )?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Replaces a session's SSO tokens.
     pub fn update_session_sso(&self, token_hash: &[u8; 32], sso: &SsoTokens) -> Result<()> {
         let json = serde_json::to_string(sso)
             .map_err(|e| StoreError::Corrupt("sessions.sso".into(), e.to_string()))?;
-        self.conn().execute(
-            "UPDATE sessions SET sso = ?2 WHERE token_hash = ?1",
-            params![&token_hash[..], json],
-        )?;
+        self.db(|db| {
+            db.execute(
+                "UPDATE sessions SET sso = ?2 WHERE token_hash = ?1",
+                args![&token_hash[..], &json],
+            )
+        })?;
         Ok(())
     }
 }

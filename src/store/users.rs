@@ -2,8 +2,7 @@
 
 use std::time::SystemTime;
 
-use rusqlite::{params, OptionalExtension, Row};
-
+use super::backend::{args, pick, Db, Row, Value};
 use super::{secs, Result, Store, StoreError};
 
 /// One account.
@@ -43,24 +42,46 @@ impl std::fmt::Debug for User {
 
 const COLUMNS: &str = "id, name, email, grp, password_hash, locked, plex_id, created";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
-    let group: i64 = r.get(3)?;
+fn from_row(r: &Row) -> Result<User> {
     Ok(User {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        email: r.get(2)?,
-        group: u16::try_from(group).unwrap_or(crate::groups::GUEST),
-        password_hash: r.get(4)?,
-        locked: r.get::<_, i64>(5)? != 0,
-        plex_id: r.get(6)?,
-        created: r.get(7)?,
+        id: r.int(0)?,
+        name: r.text(1)?,
+        email: r.text(2)?,
+        group: u16::try_from(r.int(3)?).unwrap_or(crate::groups::GUEST),
+        password_hash: r.opt_text(4)?,
+        locked: r.flag(5)?,
+        plex_id: r.opt_int(6)?,
+        created: r.int(7)?,
     })
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+/// `WHERE` on the name, case-insensitively: SQLite's `NOCASE` column,
+/// PostgreSQL's `lower(name)` unique index.
+fn by_name(db: &dyn Db) -> &'static str {
+    pick(
+        db.dialect(),
+        "name = ?1 COLLATE NOCASE",
+        "lower(name) = lower(?1)",
+    )
+}
+
+fn one_user(db: &mut dyn Db, condition: &str, args: &[Value]) -> Result<Option<User>> {
+    db.query_opt(
+        &format!("SELECT {COLUMNS} FROM users WHERE {condition}"),
+        args,
+    )?
+    .map(|r| from_row(&r))
+    .transpose()
+}
+
+fn duplicate(name: &str) -> impl Fn(StoreError) -> StoreError + '_ {
+    move |e| {
+        if e.is_unique_violation() {
+            StoreError::DuplicateName(name.to_string())
+        } else {
+            e
+        }
+    }
 }
 
 impl Store {
@@ -74,28 +95,23 @@ impl Store {
         plex_id: Option<i64>,
         now: SystemTime,
     ) -> Result<User> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
-            params![
-                name,
-                email,
-                i64::from(group),
-                password_hash,
-                plex_id,
-                secs(now)
-            ],
-        )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::DuplicateName(name.to_string())
-            } else {
-                StoreError::Sqlite(e)
-            }
-        })?;
-        let id = conn.last_insert_rowid();
-        drop(conn);
+        let id = self
+            .db(|db| {
+                db.query_one(
+                    "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
+                     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6) RETURNING id",
+                    args![
+                        name,
+                        email,
+                        i64::from(group),
+                        password_hash,
+                        plex_id,
+                        secs(now)
+                    ],
+                )?
+                .int(0)
+            })
+            .map_err(duplicate(name))?;
         self.user_by_id(id)?
             .ok_or_else(|| StoreError::UnknownUser(format!("id {id}")))
     }
@@ -111,42 +127,33 @@ impl Store {
         locked: bool,
         now: SystemTime,
     ) -> Result<User> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
-            params![
-                name,
-                email,
-                i64::from(group),
-                password_hash,
-                i64::from(locked),
-                secs(now)
-            ],
-        )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::DuplicateName(name.to_string())
-            } else {
-                StoreError::Sqlite(e)
-            }
-        })?;
-        let id = conn.last_insert_rowid();
-        drop(conn);
+        let id = self
+            .db(|db| {
+                db.query_one(
+                    "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created)
+                     VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6) RETURNING id",
+                    args![
+                        name,
+                        email,
+                        i64::from(group),
+                        password_hash,
+                        locked,
+                        secs(now)
+                    ],
+                )?
+                .int(0)
+            })
+            .map_err(duplicate(name))?;
         self.user_by_id(id)?
             .ok_or_else(|| StoreError::UnknownUser(format!("id {id}")))
     }
 
     /// The user with this name (case-insensitive).
     pub fn user_by_name(&self, name: &str) -> Result<Option<User>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM users WHERE name = ?1 COLLATE NOCASE"),
-                [name],
-                from_row,
-            )
-            .optional()?)
+        self.db(|db| {
+            let condition = by_name(db);
+            one_user(db, condition, args![name])
+        })
     }
 
     /// The user with this e-mail (case-insensitive; the first one if several).
@@ -154,72 +161,68 @@ impl Store {
         if email.is_empty() {
             return Ok(None);
         }
-        Ok(self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE ORDER BY id LIMIT 1"
-                ),
-                [email],
-                from_row,
-            )
-            .optional()?)
+        self.db(|db| {
+            let condition = pick(
+                db.dialect(),
+                "email = ?1 COLLATE NOCASE ORDER BY id LIMIT 1",
+                "lower(email) = lower(?1) ORDER BY id LIMIT 1",
+            );
+            one_user(db, condition, args![email])
+        })
     }
 
     /// The user linked to this plex.tv account id.
     pub fn user_by_plex_id(&self, plex_id: i64) -> Result<Option<User>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM users WHERE plex_id = ?1 ORDER BY id LIMIT 1"),
-                [plex_id],
-                from_row,
-            )
-            .optional()?)
+        self.db(|db| one_user(db, "plex_id = ?1 ORDER BY id LIMIT 1", args![plex_id]))
     }
 
     /// The user with this id.
     pub fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
-                [id],
-                from_row,
-            )
-            .optional()?)
+        self.db(|db| one_user(db, "id = ?1", args![id]))
     }
 
     /// Every user, by name.
     pub fn list_users(&self) -> Result<Vec<User>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM users ORDER BY name COLLATE NOCASE"
-        ))?;
-        let rows = stmt.query_map([], from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.db(|db| {
+            let order = pick(db.dialect(), "name COLLATE NOCASE", "lower(name)");
+            db.query(
+                &format!("SELECT {COLUMNS} FROM users ORDER BY {order}"),
+                &[],
+            )?
+            .iter()
+            .map(from_row)
+            .collect()
+        })
     }
 
     /// The highest user id ever assigned (ids are never reused), read before
     /// [`Store::list_users`] so that a user missing from the list with an id
     /// at or below it is known to be deleted, not merely newer than the list.
     pub fn user_id_high_water(&self) -> Result<i64> {
-        Ok(self.conn().query_row(
-            "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'users'), 0)",
-            [],
-            |r| r.get(0),
-        )?)
+        self.db(|db| {
+            let sql = pick(
+                db.dialect(),
+                "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'users'), 0)",
+                "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('users', 'id')::regclass), 0)",
+            );
+            db.query_one(sql, &[])?.int(0)
+        })
     }
 
     /// How many users are in group 0.
     pub fn count_admins(&self) -> Result<i64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT count(*) FROM users WHERE grp = 0", [], |r| r.get(0))?)
+        self.db(|db| {
+            db.query_one("SELECT count(*) FROM users WHERE grp = 0", &[])?
+                .int(0)
+        })
     }
 
-    fn update(&self, name: &str, sql: &str, value: &dyn rusqlite::ToSql) -> Result<()> {
-        let n = self.conn().execute(sql, params![value, name])?;
+    /// `UPDATE users SET {column} = value` for the named user.
+    fn update(&self, name: &str, column: &str, value: Value) -> Result<()> {
+        let n = self.db(|db| {
+            let sql = format!("UPDATE users SET {column} = ?2 WHERE {}", by_name(db));
+            db.execute(&sql, &[Value::from(name), value.clone()])
+        })?;
         if n == 0 {
             return Err(StoreError::UnknownUser(name.to_string()));
         }
@@ -228,11 +231,7 @@ impl Store {
 
     /// Replaces the password hash (`None`: no usable local password).
     pub fn set_password(&self, name: &str, hash: Option<&str>) -> Result<()> {
-        self.update(
-            name,
-            "UPDATE users SET password_hash = ?1 WHERE name = ?2 COLLATE NOCASE",
-            &hash,
-        )
+        self.update(name, "password_hash", hash.into())
     }
 
     /// Replaces the password hash and ends the user's sessions, except the
@@ -244,66 +243,52 @@ impl Store {
         hash: &str,
         keep: Option<&[u8; 32]>,
     ) -> Result<usize> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE users SET password_hash = ?1 WHERE name = ?2 COLLATE NOCASE",
-            [hash, name],
-        )?;
-        if n == 0 {
-            return Err(StoreError::UnknownUser(name.to_string()));
-        }
         let keep: &[u8] = keep.map_or(&[], |k| &k[..]);
-        let ended = tx.execute(
-            "DELETE FROM sessions WHERE token_hash != ?2 AND user_id =
-               (SELECT id FROM users WHERE name = ?1 COLLATE NOCASE)",
-            rusqlite::params![name, keep],
-        )?;
-        tx.commit()?;
-        Ok(ended)
+        self.transaction(|db| {
+            let condition = by_name(db);
+            let n = db.execute(
+                &format!("UPDATE users SET password_hash = ?2 WHERE {condition}"),
+                args![name, hash],
+            )?;
+            if n == 0 {
+                return Err(StoreError::UnknownUser(name.to_string()));
+            }
+            db.execute(
+                &format!(
+                    "DELETE FROM sessions WHERE token_hash != ?2 AND user_id =
+                       (SELECT id FROM users WHERE {condition})"
+                ),
+                args![name, keep],
+            )
+        })
     }
 
     /// Changes the group.
     pub fn set_group(&self, name: &str, group: u16) -> Result<()> {
-        self.update(
-            name,
-            "UPDATE users SET grp = ?1 WHERE name = ?2 COLLATE NOCASE",
-            &i64::from(group),
-        )
+        self.update(name, "grp", i64::from(group).into())
     }
 
     /// Locks or unlocks (a locked user counts as signed out everywhere).
     pub fn set_locked(&self, name: &str, locked: bool) -> Result<()> {
-        self.update(
-            name,
-            "UPDATE users SET locked = ?1 WHERE name = ?2 COLLATE NOCASE",
-            &i64::from(locked),
-        )
+        self.update(name, "locked", locked.into())
     }
 
     /// Changes the e-mail.
     pub fn set_email(&self, name: &str, email: &str) -> Result<()> {
-        self.update(
-            name,
-            "UPDATE users SET email = ?1 WHERE name = ?2 COLLATE NOCASE",
-            &email,
-        )
+        self.update(name, "email", email.into())
     }
 
     /// Links the plex.tv account id.
     pub fn set_plex_id(&self, name: &str, plex_id: Option<i64>) -> Result<()> {
-        self.update(
-            name,
-            "UPDATE users SET plex_id = ?1 WHERE name = ?2 COLLATE NOCASE",
-            &plex_id,
-        )
+        self.update(name, "plex_id", plex_id.into())
     }
 
     /// Deletes a user and (by cascade) their sessions.
     pub fn delete_user(&self, name: &str) -> Result<()> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM users WHERE name = ?1 COLLATE NOCASE", [name])?;
+        let n = self.db(|db| {
+            let sql = format!("DELETE FROM users WHERE {}", by_name(db));
+            db.execute(&sql, args![name])
+        })?;
         if n == 0 {
             return Err(StoreError::UnknownUser(name.to_string()));
         }

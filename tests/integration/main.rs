@@ -29,3 +29,4 @@ mod proxy_tls;
 mod proxy_websocket;
 mod sso_clients;
 mod sso_gateway;
+mod store;

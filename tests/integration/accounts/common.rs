@@ -11,22 +11,24 @@ pub fn insert_bcrypt_user(gw: &Gateway, name: &str, group: u16, password: &str) 
     let hash = bcrypt::hash(password, 4).expect("bcrypt hash");
     assert!(hash.starts_with("$2b$"), "{hash}");
     let hash = hash.replacen("$2b$", "$2y$", 1);
-    db(gw)
-        .execute(
-            "INSERT INTO users (name, email, grp, password_hash, locked, plex_id, created) \
-             VALUES (?1, ?2, ?3, ?4, 0, NULL, 0)",
-            rusqlite::params![name, "imported@example.com", group, hash],
+    // Through the store API, so it works on either backend.
+    gw.store()
+        .add_imported_user(
+            name,
+            "imported@example.com",
+            group,
+            Some(&hash),
+            false,
+            std::time::UNIX_EPOCH,
         )
         .expect("insert the imported user");
 }
 
 /// The stored password hash of `name`.
 pub fn stored_hash(gw: &Gateway, name: &str) -> String {
-    db(gw)
-        .query_row(
-            "SELECT password_hash FROM users WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )
+    gw.store()
+        .user_by_name(name)
         .expect("read the user row")
+        .and_then(|u| u.password_hash)
+        .expect("the user has a password hash")
 }

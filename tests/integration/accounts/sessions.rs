@@ -7,7 +7,7 @@ use crate::support::binary::client;
 use crate::support::upstream::EchoServer;
 
 use super::common::{
-    add_user, builder, db, get_status, login, login_form, protected, session_cookie, set_cookies,
+    add_user, builder, get_status, login, login_form, protected, session_cookie, set_cookies,
     wait_status, COOKIE, WITHIN,
 };
 
@@ -328,9 +328,13 @@ async fn test_session_graceful_stop_saves_last_seen_and_access_log() {
     add_user(&gw, "alice", "user", "pw-alice");
     let cookie = login(&gw, "alice", "pw-alice").await;
     let stored = |gw: &crate::support::binary::Gateway| -> i64 {
-        db(gw)
-            .query_row("SELECT max(last_seen) FROM sessions", [], |r| r.get(0))
+        gw.store()
+            .live_sessions(std::time::UNIX_EPOCH)
             .expect("read last_seen")
+            .iter()
+            .map(|s| s.last_seen)
+            .max()
+            .unwrap_or(0)
     };
     let at_login = stored(&gw);
     // last_seen has one-second resolution: use the session in a later second.

@@ -42,6 +42,7 @@ pub struct GatewayBuilder {
     certs_dir: Option<PathBuf>,
     ports: Option<(u16, u16)>,
     port: Option<u16>,
+    store_url: Option<String>,
 }
 
 impl GatewayBuilder {
@@ -58,7 +59,16 @@ impl GatewayBuilder {
             certs_dir: None,
             ports: None,
             port: None,
+            store_url: None,
         }
+    }
+
+    /// `[store] url` (default: the embedded SQLite store, or, with
+    /// `GATEHOUSE_TEST_STORE=postgres` in the environment, a PostgreSQL of
+    /// the gateway's own; see [`store_from_env`]).
+    pub fn store_url(mut self, url: &str) -> GatewayBuilder {
+        self.store_url = Some(url.to_string());
+        self
     }
 
     /// Listen on this (already chosen, free) port instead of a fresh one:
@@ -174,6 +184,18 @@ impl GatewayBuilder {
         toml += "\n";
         toml += &self.rest;
         toml += "\n";
+        let postgres = match self.store_url {
+            Some(_) => None,
+            None => store_from_env(),
+        };
+        let store_url = self
+            .store_url
+            .clone()
+            .or_else(|| postgres.as_ref().map(|(_, url)| url.clone()))
+            .unwrap_or_default();
+        if !store_url.is_empty() {
+            toml += &format!("\n[store]\nurl = {store_url:?}\n");
+        }
         let config = dir.path().join("gatehouse.toml");
         fs::write(&config, toml).expect("write the gateway config");
         let log_path = dir.path().join("gateway.log");
@@ -185,6 +207,8 @@ impl GatewayBuilder {
             env: self.env,
             child: None,
             dir,
+            store_url,
+            postgres: postgres.map(|(pg, _)| pg),
         };
         gw.spawn_and_wait()?;
         Ok(gw)
@@ -218,6 +242,22 @@ pub struct Gateway {
     env: Vec<(String, String)>,
     child: Option<Child>,
     dir: TempDir,
+    store_url: String,
+    /// The PostgreSQL this gateway's store lives in, when the builder
+    /// started one (`GATEHOUSE_TEST_STORE=postgres`); stopped after it.
+    postgres: Option<super::postgres::Postgres>,
+}
+
+/// With `GATEHOUSE_TEST_STORE=postgres`, a fresh PostgreSQL (and the URL
+/// of its database) for one gateway: how `.ci/run` runs the accounts suite
+/// against the PostgreSQL backend. `None` otherwise (the embedded store).
+pub fn store_from_env() -> Option<(super::postgres::Postgres, String)> {
+    if std::env::var("GATEHOUSE_TEST_STORE").ok()?.as_str() != "postgres" {
+        return None;
+    }
+    let mut pg = super::postgres::Postgres::start("GATEHOUSE_TEST_STORE=postgres")?;
+    let url = pg.new_database();
+    Some((pg, url))
 }
 
 impl Gateway {
@@ -286,6 +326,18 @@ impl Gateway {
     /// The configuration file it runs with.
     pub fn config_path(&self) -> &Path {
         &self.config
+    }
+
+    /// Its `[store] url` (`""`: the embedded SQLite file in `data/`).
+    pub fn store_url(&self) -> &str {
+        &self.store_url
+    }
+
+    /// The store it runs on, opened from the test process (to read or seed
+    /// it whichever backend it is).
+    pub fn store(&self) -> gatehouse::store::Store {
+        gatehouse::store::Store::open_url(&self.store_url, &self.dir().join("data"))
+            .expect("open the gateway's store")
     }
 
     /// Its temporary directory (config, log, `data/`).

@@ -19,6 +19,7 @@ mod misbehaving;
 pub mod nginx;
 pub mod pebble;
 pub mod ports;
+pub mod postgres;
 pub mod raw;
 pub mod require;
 mod runtime;
