@@ -24,6 +24,8 @@ pub enum AppError {
     Sso(#[from] crate::sso::SsoError),
     #[error("TLS: {0}")]
     Certs(#[from] crate::certs::CertError),
+    #[error("{0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// Everything the proxy hooks and the portal read.
@@ -57,6 +59,9 @@ pub struct App {
     pub certs: Arc<crate::certs::CertStore>,
     /// Pending ACME HTTP-01 answers.
     pub acme_http01: Arc<crate::acme::Http01Tokens>,
+    /// `[cluster] redis`: the shared layer of several instances
+    /// (docs/cluster.md); `None` for a single instance.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl App {
@@ -78,6 +83,16 @@ impl App {
             crate::certs::CertStore::open(&config.server.certs_dir, config.acme.enabled)?
         });
         crate::acme::load_stored(&config.acme, &config.server.data_dir, &certs);
+        let cluster = match &config.cluster.redis {
+            Some(url) => Some(Arc::new(crate::cluster::Cluster::start(
+                url,
+                &config.cluster.node_name,
+                sessions.clone(),
+                regulation.clone(),
+                store.clone(),
+            )?)),
+            None => None,
+        };
         Ok(App {
             router,
             strict,
@@ -94,6 +109,7 @@ impl App {
             pending_logouts: Mutex::new(Vec::new()),
             certs,
             acme_http01: Arc::default(),
+            cluster,
             store,
             config,
         })

@@ -39,16 +39,23 @@
 //!   back after a restart); IP bans are dropped only when there is no user
 //!   ban left. Filling it takes `capacity` × `max_failures` failed logins
 //!   from as many distinct addresses within `ban`.
+//!
+//! With several instances ([`Regulation::set_shared`], docs/cluster.md) the
+//! counters and bans are also kept in the shared layer with the same
+//! limits, window and ban length; while it is unreachable every node counts
+//! on its own, as a single instance does.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use crate::clock::unix;
 use crate::config::Login;
 use crate::store::{BanKind, Store, StoreError};
+
+use super::shared_regulation::SharedRegulation;
 
 /// Default capacity of the counter map and of the ban map (each).
 pub const DEFAULT_CAPACITY: usize = 100_000;
@@ -100,6 +107,8 @@ pub struct Regulation {
     /// answers without taking the lock (the machine-client hot path).
     horizon: AtomicU64,
     inner: Mutex<Inner>,
+    /// Counters and bans shared with other instances (docs/cluster.md).
+    shared: OnceLock<Arc<dyn SharedRegulation>>,
 }
 
 fn user_key(user: &str) -> Key {
@@ -112,6 +121,14 @@ fn user_key(user: &str) -> Key {
         name = &name[..end];
     }
     Key::User(name.to_lowercase())
+}
+
+/// A key as the shared layer names it: the user name or the address.
+fn key_text(key: &Key) -> String {
+    match key {
+        Key::User(name) => name.clone(),
+        Key::Ip(addr) => addr.to_string(),
+    }
 }
 
 /// The address a failure is counted under: IPv4 as is (also when mapped into
@@ -141,6 +158,7 @@ impl Regulation {
             ban_capacity: capacity,
             horizon: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
+            shared: OnceLock::new(),
         }
     }
 
@@ -184,14 +202,25 @@ impl Regulation {
     /// `window` pass `max_failures`, bans both and persists the bans (a store
     /// error is logged; the in-memory ban holds regardless). Returns whether
     /// this failure caused a ban.
+    ///
+    /// With a shared layer the counts are the shared ones (this blocks
+    /// briefly: call it off the worker threads, as the callers do).
     pub fn record_failure(&self, store: &Store, user: &str, ip: IpAddr, now: SystemTime) -> bool {
         let t = unix(now);
         let (ukey, ikey) = (user_key(user), ip_key(ip));
         let until = t.saturating_add(self.ban);
+        let shared = self.shared.get();
+        let (uname, iname) = (key_text(&ukey), key_text(&ikey));
+        let counted = shared.and_then(|s| s.add_failure(&uname, &iname, t, self.window));
         {
             let mut inner = self.lock();
-            let a = self.bump(&mut inner, &ukey, t);
-            let b = self.bump(&mut inner, &ikey, t);
+            let (a, b) = match counted {
+                Some(counts) => counts,
+                None => (
+                    self.bump(&mut inner, &ukey, t),
+                    self.bump(&mut inner, &ikey, t),
+                ),
+            };
             if a <= self.max_failures as usize && b <= self.max_failures as usize {
                 return false;
             }
@@ -199,6 +228,9 @@ impl Regulation {
             inner.counters.remove(&ikey);
             self.insert_ban(&mut inner, ukey.clone(), until, t);
             self.insert_ban(&mut inner, ikey.clone(), until, t);
+        }
+        if let Some(s) = shared {
+            s.ban(&uname, &iname, until, t);
         }
         let until_secs = i64::try_from(until).unwrap_or(i64::MAX);
         for key in [&ukey, &ikey] {
@@ -216,9 +248,47 @@ impl Regulation {
 
     /// A successful sign-in clears the counters of the user and the IP.
     pub fn record_success(&self, user: &str, ip: IpAddr) {
+        let (ukey, ikey) = (user_key(user), ip_key(ip));
+        if let Some(s) = self.shared.get() {
+            s.clear(&key_text(&ukey), &key_text(&ikey));
+        }
         let mut inner = self.lock();
+        inner.counters.remove(&ukey);
+        inner.counters.remove(&ikey);
+    }
+
+    /// Shares counters and bans with other instances from now on; `false`
+    /// when already set.
+    pub fn set_shared(&self, shared: Arc<dyn SharedRegulation>) -> bool {
+        self.shared.set(shared).is_ok()
+    }
+
+    /// [`Self::is_banned`], also asking the shared layer (a ban another
+    /// node placed a moment ago). Blocks briefly: call it off the worker
+    /// threads.
+    pub fn is_banned_anywhere(&self, user: &str, ip: IpAddr, now: SystemTime) -> bool {
+        if self.is_banned(user, ip, now) {
+            return true;
+        }
+        let Some(s) = self.shared.get() else {
+            return false;
+        };
+        let (u, i) = (key_text(&user_key(user)), key_text(&ip_key(ip)));
+        s.banned(&u, &i, unix(now)) == Some(true)
+    }
+
+    /// A ban another instance placed (its user name and address keys as
+    /// [`SharedRegulation`] names them), held here in memory until `until`.
+    pub fn note_ban(&self, user: &str, ip: &str, until: u64, now: SystemTime) {
+        let t = unix(now);
+        let mut inner = self.lock();
+        if !user.is_empty() {
+            self.insert_ban(&mut inner, user_key(user), until, t);
+        }
+        if let Ok(addr) = ip.parse::<IpAddr>() {
+            self.insert_ban(&mut inner, ip_key(addr), until, t);
+        }
         inner.counters.remove(&user_key(user));
-        inner.counters.remove(&ip_key(ip));
     }
 
     /// Entries held (counters + bans).

@@ -85,7 +85,7 @@ pub fn shown_value(key: &str, raw: &str) -> String {
     if is_secret_key(key) && !raw.is_empty() {
         REDACTED.to_owned()
     } else {
-        raw.to_owned()
+        super::secret_url::mask_url_password(raw)
     }
 }
 

@@ -88,6 +88,8 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
     let sec = root.table(cx, "acme");
     let acme = super::acme::read_acme(cx, sec, server.as_ref(), &routes);
     let links = read_links(cx, &mut root);
+    let sec = root.table(cx, "cluster");
+    let cluster = super::cluster::read_cluster(cx, sec);
     root.finish(cx);
     Some(Config {
         path: cx.src.path.to_path_buf(),
@@ -103,6 +105,7 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
         acme: acme?,
         groups: cx.groups.clone(),
         links,
+        cluster,
     })
 }
 
@@ -135,7 +138,7 @@ fn shown_line(line: &str) -> String {
     if is_secret_key(key) {
         return REDACTED.to_owned();
     }
-    shorten(line.trim())
+    shorten(&super::secret_url::mask_url_password(line.trim()))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 
 pub mod access_model;
 pub mod acme;
+pub mod cluster;
 pub mod defaults;
 pub mod error;
 mod file;
@@ -25,6 +26,7 @@ pub mod model;
 mod overrides;
 pub mod policy;
 mod routes;
+pub mod secret_url;
 mod sections;
 pub mod template;
 pub mod units;

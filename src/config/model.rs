@@ -40,6 +40,8 @@ pub struct Config {
     pub groups: GroupNames,
     /// `[[link]]`: portal-home links to other sites, in file order.
     pub links: Vec<HomeLink>,
+    /// `[cluster]`: several instances sharing one Redis (docs/cluster.md).
+    pub cluster: super::cluster::Cluster,
 }
 
 /// `[server]`.

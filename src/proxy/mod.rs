@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod acme_challenge;
+mod cluster_miss;
 pub mod ctx;
 pub mod gateway;
 pub mod https;

@@ -165,6 +165,50 @@ impl Store {
         Ok(n)
     }
 
+    /// One session by its token hash, live or not (another gateway's
+    /// session, looked up on a cache miss: docs/cluster.md).
+    pub fn session_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT token_hash, user_id, created, expires, last_seen, remember, sso, second_factor
+             FROM sessions WHERE token_hash = ?1",
+        )?;
+        let mut rows = stmt.query_map([&token_hash[..]], from_row)?;
+        let Some(row) = rows.next() else {
+            return Ok(None);
+        };
+        let (_, user_id, created, expires, last_seen, remember, sso, second_factor) = row?;
+        let sso = if sso == "{}" {
+            SsoTokens::default()
+        } else {
+            serde_json::from_str(&sso).unwrap_or_default()
+        };
+        Ok(Some(SessionRow {
+            token_hash: *token_hash,
+            user_id,
+            created,
+            expires,
+            last_seen,
+            remember,
+            sso,
+            second_factor,
+        }))
+    }
+
+    /// The token hashes of one user's stored sessions.
+    pub fn user_session_hashes(&self, user_id: i64) -> Result<std::collections::HashSet<[u8; 32]>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT token_hash FROM sessions WHERE user_id = ?1")?;
+        let rows = stmt.query_map([user_id], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = std::collections::HashSet::new();
+        for hash in rows {
+            if let Ok(h) = <[u8; 32]>::try_from(hash?.as_slice()) {
+                out.insert(h);
+            }
+        }
+        Ok(out)
+    }
+
     /// The token hash of every stored session (expired ones included: the
     /// caller only asks which in-memory sessions another process removed).
     pub fn session_hashes(&self) -> Result<std::collections::HashSet<[u8; 32]>> {
@@ -189,7 +233,7 @@ impl Store {
         let tx = conn.transaction()?;
         {
             let mut stmt =
-                tx.prepare("UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1")?;
+                tx.prepare("UPDATE sessions SET last_seen = max(last_seen, ?2) WHERE token_hash = ?1")?;
             for (hash, seen) in batch {
                 stmt.execute(params![&hash[..], seen])?;
             }

@@ -25,3 +25,4 @@ mod proxy_tls;
 mod proxy_websocket;
 mod sso_clients;
 mod sso_gateway;
+mod cluster;

@@ -20,6 +20,7 @@ pub mod nginx;
 pub mod pebble;
 pub mod ports;
 pub mod raw;
+pub mod redis;
 pub mod require;
 mod runtime;
 mod selftest;
