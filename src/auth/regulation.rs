@@ -585,6 +585,76 @@ mod tests {
         assert!(reloaded.is_banned("a", OTHER, at(3)), "… but not the store");
     }
 
+    /// The shared layer in memory: what two nodes on one Redis see.
+    #[derive(Debug, Default)]
+    struct FakeShared {
+        failures: Mutex<HashMap<String, Vec<u64>>>,
+        bans: Mutex<HashMap<String, u64>>,
+        down: std::sync::atomic::AtomicBool,
+    }
+
+    impl SharedRegulation for FakeShared {
+        fn add_failure(&self, user: &str, ip: &str, t: u64, window: u64) -> Option<(usize, usize)> {
+            if self.down.load(Ordering::Relaxed) {
+                return None;
+            }
+            let mut f = self.failures.lock().unwrap();
+            let mut count = |k: String| {
+                let v = f.entry(k).or_default();
+                v.retain(|&s| t < s + window);
+                v.push(t);
+                v.len()
+            };
+            Some((count(format!("u:{user}")), count(format!("@{ip}"))))
+        }
+        fn ban(&self, user: &str, ip: &str, until: u64, _t: u64) {
+            let mut b = self.bans.lock().unwrap();
+            b.insert(format!("u:{user}"), until);
+            b.insert(format!("@{ip}"), until);
+            let mut f = self.failures.lock().unwrap();
+            f.remove(&format!("u:{user}"));
+            f.remove(&format!("@{ip}"));
+        }
+        fn banned(&self, user: &str, ip: &str, t: u64) -> Option<bool> {
+            let b = self.bans.lock().unwrap();
+            let on = |k: String| b.get(&k).is_some_and(|&u| t < u);
+            Some(on(format!("u:{user}")) || on(format!("@{ip}")))
+        }
+        fn clear(&self, user: &str, ip: &str) {
+            let mut f = self.failures.lock().unwrap();
+            f.remove(&format!("u:{user}"));
+            f.remove(&format!("@{ip}"));
+        }
+    }
+
+    #[test]
+    fn test_regulation_shared_failures_split_across_nodes_ban_at_the_count() {
+        let (_d, store) = store();
+        let shared = Arc::new(FakeShared::default());
+        let (a, b) = (Regulation::new(&cfg(), 1000), Regulation::new(&cfg(), 1000));
+        assert!(a.set_shared(shared.clone()) && b.set_shared(shared.clone()));
+        let nodes = [&a, &b];
+        for i in 0..5u64 {
+            assert!(!nodes[i as usize % 2].record_failure(&store, "Alice", IP, at(i)));
+        }
+        // Five failures split 3 + 2: on one node 5 do not ban either.
+        assert!(!a.is_banned_anywhere("alice", IP, at(5)));
+        assert!(b.record_failure(&store, "alice", IP, at(6)), "the 6th bans");
+        assert!(b.is_banned("alice", OTHER, at(7)));
+        assert!(
+            a.is_banned_anywhere("alice", OTHER, at(7)),
+            "the other node sees the ban at once"
+        );
+        a.note_ban("alice", "10.0.0.9", 306, at(7));
+        assert!(a.is_banned("bob", IP, at(8)), "… and holds it once told");
+        // The shared layer down: each node counts on its own.
+        shared.down.store(true, Ordering::Relaxed);
+        for i in 0..5u64 {
+            assert!(!nodes[i as usize % 2].record_failure(&store, "erin", OTHER, at(400 + i)));
+        }
+        assert!(!a.is_banned("erin", OTHER, at(410)));
+    }
+
     #[test]
     fn test_regulation_long_names_are_truncated() {
         let long = "é".repeat(200);

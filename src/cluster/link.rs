@@ -16,8 +16,7 @@ use redis::{FromRedisValue, Pipeline};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The link to Redis shared by the publisher, the subscriber, shared
-/// regulation and the shared PIN and challenge tables.
-#[derive(Debug)]
+/// regulation and the shared PIN table.
 pub struct Link {
     client: redis::Client,
     manager: Mutex<Option<ConnectionManager>>,
@@ -31,6 +30,16 @@ pub struct Link {
     /// This process among the nodes: the node name and a random suffix, so
     /// a node knows its own messages (two nodes may share a name).
     pub instance: String,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("instance", &self.instance)
+            .field("up", &self.is_up())
+            .field("outages", &self.outages())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Link {
@@ -53,11 +62,6 @@ impl Link {
     /// The client (for the subscriber's own connection).
     pub fn client(&self) -> &redis::Client {
         &self.client
-    }
-
-    /// The cluster runtime.
-    pub fn runtime(&self) -> &tokio::runtime::Handle {
-        &self.rt
     }
 
     /// Whether Redis answered the last time it was asked.

@@ -125,7 +125,8 @@ impl MissLookup {
         }
     }
 
-    /// Tokens remembered as unknown (tests, metrics).
+    /// Tokens remembered as unknown.
+    #[cfg(test)]
     pub fn negative_len(&self) -> usize {
         self.negative
             .lock()

@@ -83,7 +83,7 @@ async fn listen(
         tracing::info!(node = %link.node, "subscribed to the cluster's events");
     }
     *first = false;
-    let mut messages = pubsub.on_message();
+    let mut messages = std::pin::pin!(pubsub.on_message());
     let mut tick = tokio::time::interval(PING_EVERY);
     loop {
         tokio::select! {

@@ -142,6 +142,37 @@ mod tests {
         }
     }
 
+    const ROUTE: &str =
+        "[[route]]\nname = \"app\"\npath = \"/app/\"\nupstream = \"http://127.0.0.1:9000/\"\n";
+
+    fn parse(text: &str) -> Result<crate::config::Config, String> {
+        crate::config::parse(std::path::Path::new("t.toml"), &format!("{text}\n{ROUTE}"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn test_cluster_in_a_file_never_shows_the_password() {
+        let c = parse("[cluster]\nredis = \"redis://:s3cret@10.0.0.5:6379/0\"\nnode_name = \"gate-a\"\n")
+            .unwrap();
+        assert_eq!(c.cluster.node_name, "gate-a");
+        assert_eq!(
+            c.cluster.redis.as_ref().unwrap().secret_str(),
+            "redis://:s3cret@10.0.0.5:6379/0"
+        );
+        assert!(!format!("{:?}", c.cluster).contains("s3cret"));
+        let e = parse("[cluster]\nredis = \"http://:s3cret@h/\"\n").unwrap_err();
+        assert!(e.starts_with("t.toml:2: cluster.redis: unsupported scheme"), "{e}");
+        assert!(e.ends_with("(\"http://:***@h/\")") && !e.contains("s3cret"), "{e}");
+        let e = parse("[cluster]\nredis = \"redis://:s3cret@h/0\" junk\n").unwrap_err();
+        assert!(e.contains("syntax error") && !e.contains("s3cret"), "{e}");
+        let e = parse("[cluster]\nnode_name = \"a b\"\nredis = 5\n").unwrap_err();
+        assert!(e.contains("t.toml:2: cluster.node_name: no spaces"), "{e}");
+        assert!(e.contains("t.toml:3: cluster.redis: expected a string"), "{e}");
+        let single = parse("").unwrap();
+        assert!(single.cluster.redis.is_none());
+        assert!(!single.cluster.node_name.is_empty(), "the host name");
+    }
+
     #[test]
     fn test_node_name() {
         assert!(check_node_name("node-a").is_ok());

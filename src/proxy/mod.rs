@@ -70,6 +70,7 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
     let keepalive_timeout = config.server.keepalive_timeout;
     let tls_listen = config.server.tls_listen.clone();
     let app = Arc::new(App::open(config).map_err(|e| StartError::App(e.to_string()))?);
+    let cluster_node = app.cluster.as_ref().map(|c| c.node().to_owned());
     let portal = Arc::new(Portal::new(app.clone()));
     if let Some(token) = portal.setup.ensure(&app.store) {
         let url = format!(
@@ -126,6 +127,11 @@ pub fn run(config: Config) -> Result<Infallible, StartError> {
         service.add_tls_with_settings(&addr.to_string(), None, settings);
     }
     server.add_service(service);
-    tracing::info!(listen = ?listen, tls_listen = ?tls_listen, "gatehouse listening");
+    match &cluster_node {
+        Some(node) => {
+            tracing::info!(listen = ?listen, tls_listen = ?tls_listen, node = %node, "gatehouse listening")
+        }
+        None => tracing::info!(listen = ?listen, tls_listen = ?tls_listen, "gatehouse listening"),
+    }
     server.run_forever()
 }
