@@ -18,7 +18,7 @@ pub struct Pair {
     pub redis: Redis,
     pub echo: EchoServer,
     /// The shared `data_dir` (kept alive as long as the pair).
-    pub data: tempfile::TempDir,
+    pub _data: tempfile::TempDir,
 }
 
 /// `[login]` of the pair: the 4th failure within the window bans.
@@ -57,7 +57,7 @@ pub fn pair(test: &str, extra: &str) -> Option<Pair> {
         b,
         redis,
         echo,
-        data,
+        _data: data,
     })
 }
 
