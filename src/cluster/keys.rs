@@ -122,10 +122,7 @@ mod tests {
     fn test_keys_hold_no_token() {
         let text = encode("n", &Event::Ended(vec![[0xab; 32]]));
         assert_eq!(text, format!("s n {}", "ab".repeat(32)));
-        assert_eq!(
-            failures_key(&user_part("alice")),
-            "gatehouse:fail:u:alice"
-        );
+        assert_eq!(failures_key(&user_part("alice")), "gatehouse:fail:u:alice");
         assert_eq!(ban_key(&ip_part("::")), "gatehouse:ban:@::");
     }
 }

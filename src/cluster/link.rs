@@ -131,7 +131,11 @@ impl Link {
     }
 
     /// [`Self::query`] also during an outage (the health check).
-    pub async fn query_anyway<T: FromRedisValue>(&self, pipe: &Pipeline, wait: Duration) -> Option<T> {
+    pub async fn query_anyway<T: FromRedisValue>(
+        &self,
+        pipe: &Pipeline,
+        wait: Duration,
+    ) -> Option<T> {
         let run = async {
             let mut conn = self.connection().await?;
             pipe.query_async::<T>(&mut conn).await

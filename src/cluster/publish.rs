@@ -72,7 +72,8 @@ pub fn publish_once(url: &str, event: &Event, wait: Duration) -> Result<(), Stri
     let mut conn = client
         .get_connection_with_timeout(wait)
         .map_err(|e| e.to_string())?;
-    conn.set_read_timeout(Some(wait)).map_err(|e| e.to_string())?;
+    conn.set_read_timeout(Some(wait))
+        .map_err(|e| e.to_string())?;
     conn.set_write_timeout(Some(wait))
         .map_err(|e| e.to_string())?;
     let who = format!("cli@{}", crate::config::cluster::host_name());

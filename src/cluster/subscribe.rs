@@ -130,7 +130,9 @@ fn apply(link: &Link, targets: &Targets, text: &str) {
         Event::User(id) => {
             let t = targets.clone();
             tokio::task::spawn_blocking(move || match t.sessions.reload_user(&t.store, id) {
-                Ok(n) => tracing::debug!(user_id = id, dropped = n, "user re-read on a cluster event"),
+                Ok(n) => {
+                    tracing::debug!(user_id = id, dropped = n, "user re-read on a cluster event")
+                }
                 Err(e) => tracing::error!(error = %e, "user not re-read"),
             });
         }
@@ -158,7 +160,10 @@ pub async fn reconcile(t: Targets) {
         .await;
     match done {
         Ok(0) => tracing::info!("cluster cache reconciled with the store"),
-        Ok(n) => tracing::info!(sessions = n, "sessions ended elsewhere dropped on reconcile"),
+        Ok(n) => tracing::info!(
+            sessions = n,
+            "sessions ended elsewhere dropped on reconcile"
+        ),
         Err(e) => tracing::error!(error = %e, "cluster cache not reconciled"),
     }
 }

@@ -6,46 +6,11 @@
 //! kept only in [`RedisUrl`], whose `Display` and `Debug` mask it, and
 //! every configuration error shows the value masked ([`mask_url_password`]).
 
-use std::fmt;
-
 use url::Url;
 
+pub use super::cluster_model::{Cluster, RedisUrl};
 use super::file::{as_str, Cx, Section};
 pub use super::secret_url::{mask_url_password, MASK};
-
-/// `[cluster]`, validated.
-#[derive(Debug, Clone, Default)]
-pub struct Cluster {
-    /// `None`: a single instance (nothing shared).
-    pub redis: Option<RedisUrl>,
-    /// This node's name in logs and the startup line (the host name when
-    /// not set).
-    pub node_name: String,
-}
-
-/// A Redis URL (`redis://`, `rediss://`, `unix://`) that never shows its
-/// password.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RedisUrl(Url);
-
-impl RedisUrl {
-    /// The full URL, password included: for the Redis client only.
-    pub fn secret_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl fmt::Display for RedisUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&mask_url_password(self.0.as_str()))
-    }
-}
-
-impl fmt::Debug for RedisUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RedisUrl({self})")
-    }
-}
 
 /// Reads `[cluster]` (an absent table is a single instance).
 pub fn read_cluster(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Cluster {
@@ -81,7 +46,9 @@ pub fn check_redis_url(text: &str) -> Result<Option<RedisUrl>, String> {
         }
         "unix" | "redis+unix" => {
             if url.path().is_empty() || url.path() == "/" {
-                return Err("a unix:// URL needs the socket's path, e.g. unix:///run/redis.sock".into());
+                return Err(
+                    "a unix:// URL needs the socket's path, e.g. unix:///run/redis.sock".into(),
+                );
             }
         }
         other => {
@@ -90,7 +57,7 @@ pub fn check_redis_url(text: &str) -> Result<Option<RedisUrl>, String> {
             ))
         }
     }
-    Ok(Some(RedisUrl(url)))
+    Ok(Some(RedisUrl::new(url)))
 }
 
 /// `node_name`: at most 64 printable characters without spaces.
@@ -152,8 +119,10 @@ mod tests {
 
     #[test]
     fn test_cluster_in_a_file_never_shows_the_password() {
-        let c = parse("[cluster]\nredis = \"redis://:s3cret@10.0.0.5:6379/0\"\nnode_name = \"gate-a\"\n")
-            .unwrap();
+        let c = parse(
+            "[cluster]\nredis = \"redis://:s3cret@10.0.0.5:6379/0\"\nnode_name = \"gate-a\"\n",
+        )
+        .unwrap();
         assert_eq!(c.cluster.node_name, "gate-a");
         assert_eq!(
             c.cluster.redis.as_ref().unwrap().secret_str(),
@@ -161,13 +130,22 @@ mod tests {
         );
         assert!(!format!("{:?}", c.cluster).contains("s3cret"));
         let e = parse("[cluster]\nredis = \"http://:s3cret@h/\"\n").unwrap_err();
-        assert!(e.starts_with("t.toml:2: cluster.redis: unsupported scheme"), "{e}");
-        assert!(e.ends_with("(\"http://:***@h/\")") && !e.contains("s3cret"), "{e}");
+        assert!(
+            e.starts_with("t.toml:2: cluster.redis: unsupported scheme"),
+            "{e}"
+        );
+        assert!(
+            e.ends_with("(\"http://:***@h/\")") && !e.contains("s3cret"),
+            "{e}"
+        );
         let e = parse("[cluster]\nredis = \"redis://:s3cret@h/0\" junk\n").unwrap_err();
         assert!(e.contains("syntax error") && !e.contains("s3cret"), "{e}");
         let e = parse("[cluster]\nnode_name = \"a b\"\nredis = 5\n").unwrap_err();
         assert!(e.contains("t.toml:2: cluster.node_name: no spaces"), "{e}");
-        assert!(e.contains("t.toml:3: cluster.redis: expected a string"), "{e}");
+        assert!(
+            e.contains("t.toml:3: cluster.redis: expected a string"),
+            "{e}"
+        );
         let single = parse("").unwrap();
         assert!(single.cluster.redis.is_none());
         assert!(!single.cluster.node_name.is_empty(), "the host name");

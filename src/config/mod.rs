@@ -13,6 +13,7 @@
 pub mod access_model;
 pub mod acme;
 pub mod cluster;
+mod cluster_model;
 pub mod defaults;
 pub mod error;
 mod file;

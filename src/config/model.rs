@@ -41,7 +41,7 @@ pub struct Config {
     /// `[[link]]`: portal-home links to other sites, in file order.
     pub links: Vec<HomeLink>,
     /// `[cluster]`: several instances sharing one Redis (docs/cluster.md).
-    pub cluster: super::cluster::Cluster,
+    pub cluster: super::cluster_model::Cluster,
 }
 
 /// `[server]`.

@@ -140,7 +140,10 @@ pub async fn poll(app: &App, pins: &Pins, req: &PortalRequest<'_>, id: &str) -> 
     let here = pins.matches(id, nonce);
     // Several instances: Redis knows the PINs of every node, and which
     // are spent; without it this node's own table decides.
-    if !super::plex_shared::matches(app, id, nonce).await.unwrap_or(here) {
+    if !super::plex_shared::matches(app, id, nonce)
+        .await
+        .unwrap_or(here)
+    {
         if here {
             // Finished on another node.
             pins.remove(id);

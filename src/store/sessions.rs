@@ -232,8 +232,9 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
-            let mut stmt =
-                tx.prepare("UPDATE sessions SET last_seen = max(last_seen, ?2) WHERE token_hash = ?1")?;
+            let mut stmt = tx.prepare(
+                "UPDATE sessions SET last_seen = max(last_seen, ?2) WHERE token_hash = ?1",
+            )?;
             for (hash, seen) in batch {
                 stmt.execute(params![&hash[..], seen])?;
             }

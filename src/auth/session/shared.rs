@@ -43,9 +43,16 @@ impl SessionTable {
     }
 
     /// Takes a session another instance created (read from the store on a
-    /// cache miss) into memory, with its user; `Ok(false)` (and the stale
-    /// copy dropped) when the row is not live.
-    pub fn adopt(&self, store: &Store, row: SessionRow, now: SystemTime) -> Result<bool, StoreError> {
+    /// cache miss) into memory, with its user; `Ok(false)` when it does not
+    /// make the request signed in: the row is not live (the stale copy is
+    /// dropped), the user is gone, or the user is locked (the session is
+    /// kept, so an unlock brings it back at once).
+    pub fn adopt(
+        &self,
+        store: &Store,
+        row: SessionRow,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
         if !self.row_is_live(&row, now) {
             self.sessions.remove(&row.token_hash);
             return Ok(false);
@@ -58,10 +65,10 @@ impl SessionTable {
             }
         }
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let hash = row.token_hash;
+        let (hash, user_id) = (row.token_hash, row.user_id);
         self.sessions
             .insert(hash, Arc::new(entry_from_row(row, generation)));
-        Ok(true)
+        Ok(self.users.get(&user_id).is_some_and(|u| !u.locked))
     }
 
     /// Drops sessions another instance ended (memory only; it deleted them
@@ -86,9 +93,8 @@ impl SessionTable {
         let mark = self.generation.load(Ordering::SeqCst);
         let stored = store.user_session_hashes(user_id)?;
         let before = self.sessions.len();
-        self.sessions.retain(|hash, e| {
-            e.user_id != user_id || e.generation > mark || stored.contains(hash)
-        });
+        self.sessions
+            .retain(|hash, e| e.user_id != user_id || e.generation > mark || stored.contains(hash));
         Ok(before.saturating_sub(self.sessions.len()))
     }
 }
@@ -120,7 +126,10 @@ mod tests {
 
     impl SessionEvents for Told {
         fn sessions_ended(&self, hashes: &[[u8; 32]]) {
-            self.0.lock().unwrap().push(format!("ended {}", hashes.len()));
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("ended {}", hashes.len()));
         }
         fn user_changed(&self, user_id: i64) {
             self.0.lock().unwrap().push(format!("user {user_id}"));
@@ -160,7 +169,10 @@ mod tests {
             .session_by_hash(&super::super::token_hash(&t2))
             .unwrap()
             .unwrap();
-        assert!(!b.adopt(&b_store, row.clone(), at(41)).unwrap(), "idle 31 s");
+        assert!(
+            !b.adopt(&b_store, row.clone(), at(41)).unwrap(),
+            "idle 31 s"
+        );
         assert!(b.adopt(&b_store, row, at(20)).unwrap());
         // the CLI locks ann and changes her password: B re-reads her
         let cli = Store::open(dir.path()).unwrap();
@@ -170,7 +182,10 @@ mod tests {
         assert!(b.lookup(&t2, at(21)).is_none());
         // A's own user change is told
         a.refresh_user(&store, u.id).unwrap();
-        assert_eq!(told.0.lock().unwrap().last().unwrap(), &format!("user {}", u.id));
+        assert_eq!(
+            told.0.lock().unwrap().last().unwrap(),
+            &format!("user {}", u.id)
+        );
         // a deleted user's sessions are not adopted
         cli.delete_user("ann").unwrap();
         assert_eq!(b.reload_user(&b_store, u.id).unwrap(), 0);

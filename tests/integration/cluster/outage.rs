@@ -28,7 +28,12 @@ async fn test_cluster_redis_outage_keeps_serving_and_recovers() {
     assert_eq!(app_status(&p.a, &second).await, 200);
     // Each outage is logged once, not per request.
     for gw in [&p.a, &p.b] {
-        assert_eq!(gw.log().matches("redis unreachable").count(), 1, "{}", gw.log());
+        assert_eq!(
+            gw.log().matches("redis unreachable").count(),
+            1,
+            "{}",
+            gw.log()
+        );
     }
 
     p.redis.restart();

@@ -19,7 +19,9 @@ async fn test_cluster_failures_split_across_nodes_ban_at_the_configured_count() 
     let nodes = [&p.a, &p.b];
     for i in 0..MAX_FAILURES {
         let gw = nodes[i % 2];
-        assert!(sign_in_from(gw, ip, "carol", &format!("bad-{i}")).await.is_none());
+        assert!(sign_in_from(gw, ip, "carol", &format!("bad-{i}"))
+            .await
+            .is_none());
     }
     assert!(
         sign_in_from(&p.b, ip, "carol", "pw-carol").await.is_some(),
@@ -29,7 +31,9 @@ async fn test_cluster_failures_split_across_nodes_ban_at_the_configured_count() 
     // from any address and the address for any user.
     for i in 0..=MAX_FAILURES {
         let gw = nodes[i % 2];
-        assert!(sign_in_from(gw, ip, "carol", &format!("bad-{i}")).await.is_none());
+        assert!(sign_in_from(gw, ip, "carol", &format!("bad-{i}"))
+            .await
+            .is_none());
     }
     for gw in nodes {
         assert!(
@@ -38,7 +42,9 @@ async fn test_cluster_failures_split_across_nodes_ban_at_the_configured_count() 
             gw.port
         );
         assert!(
-            sign_in_from(gw, "10.7.0.2", "carol", "pw-carol").await.is_none(),
+            sign_in_from(gw, "10.7.0.2", "carol", "pw-carol")
+                .await
+                .is_none(),
             "the user is banned from another address"
         );
         assert!(
@@ -46,5 +52,7 @@ async fn test_cluster_failures_split_across_nodes_ban_at_the_configured_count() 
             "the address is banned for another user"
         );
     }
-    assert!(sign_in_from(&p.b, "10.7.0.3", "dave", "pw-dave").await.is_some());
+    assert!(sign_in_from(&p.b, "10.7.0.3", "dave", "pw-dave")
+        .await
+        .is_some());
 }

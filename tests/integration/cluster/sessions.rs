@@ -5,7 +5,10 @@ use super::common::*;
 
 #[tokio::test]
 async fn test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a() {
-    let Some(p) = pair("test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a", "") else {
+    let Some(p) = pair(
+        "test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a",
+        "",
+    ) else {
         return;
     };
     add_user(&p.a, "alice", "user", "pw-alice");

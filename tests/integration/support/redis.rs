@@ -82,7 +82,8 @@ impl Redis {
 
     /// Whether it answers `PING` now.
     pub fn answers(&self) -> bool {
-        self.command("PING\r\n").is_some_and(|r| r.starts_with("+PONG"))
+        self.command("PING\r\n")
+            .is_some_and(|r| r.starts_with("+PONG"))
     }
 
     /// Sends one inline command and returns the first reply bytes.
