@@ -164,7 +164,7 @@ mod tests {
     async fn test_miss_adopts_once_and_remembers_unknown() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let now = SystemTime::now();
+        let now = crate::clock::now();
         let u = store.add_user("al", "", 4, None, None, now).unwrap();
         let a = SessionTable::load(&store, &settings(), now).unwrap();
         let b = Arc::new(SessionTable::load(&store, &settings(), now).unwrap());

@@ -193,6 +193,27 @@ mod tests {
     }
 
     #[test]
+    fn test_adopting_a_locked_users_session_signs_nobody_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let u = store.add_user("cy", "", 4, None, None, at(0)).unwrap();
+        let a = SessionTable::load(&store, &settings(), at(0)).unwrap();
+        let token = a
+            .create(&store, u.id, false, SsoTokens::default(), at(0))
+            .unwrap();
+        store.set_locked("cy", true).unwrap();
+        let b = SessionTable::load(&store, &settings(), at(1)).unwrap();
+        let hash = super::super::token_hash(&token);
+        let row = store.session_by_hash(&hash).unwrap().unwrap();
+        b.drop_ended(&[hash]);
+        assert!(!b.adopt(&store, row, at(1)).unwrap(), "locked");
+        assert!(b.contains(&hash), "kept for an unlock");
+        store.set_locked("cy", false).unwrap();
+        b.reload_user(&store, u.id).unwrap();
+        assert!(b.lookup(&token, at(2)).is_some());
+    }
+
+    #[test]
     fn test_shared_purge_keeps_idle_rows_in_the_store() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();

@@ -54,6 +54,7 @@ impl Redis {
         self.port
     }
 
+    #[allow(clippy::disallowed_methods)] // polls PING with a deadline
     fn spawn(&mut self) {
         let log = std::fs::File::create(self.dir.path().join("redis.log")).expect("redis log");
         let child = Command::new(&self.program)
