@@ -23,12 +23,19 @@ pub struct Redis {
     program: PathBuf,
     dir: tempfile::TempDir,
     port: u16,
+    /// `--requirepass`, when set.
+    password: Option<String>,
     child: Option<Child>,
 }
 
 impl Redis {
     /// Starts one, or `None` (skipped) when `redis-server` is not installed.
     pub fn start(test: &str) -> Option<Redis> {
+        Redis::start_with(test, None)
+    }
+
+    /// [`Redis::start`] with `--requirepass password` (the URL carries it).
+    pub fn start_with(test: &str, password: Option<&str>) -> Option<Redis> {
         let program = require::program(test, "redis-server", "apt-get install redis-server")?;
         let dir = tempfile::Builder::new()
             .prefix("gatehouse-redis-")
@@ -38,15 +45,19 @@ impl Redis {
             program,
             dir,
             port: free_port(),
+            password: password.map(str::to_owned),
             child: None,
         };
         redis.spawn();
         Some(redis)
     }
 
-    /// `redis://127.0.0.1:PORT/0`.
+    /// `redis://127.0.0.1:PORT/0` (`redis://:PASSWORD@…` with a password).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        match &self.password {
+            Some(pw) => format!("redis://:{pw}@127.0.0.1:{}/0", self.port),
+            None => format!("redis://127.0.0.1:{}/0", self.port),
+        }
     }
 
     /// The port it listens on.
@@ -57,7 +68,11 @@ impl Redis {
     #[allow(clippy::disallowed_methods)] // polls PING with a deadline
     fn spawn(&mut self) {
         let log = std::fs::File::create(self.dir.path().join("redis.log")).expect("redis log");
-        let child = Command::new(&self.program)
+        let mut cmd = Command::new(&self.program);
+        if let Some(pw) = &self.password {
+            cmd.args(["--requirepass", pw]);
+        }
+        let child = cmd
             .current_dir(self.dir.path())
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1"])
@@ -87,12 +102,20 @@ impl Redis {
             .is_some_and(|r| r.starts_with("+PONG"))
     }
 
-    /// Sends one inline command and returns the first reply bytes.
+    /// Sends one inline command (after `AUTH` with a password) and returns
+    /// the first reply bytes.
     pub fn command(&self, line: &str) -> Option<String> {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        s.write_all(line.as_bytes()).ok()?;
         let mut buf = [0u8; 4096];
+        if let Some(pw) = &self.password {
+            s.write_all(format!("AUTH {pw}\r\n").as_bytes()).ok()?;
+            let n = s.read(&mut buf).ok()?;
+            if !buf[..n].starts_with(b"+OK") {
+                return None;
+            }
+        }
+        s.write_all(line.as_bytes()).ok()?;
         let n = s.read(&mut buf).ok()?;
         Some(String::from_utf8_lossy(&buf[..n]).into_owned())
     }
