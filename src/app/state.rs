@@ -93,6 +93,11 @@ impl App {
             )?)),
             None => None,
         };
+        let acme_http01 = Arc::new(crate::acme::Http01Tokens::default());
+        if let Some(c) = &cluster {
+            let mirror = super::cluster_acme::AcmeMirror(c.kv().clone());
+            acme_http01.set_mirror(Arc::new(mirror));
+        }
         Ok(App {
             router,
             strict,
@@ -108,7 +113,7 @@ impl App {
             store_health: StoreHealth::default(),
             pending_logouts: Mutex::new(Vec::new()),
             certs,
-            acme_http01: Arc::default(),
+            acme_http01,
             cluster,
             store,
             config,

@@ -33,6 +33,12 @@ pub fn pin_key(id: &str) -> String {
     format!("gatehouse:plexpin:{id}")
 }
 
+/// An ACME HTTP-01 answer (value: the key authorization, public by design:
+/// the CA reads it over plain HTTP).
+pub fn acme_key(token: &str) -> String {
+    format!("gatehouse:acme:{token}")
+}
+
 /// One message of [`CHANNEL`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {

@@ -1,7 +1,7 @@
 //! Several instances (docs/cluster.md): with `[cluster] redis` set, each
 //! node keeps its session table as a cache in front of the shared store,
 //! tells the others through Redis pub/sub what it ended or changed, and
-//! shares login failure counters, bans and Plex PINs.
+//! shares login failure counters, bans, Plex PINs and ACME HTTP-01 answers.
 //!
 //! - `link.rs`: the Redis connection and the outage state;
 //! - `keys.rs`: key names and the events channel's messages;
@@ -9,7 +9,7 @@
 //! - `subscribe.rs`: events in, and the reconcile after an outage;
 //! - `miss.rs`: a session cookie this node does not know, looked up once;
 //! - `regulation.rs`: shared failure counters and bans;
-//! - `shared_kv.rs`: small shared values with a lifetime (Plex PINs).
+//! - `shared_kv.rs`: small shared values with a lifetime (Plex PINs, ACME).
 //!
 //! A cache hit never touches any of it.
 
@@ -99,7 +99,7 @@ impl Cluster {
         self.miss.fill(sessions, store, headers, now).await
     }
 
-    /// Shared values with a lifetime (Plex PINs).
+    /// Shared values with a lifetime (Plex PINs, ACME answers).
     pub fn kv(&self) -> &SharedKv {
         &self.kv
     }

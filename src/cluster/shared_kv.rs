@@ -1,18 +1,19 @@
 //! Small shared values with a lifetime, so any node can answer: a Plex PIN
-//! started on one node and polled on another. Callers keep their local
+//! started on one node and polled on another, an ACME HTTP-01 answer the
+//! CA fetches from whichever node it reaches. Callers keep their local
 //! table and write through; a Redis outage only makes the other nodes not
 //! know.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::keys::pin_key;
+use super::keys::{acme_key, pin_key};
 use super::link::Link;
 
 /// How long a request waits for one of these values.
 pub const KV_WAIT: Duration = Duration::from_millis(100);
 
-/// Shared Plex PINs.
+/// Shared Plex PINs and ACME answers.
 #[derive(Debug, Clone)]
 pub struct SharedKv {
     link: Arc<Link>,
@@ -60,5 +61,20 @@ impl SharedKv {
     /// A PIN is done (signed in, refused or expired).
     pub async fn remove_pin(&self, id: &str) {
         self.del(pin_key(id)).await
+    }
+
+    /// Records an ACME HTTP-01 answer for `ttl`.
+    pub async fn put_acme(&self, token: &str, answer: &str, ttl: Duration) -> bool {
+        self.put(acme_key(token), answer, ttl).await
+    }
+
+    /// An ACME HTTP-01 answer another node's order put.
+    pub async fn acme(&self, token: &str) -> Option<String> {
+        self.get(acme_key(token)).await
+    }
+
+    /// An ACME order is over.
+    pub async fn remove_acme(&self, token: &str) {
+        self.del(acme_key(token)).await
     }
 }

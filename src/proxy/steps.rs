@@ -45,7 +45,7 @@ impl Gateway {
         ctx: &mut RequestCtx,
     ) -> Result<Option<Reply>> {
         step!(self.client(session, ctx));
-        step!(self.acme_challenge(session));
+        step!(self.acme_challenge(session).await);
         let normalized = match Self::path(session) {
             Ok(p) => p,
             Err(reply) => return Ok(Some(reply)),
@@ -128,9 +128,9 @@ impl Gateway {
     }
 
     /// `/.well-known/acme-challenge/TOKEN` while an HTTP-01 order is pending.
-    fn acme_challenge(&self, session: &Session) -> Option<Reply> {
+    async fn acme_challenge(&self, session: &Session) -> Option<Reply> {
         let req = session.req_header();
-        super::acme_challenge::answer(&self.app, &req.method, req.uri.path())
+        super::acme_challenge::answer(&self.app, &req.method, req.uri.path()).await
     }
 
     /// The normalized path (`/a/../b`, `//b`, `/%62` → `/b`), or a 400.

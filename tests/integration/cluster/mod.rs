@@ -1,6 +1,7 @@
 //! Several instances (docs/cluster.md): two real gateway processes on one
 //! SQLite `data_dir` and one throwaway `redis-server`.
 
+mod acme;
 mod check;
 mod common;
 mod outage;
