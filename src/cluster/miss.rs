@@ -16,8 +16,11 @@ use tokio::sync::Semaphore;
 use crate::auth::session::{token_hash, SessionTable, TOKEN_LEN};
 use crate::store::Store;
 
-/// How long a request waits for the store on a miss.
-pub const MISS_WAIT: Duration = Duration::from_millis(50);
+/// How long a request waits for the store on a miss: once per session and
+/// node (the look-up goes on after it, and adopts the session for the next
+/// request), and unknown tokens are remembered, so this is not paid per
+/// request. 50 ms proved too short on a busy machine.
+pub const MISS_WAIT: Duration = Duration::from_millis(250);
 /// How long a token found nowhere (or ended elsewhere) is not looked up again.
 pub const NEGATIVE_FOR: Duration = Duration::from_secs(10);
 /// Most tokens remembered as unknown.
@@ -87,8 +90,9 @@ impl MissLookup {
                 Ok(Ok(true)) => adopted = true,
                 Ok(Ok(false)) => self.remember_unknown(&[hash]),
                 Ok(Err(e)) => tracing::warn!(error = %e, "session look-up on a cache miss failed"),
-                // Slow store: a miss this time, asked again next time.
-                Err(_) => {}
+                // Slow store: a miss this time; the look-up goes on and
+                // adopts the session for the next request.
+                Err(_) => tracing::debug!("session look-up on a cache miss timed out"),
             }
         }
         adopted
