@@ -16,8 +16,8 @@ use super::link::Link;
 use super::publish::Publisher;
 use crate::auth::shared_regulation::SharedRegulation;
 
-/// How long a sign-in waits for Redis's counters.
-pub const REGULATION_WAIT: Duration = Duration::from_millis(200);
+/// How long a sign-in waits for Redis's counters (then it counts locally).
+pub const REGULATION_WAIT: Duration = Duration::from_millis(500);
 
 /// [`SharedRegulation`] on Redis.
 #[derive(Debug)]

@@ -10,8 +10,9 @@ use std::time::Duration;
 use super::keys::{acme_key, pin_key};
 use super::link::Link;
 
-/// How long a request waits for one of these values.
-pub const KV_WAIT: Duration = Duration::from_millis(100);
+/// How long a request (a PIN poll, the CA's fetch) waits for one of these
+/// values; 100 ms proved too short on a busy machine.
+pub const KV_WAIT: Duration = Duration::from_millis(500);
 
 /// Shared Plex PINs and ACME answers.
 #[derive(Debug, Clone)]

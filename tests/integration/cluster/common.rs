@@ -35,9 +35,9 @@ pub fn rest(redis: &Redis, node: &str, echo: &EchoServer, extra: &str) -> String
     )
 }
 
-/// Starts Redis and two gateways on one store, or `None` when
-/// `redis-server` is missing (skipped; a failure under CI).
-pub fn pair(test: &str, extra: &str) -> Option<Pair> {
+/// Starts Redis and two gateways on one store, both subscribed, or `None`
+/// when `redis-server` is missing (skipped; a failure under CI).
+pub async fn pair(test: &str, extra: &str) -> Option<Pair> {
     let redis = Redis::start(test)?;
     let echo = EchoServer::start();
     let data = tempfile::Builder::new()
@@ -52,6 +52,7 @@ pub fn pair(test: &str, extra: &str) -> Option<Pair> {
     };
     let a = start("node-a");
     let b = start("node-b");
+    wait_subscribers(&redis, 2).await;
     Some(Pair {
         a,
         b,

@@ -6,7 +6,7 @@ use super::common::*;
 
 #[tokio::test]
 async fn test_cluster_redis_outage_keeps_serving_and_recovers() {
-    let Some(mut p) = pair("test_cluster_redis_outage_keeps_serving_and_recovers", "") else {
+    let Some(mut p) = pair("test_cluster_redis_outage_keeps_serving_and_recovers", "").await else {
         return;
     };
     wait_subscribers(&p.redis, 2).await;

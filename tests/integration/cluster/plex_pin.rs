@@ -47,6 +47,7 @@ async fn test_cluster_plex_pin_started_on_a_polled_on_b() {
     let data = tempfile::tempdir().unwrap();
     let a = node(&f, &redis, data.path(), "node-a");
     let b = node(&f, &redis, data.path(), "node-b");
+    super::common::wait_subscribers(&redis, 2).await;
     let resp = client()
         .post(a.url("/gatehouse/plex/pin"))
         .header("Content-Type", "application/json")

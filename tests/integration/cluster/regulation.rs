@@ -8,7 +8,9 @@ async fn test_cluster_failures_split_across_nodes_ban_at_the_configured_count() 
     let Some(p) = pair(
         "test_cluster_failures_split_across_nodes_ban_at_the_configured_count",
         "",
-    ) else {
+    )
+    .await
+    else {
         return;
     };
     add_user(&p.a, "carol", "user", "pw-carol");

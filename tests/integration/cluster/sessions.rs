@@ -8,7 +8,9 @@ async fn test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a() {
     let Some(p) = pair(
         "test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a",
         "",
-    ) else {
+    )
+    .await
+    else {
         return;
     };
     add_user(&p.a, "alice", "user", "pw-alice");
@@ -30,7 +32,7 @@ async fn test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a() {
 
 #[tokio::test]
 async fn test_cluster_cli_lock_refused_on_both_within_a_second() {
-    let Some(p) = pair("test_cluster_cli_lock_refused_on_both_within_a_second", "") else {
+    let Some(p) = pair("test_cluster_cli_lock_refused_on_both_within_a_second", "").await else {
         return;
     };
     add_user(&p.a, "bob", "user", "pw-bob");
