@@ -9,6 +9,10 @@
 #   D   Gatehouse: auth = "user", identity header, valid session, access log on
 #   E   Gatehouse: invalid session cookie (the 401 path, keep-alive)
 #   P   Gatehouse: a public route to the same upstream (diagnostic: plain proxying)
+#   Dc  D-cluster: the work of D on two gateway nodes ([cluster] redis, one
+#       redis-server, one shared data_dir), the wrk load split across both
+#       (two wrk, half the connections each; req/s summed). Skipped without
+#       redis-server.
 # Then the memory bench: the gateway's VmRSS with 0 and 100,000 live sessions.
 #
 # Usage: scripts/bench.sh [--quick] [--memory] [--rounds N] [--duration SECS]
@@ -272,6 +276,35 @@ stop_pid() {
   wait "$1" 2>/dev/null || true
 }
 
+# D-cluster: redis-server and two gateway nodes sharing $TMP/ghc/data.
+start_cluster() {
+  mkdir -p "$TMP/ghc/redis"
+  "$REDIS_SERVER" --port "$PORT_REDIS" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$TMP/ghc/redis" >"$TMP/ghc/redis/redis.log" 2>&1 &
+  PIDS+=($!)
+  REDIS_PID=$!
+  wait_port "$PORT_REDIS"
+  local n port
+  for n in 1 2; do
+    port=$PORT_N1; [ "$n" = 2 ] && port=$PORT_N2
+    sed -e "s#127.0.0.1:$PORT_GH\"]#127.0.0.1:$port\"]#" \
+        -e "s#public_url = \"http://127.0.0.1:$PORT_GH\"#public_url = \"http://127.0.0.1:$port\"#" \
+        -e "s#$TMP/gh/data#$TMP/ghc/data#" "$TMP/gh/gatehouse.toml" >"$TMP/ghc/node$n.toml"
+    printf '\n[cluster]\nredis = "redis://127.0.0.1:%s/0"\nnode_name = "node%s"\n' \
+      "$PORT_REDIS" "$n" >>"$TMP/ghc/node$n.toml"
+  done
+  printf 'bench-password\n' | GATEHOUSE_ARGON2=m=64,t=1,p=1 \
+    "$BIN" -c "$TMP/ghc/node1.toml" user add bench --password-stdin >/dev/null
+  RUST_LOG=$GH_LOG "$BIN" -c "$TMP/ghc/node1.toml" >>"$TMP/ghc/node1.log" 2>&1 &
+  PIDS+=($!)
+  N1_PID=$!
+  RUST_LOG=$GH_LOG "$BIN" -c "$TMP/ghc/node2.toml" >>"$TMP/ghc/node2.log" 2>&1 &
+  PIDS+=($!)
+  N2_PID=$!
+  wait_port "$PORT_N1"
+  wait_port "$PORT_N2"
+}
+
 # Creates the `bench` user (cheap argon2 so login is fast) and signs in.
 create_user() {
   printf 'bench-password\n' | GATEHOUSE_ARGON2=m=64,t=1,p=1 \
@@ -281,7 +314,7 @@ login() {
   local hdrs
   hdrs=$(curl -s -o /dev/null -D - -X POST -H 'Content-Type: application/json' \
     --data '{"username":"bench","password":"bench-password"}' \
-    "http://127.0.0.1:$PORT_GH/gatehouse/api/login")
+    "http://127.0.0.1:${1:-$PORT_GH}/gatehouse/api/login")
   printf '%s\n' "$hdrs" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: gatehouse_session=\([^;]*\).*/\1/p' | head -1
 }
 
@@ -312,17 +345,32 @@ to_ms() {
 declare -A URL HDR PROCS
 # run_case NAME ROUND: one wrk run; appends "case round rps p50 p99 errors non2xx cpu_us" to $TMP/runs.
 run_case() {
-  local name=$1 round=$2 out before after rps p50 p99 errs non2xx reqs cpu
+  local name=$1 round=$2 out out2 before after rps p50 p99 errs non2xx reqs cpu
   local -a hdr=()
   [ -n "${HDR[$name]}" ] && hdr=(-H "${HDR[$name]}")
   # shellcheck disable=SC2086
   before=$(cpu_ticks ${PROCS[$name]})
-  out=$("${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d"${DURATION}s" --latency "${hdr[@]}" "${URL[$name]}" 2>&1)
+  if [ -n "${URL2[$name]:-}" ]; then
+    # Split load: two wrk at once, half the connections each, one per node.
+    "${WRK_PIN[@]}" "$WRK" -t1 -c$((CONNS / 2)) -d"${DURATION}s" --latency "${hdr[@]}" \
+      "${URL2[$name]}" >"$TMP/wrk-$name-$round-2.txt" 2>&1 &
+    local second=$!
+    out=$("${WRK_PIN[@]}" "$WRK" -t1 -c$((CONNS - CONNS / 2)) -d"${DURATION}s" --latency "${hdr[@]}" "${URL[$name]}" 2>&1)
+    wait "$second" || true
+    out2=$(cat "$TMP/wrk-$name-$round-2.txt")
+  else
+    out=$("${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d"${DURATION}s" --latency "${hdr[@]}" "${URL[$name]}" 2>&1)
+  fi
   # shellcheck disable=SC2086
   after=$(cpu_ticks ${PROCS[$name]})
   printf '%s\n' "$out" >"$TMP/wrk-$name-$round.txt"
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  if [ -n "${URL2[$name]:-}" ]; then
+    # Both halves: req/s and requests summed; latencies are the first half's.
+    rps=$(awk -v a="${rps:-0}" '/^Requests\/sec:/ {printf "%.2f", a + $2}' <<<"$out2")
+    reqs=$(awk -v a="${reqs:-0}" '/requests in/ {print a + $1}' <<<"$out2")
+  fi
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   errs=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")
@@ -412,6 +460,8 @@ mem_table() {
 
 # ---------------------------------------------------------------- main
 read -r PORT_UP PORT_AUTH PORT_B PORT_C PORT_CP PORT_GH <<<"$(free_ports 6)"
+read -r PORT_N1 PORT_N2 PORT_REDIS <<<"$(free_ports 3)"
+REDIS_SERVER=$(command -v redis-server || true)
 write_gatehouse_conf
 create_user
 
@@ -425,6 +475,7 @@ fi
 start_upstream
 start_gatehouse
 start_nginx_proxy
+if [ -n "$REDIS_SERVER" ]; then start_cluster; else log "redis-server not found: case D-cluster skipped (apt-get install redis-server)"; fi
 for p in "$PORT_UP" "$PORT_AUTH" "$PORT_B" "$PORT_C" "$PORT_CP"; do wait_port "$p"; done
 
 TOKEN=$(login)
@@ -439,7 +490,16 @@ URL[Cp]=http://127.0.0.1:$PORT_CP/; HDR[Cp]="$COOKIE"; PROCS[Cp]="$UP_PID $PX_PI
 URL[D]=http://127.0.0.1:$PORT_GH/;  HDR[D]="$COOKIE"; PROCS[D]="$UP_PID $GH_PID"
 URL[E]=http://127.0.0.1:$PORT_GH/;  HDR[E]="$BAD";    PROCS[E]="$UP_PID $GH_PID"
 URL[P]=http://127.0.0.1:$PORT_GH/public/; HDR[P]=""; PROCS[P]="$UP_PID $GH_PID"
+declare -A URL2
 CASES=(A B C Cp D E P)  # Cp = C′; P = diagnostic
+if [ -n "$REDIS_SERVER" ]; then
+  # Signed in on node 1; node 2 finds the session in the shared store once.
+  TOKEN_C=$(login "$PORT_N1")
+  [ -n "$TOKEN_C" ] || { echo "bench.sh: cluster login failed" >&2; cat "$TMP/ghc/node1.log" >&2; exit 1; }
+  URL[Dc]=http://127.0.0.1:$PORT_N1/; URL2[Dc]=http://127.0.0.1:$PORT_N2/
+  HDR[Dc]="Cookie: gatehouse_session=$TOKEN_C"; PROCS[Dc]="$UP_PID $N1_PID $N2_PID $REDIS_PID"
+  CASES=(A B C Cp D Dc E P)
+fi
 
 # Each case does what it claims: the identity reaches the upstream, E is a 401.
 whoami() { curl -s ${2:+-H "$2"} "http://127.0.0.1:$1/whoami"; }
@@ -453,6 +513,10 @@ check_equals "D spoofed identity" "bench" \
   "$(curl -s -H "$COOKIE" -H 'X-WEBAUTH-USER: admin' "http://127.0.0.1:$PORT_GH/whoami")"
 check_equals "E status" "401" "$(curl -s -o /dev/null -w '%{http_code}' -H "$BAD" "${URL[E]}")"
 check_equals "P body" "ok" "$(curl -s "${URL[P]}")"
+if [ -n "${URL[Dc]:-}" ]; then
+  check_equals "D-cluster identity (node 1)" "bench" "$(whoami "$PORT_N1" "${HDR[Dc]}")"
+  check_equals "D-cluster identity (node 2)" "bench" "$(whoami "$PORT_N2" "${HDR[Dc]}")"
+fi
 if [ "$SERVE" = 1 ]; then
   # For manual experiments: everything stays up until this script is stopped.
   # NAME|URL|HEADER|PIDS per line: the input of scripts/bench/wrk_cases.sh.
@@ -517,6 +581,7 @@ describe() {
     C) echo "nginx auth_request → nginx 204 + auth_request_set" ;;
     Cp) echo "nginx auth_request → Gatehouse /api/v2/auth/4" ;;
     D) echo "Gatehouse auth=user, identity header, access log" ;;
+    Dc) echo "D-cluster: D on two nodes, one Redis, load split" ;;
     E) echo "Gatehouse, invalid cookie (401)" ;;
     P) echo "Gatehouse, public route (no auth): diagnostic" ;;
   esac
@@ -529,7 +594,7 @@ for c in "${CASES[@]}"; do
   non=$(col "$c" 7 | awk '{s += $1} END {print s}')
   cpu=$(col "$c" 8 | median)
   TABLE+=$'\n'"$(printf '| %s | %s | %.0f | %.0f–%.0f | %s | %s | %s | %s | %s |' \
-    "${c/Cp/C′}" "$(describe "$c")" "${RPS[$c]}" "$lo" "$hi" "$p50" "$p99" "$errs" "$non" "$cpu")"
+    "$(sed 's/^Cp$/C′/; s/^Dc$/D-cluster/' <<<"$c")" "$(describe "$c")" "${RPS[$c]}" "$lo" "$hi" "$p50" "$p99" "$errs" "$non" "$cpu")"
 done
 ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 RATIOS="| ratio | value |
@@ -538,6 +603,7 @@ RATIOS="| ratio | value |
 | D/B | $(ratio D B) |
 | D/C | $(ratio D C) |
 | D/C′ | $(ratio D Cp) |
+| D-cluster/D | $( [ -n "${URL[Dc]:-}" ] && ratio Dc D || echo "skipped") |
 | E/D | $(ratio E D) |
 | P/B (gateway vs nginx, both plain proxying) | $(ratio P B) |
 | D/P (cost of auth + identity) | $(ratio D P) |"

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod certs;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod cookie;
 pub mod groups;

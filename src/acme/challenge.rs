@@ -18,18 +18,58 @@ const HOOK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Pending HTTP-01 answers: token → key authorization.
 #[derive(Debug, Default)]
-pub struct Http01Tokens(DashMap<String, String>);
+pub struct Http01Tokens {
+    map: DashMap<String, String>,
+    /// Several instances (docs/cluster.md): every node answers.
+    mirror: std::sync::OnceLock<Arc<dyn Http01Mirror>>,
+}
+
+/// What a shared layer does with this node's HTTP-01 answers, so the CA may
+/// reach any node (the key authorization is public: the CA reads it over
+/// plain HTTP).
+pub trait Http01Mirror: Send + Sync + std::fmt::Debug {
+    /// Shares an answer; done when the other nodes can give it.
+    fn put(&self, token: &str, key_authorization: &str) -> BoxedDone;
+    /// Withdraws a shared answer.
+    fn remove(&self, token: &str) -> BoxedDone;
+}
+
+/// The future a [`Http01Mirror`] returns.
+pub type BoxedDone = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 impl Http01Tokens {
-    /// Publishes the answer for `token`.
+    /// Publishes the answer for `token` (this node only).
     pub fn insert(&self, token: &str, key_authorization: &str) {
-        self.0
+        self.map
             .insert(token.to_owned(), key_authorization.to_owned());
     }
 
-    /// Withdraws `token`.
+    /// Withdraws `token` (this node only).
     pub fn remove(&self, token: &str) {
-        self.0.remove(token);
+        self.map.remove(token);
+    }
+
+    /// Shares the answers with other nodes from now on; `false` when
+    /// already set.
+    pub fn set_mirror(&self, mirror: Arc<dyn Http01Mirror>) -> bool {
+        self.mirror.set(mirror).is_ok()
+    }
+
+    /// [`Self::insert`], and shared before it returns (the CA is told to
+    /// look only after this).
+    pub async fn publish(&self, token: &str, key_authorization: &str) {
+        self.insert(token, key_authorization);
+        if let Some(m) = self.mirror.get() {
+            m.put(token, key_authorization).await;
+        }
+    }
+
+    /// [`Self::remove`], here and shared.
+    pub async fn withdraw(&self, token: &str) {
+        self.remove(token);
+        if let Some(m) = self.mirror.get() {
+            m.remove(token).await;
+        }
     }
 
     /// The answer to `GET {HTTP01_PREFIX}{token}`: `None` (404) for tokens
@@ -38,7 +78,7 @@ impl Http01Tokens {
         if !valid_token(token) {
             return None;
         }
-        self.0.get(token).map(|v| v.value().clone())
+        self.map.get(token).map(|v| v.value().clone())
     }
 }
 

@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime};
 
 use instant_acme::{Account, CertificateIdentifier};
 
-pub use challenge::{Http01Tokens, HTTP01_PREFIX};
+pub use challenge::{valid_token, BoxedDone, Http01Mirror, Http01Tokens, HTTP01_PREFIX};
 
 use crate::certs::pair::{load_combined, Loaded};
 use crate::certs::CertStore;

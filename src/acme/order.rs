@@ -116,7 +116,7 @@ pub async fn issue(account: &Account, name: &str, cx: &Context<'_>) -> Result<Is
             let key_auth = challenge.key_authorization();
             match kind {
                 AcmeChallenge::Http01 => {
-                    cx.tokens.insert(&challenge.token, key_auth.as_str());
+                    cx.tokens.publish(&challenge.token, key_auth.as_str()).await;
                     published.push(Published::Token(challenge.token.clone()));
                 }
                 AcmeChallenge::TlsAlpn01 => {
@@ -168,7 +168,7 @@ pub async fn issue(account: &Account, name: &str, cx: &Context<'_>) -> Result<Is
 async fn withdraw(cx: &Context<'_>, published: &[Published]) {
     for p in published {
         match p {
-            Published::Token(t) => cx.tokens.remove(t),
+            Published::Token(t) => cx.tokens.withdraw(t).await,
             Published::Alpn(n) => cx.store.set_alpn_challenge(n, None),
             Published::Dns(fqdn, value) => {
                 if let Some(hook) = cx.acme.dns_hook.as_deref() {

@@ -22,6 +22,8 @@ pub const NEEDS_UPGRADE: &[&str] = &[
     "login.window",
     "login.ban",
     "acme",
+    "store",
+    "cluster",
 ];
 
 /// Puts the running values of [`NEEDS_UPGRADE`] keys back into `new` and
@@ -59,6 +61,8 @@ pub fn keep_running(old: &Config, new: &mut Config) -> Vec<&'static str> {
     keep!("login.window", login.window);
     keep!("login.ban", login.ban);
     keep_debug!("acme", acme);
+    keep_debug!("store", store);
+    keep_debug!("cluster", cluster);
     changed
 }
 
@@ -98,6 +102,6 @@ mod tests {
 
     #[test]
     fn test_needs_upgrade_lists_every_checked_key() {
-        assert_eq!(NEEDS_UPGRADE.len(), 15);
+        assert_eq!(NEEDS_UPGRADE.len(), 17);
     }
 }

@@ -24,6 +24,8 @@ pub enum AppError {
     Sso(#[from] crate::sso::SsoError),
     #[error("TLS: {0}")]
     Certs(#[from] crate::certs::CertError),
+    #[error("{0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// Everything the proxy hooks and the portal read.
@@ -57,6 +59,9 @@ pub struct App {
     pub certs: Arc<crate::certs::CertStore>,
     /// Pending ACME HTTP-01 answers.
     pub acme_http01: Arc<crate::acme::Http01Tokens>,
+    /// `[cluster] redis`: the shared layer of several instances
+    /// (docs/cluster.md); `None` for a single instance.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl App {
@@ -78,6 +83,21 @@ impl App {
             crate::certs::CertStore::open(&config.server.certs_dir, config.acme.enabled)?
         });
         crate::acme::load_stored(&config.acme, &config.server.data_dir, &certs);
+        let cluster = match &config.cluster.redis {
+            Some(url) => Some(Arc::new(crate::cluster::Cluster::start(
+                url,
+                &config.cluster.node_name,
+                sessions.clone(),
+                regulation.clone(),
+                store.clone(),
+            )?)),
+            None => None,
+        };
+        let acme_http01 = Arc::new(crate::acme::Http01Tokens::default());
+        if let Some(c) = &cluster {
+            let mirror = super::cluster_acme::AcmeMirror(c.kv().clone());
+            acme_http01.set_mirror(Arc::new(mirror));
+        }
         Ok(App {
             router,
             strict,
@@ -93,7 +113,8 @@ impl App {
             store_health: Arc::default(),
             pending_logouts: Arc::new(Mutex::new(Vec::new())),
             certs,
-            acme_http01: Arc::default(),
+            acme_http01,
+            cluster,
             store,
             config,
         })
@@ -123,6 +144,7 @@ impl App {
             pending_logouts: self.pending_logouts.clone(),
             certs: self.certs.clone(),
             acme_http01: self.acme_http01.clone(),
+            cluster: self.cluster.clone(),
             config,
         }
     }

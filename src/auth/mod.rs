@@ -8,5 +8,6 @@ pub mod policy;
 pub mod redirect_target;
 pub mod regulation;
 pub mod session;
+pub mod shared_regulation;
 pub mod spoof;
 pub mod totp;

@@ -39,16 +39,23 @@
 //!   back after a restart); IP bans are dropped only when there is no user
 //!   ban left. Filling it takes `capacity` × `max_failures` failed logins
 //!   from as many distinct addresses within `ban`.
+//!
+//! With several instances ([`Regulation::set_shared`], docs/cluster.md) the
+//! counters and bans are also kept in the shared layer with the same
+//! limits, window and ban length; while it is unreachable every node counts
+//! on its own, as a single instance does.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use crate::clock::unix;
 use crate::config::Login;
 use crate::store::{BanKind, Store, StoreError};
+
+use super::shared_regulation::SharedRegulation;
 
 /// Default capacity of the counter map and of the ban map (each).
 pub const DEFAULT_CAPACITY: usize = 100_000;
@@ -100,6 +107,8 @@ pub struct Regulation {
     /// answers without taking the lock (the machine-client hot path).
     horizon: AtomicU64,
     inner: Mutex<Inner>,
+    /// Counters and bans shared with other instances (docs/cluster.md).
+    shared: OnceLock<Arc<dyn SharedRegulation>>,
 }
 
 fn user_key(user: &str) -> Key {
@@ -112,6 +121,14 @@ fn user_key(user: &str) -> Key {
         name = &name[..end];
     }
     Key::User(name.to_lowercase())
+}
+
+/// A key as the shared layer names it: the user name or the address.
+fn key_text(key: &Key) -> String {
+    match key {
+        Key::User(name) => name.clone(),
+        Key::Ip(addr) => addr.to_string(),
+    }
 }
 
 /// The address a failure is counted under: IPv4 as is (also when mapped into
@@ -141,6 +158,7 @@ impl Regulation {
             ban_capacity: capacity,
             horizon: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
+            shared: OnceLock::new(),
         }
     }
 
@@ -184,14 +202,25 @@ impl Regulation {
     /// `window` pass `max_failures`, bans both and persists the bans (a store
     /// error is logged; the in-memory ban holds regardless). Returns whether
     /// this failure caused a ban.
+    ///
+    /// With a shared layer the counts are the shared ones (this blocks
+    /// briefly: call it off the worker threads, as the callers do).
     pub fn record_failure(&self, store: &Store, user: &str, ip: IpAddr, now: SystemTime) -> bool {
         let t = unix(now);
         let (ukey, ikey) = (user_key(user), ip_key(ip));
         let until = t.saturating_add(self.ban);
+        let shared = self.shared.get();
+        let (uname, iname) = (key_text(&ukey), key_text(&ikey));
+        let counted = shared.and_then(|s| s.add_failure(&uname, &iname, t, self.window));
         {
             let mut inner = self.lock();
-            let a = self.bump(&mut inner, &ukey, t);
-            let b = self.bump(&mut inner, &ikey, t);
+            let (a, b) = match counted {
+                Some(counts) => counts,
+                None => (
+                    self.bump(&mut inner, &ukey, t),
+                    self.bump(&mut inner, &ikey, t),
+                ),
+            };
             if a <= self.max_failures as usize && b <= self.max_failures as usize {
                 return false;
             }
@@ -199,6 +228,9 @@ impl Regulation {
             inner.counters.remove(&ikey);
             self.insert_ban(&mut inner, ukey.clone(), until, t);
             self.insert_ban(&mut inner, ikey.clone(), until, t);
+        }
+        if let Some(s) = shared {
+            s.ban(&uname, &iname, until, t);
         }
         let until_secs = i64::try_from(until).unwrap_or(i64::MAX);
         for key in [&ukey, &ikey] {
@@ -216,9 +248,47 @@ impl Regulation {
 
     /// A successful sign-in clears the counters of the user and the IP.
     pub fn record_success(&self, user: &str, ip: IpAddr) {
+        let (ukey, ikey) = (user_key(user), ip_key(ip));
+        if let Some(s) = self.shared.get() {
+            s.clear(&key_text(&ukey), &key_text(&ikey));
+        }
         let mut inner = self.lock();
+        inner.counters.remove(&ukey);
+        inner.counters.remove(&ikey);
+    }
+
+    /// Shares counters and bans with other instances from now on; `false`
+    /// when already set.
+    pub fn set_shared(&self, shared: Arc<dyn SharedRegulation>) -> bool {
+        self.shared.set(shared).is_ok()
+    }
+
+    /// [`Self::is_banned`], also asking the shared layer (a ban another
+    /// node placed a moment ago). Blocks briefly: call it off the worker
+    /// threads.
+    pub fn is_banned_anywhere(&self, user: &str, ip: IpAddr, now: SystemTime) -> bool {
+        if self.is_banned(user, ip, now) {
+            return true;
+        }
+        let Some(s) = self.shared.get() else {
+            return false;
+        };
+        let (u, i) = (key_text(&user_key(user)), key_text(&ip_key(ip)));
+        s.banned(&u, &i, unix(now)) == Some(true)
+    }
+
+    /// A ban another instance placed (its user name and address keys as
+    /// [`SharedRegulation`] names them), held here in memory until `until`.
+    pub fn note_ban(&self, user: &str, ip: &str, until: u64, now: SystemTime) {
+        let t = unix(now);
+        let mut inner = self.lock();
+        if !user.is_empty() {
+            self.insert_ban(&mut inner, user_key(user), until, t);
+        }
+        if let Ok(addr) = ip.parse::<IpAddr>() {
+            self.insert_ban(&mut inner, ip_key(addr), until, t);
+        }
         inner.counters.remove(&user_key(user));
-        inner.counters.remove(&ip_key(ip));
     }
 
     /// Bans in force at `now` (user names and client addresses).
@@ -525,6 +595,76 @@ mod tests {
         );
         let reloaded = Regulation::load(&store, &c, at(3)).unwrap();
         assert!(reloaded.is_banned("a", OTHER, at(3)), "… but not the store");
+    }
+
+    /// The shared layer in memory: what two nodes on one Redis see.
+    #[derive(Debug, Default)]
+    struct FakeShared {
+        failures: Mutex<HashMap<String, Vec<u64>>>,
+        bans: Mutex<HashMap<String, u64>>,
+        down: std::sync::atomic::AtomicBool,
+    }
+
+    impl SharedRegulation for FakeShared {
+        fn add_failure(&self, user: &str, ip: &str, t: u64, window: u64) -> Option<(usize, usize)> {
+            if self.down.load(Ordering::Relaxed) {
+                return None;
+            }
+            let mut f = self.failures.lock().unwrap();
+            let mut count = |k: String| {
+                let v = f.entry(k).or_default();
+                v.retain(|&s| t < s + window);
+                v.push(t);
+                v.len()
+            };
+            Some((count(format!("u:{user}")), count(format!("@{ip}"))))
+        }
+        fn ban(&self, user: &str, ip: &str, until: u64, _t: u64) {
+            let mut b = self.bans.lock().unwrap();
+            b.insert(format!("u:{user}"), until);
+            b.insert(format!("@{ip}"), until);
+            let mut f = self.failures.lock().unwrap();
+            f.remove(&format!("u:{user}"));
+            f.remove(&format!("@{ip}"));
+        }
+        fn banned(&self, user: &str, ip: &str, t: u64) -> Option<bool> {
+            let b = self.bans.lock().unwrap();
+            let on = |k: String| b.get(&k).is_some_and(|&u| t < u);
+            Some(on(format!("u:{user}")) || on(format!("@{ip}")))
+        }
+        fn clear(&self, user: &str, ip: &str) {
+            let mut f = self.failures.lock().unwrap();
+            f.remove(&format!("u:{user}"));
+            f.remove(&format!("@{ip}"));
+        }
+    }
+
+    #[test]
+    fn test_regulation_shared_failures_split_across_nodes_ban_at_the_count() {
+        let (_d, store) = store();
+        let shared = Arc::new(FakeShared::default());
+        let (a, b) = (Regulation::new(&cfg(), 1000), Regulation::new(&cfg(), 1000));
+        assert!(a.set_shared(shared.clone()) && b.set_shared(shared.clone()));
+        let nodes = [&a, &b];
+        for i in 0..5u64 {
+            assert!(!nodes[i as usize % 2].record_failure(&store, "Alice", IP, at(i)));
+        }
+        // Five failures split 3 + 2: on one node 5 do not ban either.
+        assert!(!a.is_banned_anywhere("alice", IP, at(5)));
+        assert!(b.record_failure(&store, "alice", IP, at(6)), "the 6th bans");
+        assert!(b.is_banned("alice", OTHER, at(7)));
+        assert!(
+            a.is_banned_anywhere("alice", OTHER, at(7)),
+            "the other node sees the ban at once"
+        );
+        a.note_ban("alice", "10.0.0.9", 306, at(7));
+        assert!(a.is_banned("bob", IP, at(8)), "… and holds it once told");
+        // The shared layer down: each node counts on its own.
+        shared.down.store(true, Ordering::Relaxed);
+        for i in 0..5u64 {
+            assert!(!nodes[i as usize % 2].record_failure(&store, "erin", OTHER, at(400 + i)));
+        }
+        assert!(!a.is_banned("erin", OTHER, at(410)));
     }
 
     #[test]

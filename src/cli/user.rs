@@ -172,9 +172,19 @@ fn check_password(password: &str) -> Result<(), UserCliError> {
 }
 
 /// Runs one `user` command against the store in `[server] data_dir`.
+/// With `[cluster] redis` a change to a user (password, deletion, group,
+/// lock) is also published, so every gateway applies it within a second.
 pub fn run(cmd: UserCommand, config: &Config) -> Result<(), UserCliError> {
     let store = Store::open_url(&config.store.url, &config.server.data_dir)?;
     let policy = PasswordPolicy::from_env();
+    let changed = match &cmd {
+        UserCommand::Passwd { name, .. }
+        | UserCommand::Del { name }
+        | UserCommand::Group { name, .. }
+        | UserCommand::Lock { name }
+        | UserCommand::Unlock { name } => store.user_by_name(name)?.map(|u| u.id),
+        UserCommand::Add { .. } | UserCommand::List => None,
+    };
     let mut out = std::io::stdout().lock();
     execute(
         cmd,
@@ -183,8 +193,19 @@ pub fn run(cmd: UserCommand, config: &Config) -> Result<(), UserCliError> {
         &config.groups,
         &mut read_password,
         &mut out,
-    )
+    )?;
+    if let (Some(id), Some(url)) = (changed, &config.cluster.redis) {
+        let event = crate::cluster::Event::User(id);
+        if let Err(e) = crate::cluster::publish_once(url.secret_str(), &event, PUBLISH_WAIT) {
+            // The store has the change; the gateways reconcile with it.
+            eprintln!("gatehouse: the change was not published to redis ({url}): {e}");
+        }
+    }
+    Ok(())
 }
+
+/// How long the CLI waits for Redis to take a change.
+const PUBLISH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One command against `store`; `password(from_stdin)` supplies passwords
 /// and messages go to `out` (so tests can drive it).

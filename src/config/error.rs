@@ -91,7 +91,7 @@ pub fn shown_value(key: &str, raw: &str) -> String {
             None => crate::store_url::mask(raw),
         }
     } else {
-        raw.to_owned()
+        super::secret_url::mask_url_password(raw)
     }
 }
 

@@ -92,6 +92,8 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
     let metrics = super::metrics::read_metrics(cx, sec, server.as_ref());
     let sec = root.table(cx, "store");
     let store = super::store::read_store(cx, sec);
+    let sec = root.table(cx, "cluster");
+    let cluster = super::cluster::read_cluster(cx, sec);
     root.finish(cx);
     Some(Config {
         path: cx.src.path.to_path_buf(),
@@ -109,6 +111,7 @@ fn build(cx: &mut Cx<'_>, doc: &ImDocument<&str>) -> Option<Config> {
         links,
         metrics,
         store,
+        cluster,
     })
 }
 
@@ -141,7 +144,7 @@ fn shown_line(line: &str) -> String {
     if is_secret_key(key) {
         return REDACTED.to_owned();
     }
-    shorten(line.trim())
+    shorten(&super::secret_url::mask_url_password(line.trim()))
 }
 
 #[cfg(test)]

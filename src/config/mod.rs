@@ -12,6 +12,8 @@
 
 pub mod access_model;
 pub mod acme;
+pub mod cluster;
+mod cluster_model;
 pub mod defaults;
 pub mod error;
 mod file;
@@ -26,6 +28,7 @@ pub mod model;
 mod overrides;
 pub mod policy;
 mod routes;
+pub mod secret_url;
 mod sections;
 pub mod store;
 mod store_model;

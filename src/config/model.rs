@@ -41,6 +41,8 @@ pub struct Config {
     pub groups: GroupNames,
     /// `[[link]]`: portal-home links to other sites, in file order.
     pub links: Vec<HomeLink>,
+    /// `[cluster]`: several instances sharing one Redis (docs/cluster.md).
+    pub cluster: super::cluster_model::Cluster,
     /// `[metrics]`: the Prometheus scrape listener.
     pub metrics: Metrics,
     /// `[store]`: the embedded SQLite file, or a PostgreSQL URL.

@@ -26,6 +26,7 @@ pub mod login;
 pub mod organizr_api;
 pub mod passkeys;
 pub mod plex;
+mod plex_shared;
 pub mod request;
 pub mod second_factor;
 pub mod security_pages;

@@ -111,6 +111,8 @@ pub async fn start(app: &App, pins: &Pins, req: &PortalRequest<'_>) -> Reply {
     if !pins.insert(pin.id, nonce.clone(), unix(req.now)) {
         return Reply::json(503, &json!({"error": "too many sign-ins in progress"}));
     }
+    let lifetime = std::time::Duration::from_secs(PIN_LIFETIME_SECS);
+    super::plex_shared::put(app, pin.id, &nonce, lifetime).await;
     let mut reply = Reply::json(
         200,
         &json!({"id": pin.id, "code": pin.code, "auth_url": plex.auth_url(&pin.code)}),
@@ -135,7 +137,17 @@ pub async fn poll(app: &App, pins: &Pins, req: &PortalRequest<'_>, id: &str) -> 
         PIN_COOKIE,
     )
     .unwrap_or("");
-    if !pins.matches(id, nonce) {
+    let here = pins.matches(id, nonce);
+    // Several instances: Redis knows the PINs of every node, and which
+    // are spent; without it this node's own table decides.
+    if !super::plex_shared::matches(app, id, nonce)
+        .await
+        .unwrap_or(here)
+    {
+        if here {
+            // Finished on another node.
+            pins.remove(id);
+        }
         return Reply::json(404, &json!({"status": "expired"}));
     }
     let Some(plex) = signin::plex_tv(app) else {
@@ -145,6 +157,7 @@ pub async fn poll(app: &App, pins: &Pins, req: &PortalRequest<'_>, id: &str) -> 
         Ok(PinState::Pending) => return Reply::json(200, &json!({"status": "pending"})),
         Ok(PinState::Expired) => {
             pins.remove(id);
+            super::plex_shared::remove(app, id).await;
             return Reply::json(200, &json!({"status": "expired"}));
         }
         Ok(PinState::Done(token)) => token,
@@ -154,6 +167,7 @@ pub async fn poll(app: &App, pins: &Pins, req: &PortalRequest<'_>, id: &str) -> 
         }
     };
     pins.remove(id);
+    super::plex_shared::remove(app, id).await;
     let account = match plex.account(&token).await {
         Ok(a) => a,
         Err(e) => {

@@ -83,7 +83,7 @@ pub async fn authenticate(
     if username.is_empty() || username.len() > MAX_USERNAME || password.len() > MAX_PASSWORD_BYTES {
         return Ok(None);
     }
-    let banned = app.regulation.is_banned(username, ip, now);
+    let banned = banned_anywhere(app, username, ip, now).await;
     if app.config.login.backend == LoginBackend::Plex && !banned {
         if let Some(admitted) = plex_password_login(app, username, password, now).await {
             if admitted.user.locked {
@@ -150,6 +150,18 @@ pub async fn authenticate(
             Ok(None)
         }
     }
+}
+
+/// Whether the user or the address is banned, here or (several instances)
+/// by another node a moment ago.
+async fn banned_anywhere(app: &App, username: &str, ip: IpAddr, now: SystemTime) -> bool {
+    if app.cluster.is_none() {
+        return app.regulation.is_banned(username, ip, now);
+    }
+    let (regulation, name) = (app.regulation.clone(), username.to_string());
+    tokio::task::spawn_blocking(move || regulation.is_banned_anywhere(&name, ip, now))
+        .await
+        .unwrap_or(true)
 }
 
 async fn rehash(app: &App, name: &str, password: &str) {

@@ -36,7 +36,11 @@ pub async fn check(
     let runtime = &app.routes[index];
     let req = session.req_header();
     let now = crate::clock::now();
-    let found = app.sessions.lookup_headers(&req.headers, now);
+    let mut found = app.sessions.lookup_headers(&req.headers, now);
+    if found.is_none() {
+        // Several instances: another node's session, looked up once.
+        found = super::cluster_miss::fill(app, &req.headers, now).await;
+    }
     let public_path = match runtime.public_paths.is_empty() {
         true => false,
         false => match runtime.public_paths.matches(normalized) {

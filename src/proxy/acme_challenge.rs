@@ -4,7 +4,9 @@
 //! http-01. Anything else under that prefix (unknown tokens, tokens with
 //! characters outside `[A-Za-z0-9_-]` such as `../`) is a 404. With another
 //! challenge type, or without `[acme]`, the path is routed like any other
-//! (a certbot beside the gateway can be given a route for it).
+//! (a certbot beside the gateway can be given a route for it). With several
+//! instances an answer another node's order placed comes from Redis
+//! (docs/cluster.md).
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
@@ -16,14 +18,20 @@ use crate::reply::Reply;
 
 /// The reply to an HTTP-01 request, `None` when `path` (as sent, before
 /// normalization) is not one or http-01 is not in use.
-pub fn answer(app: &App, method: &http::Method, path: &str) -> Option<Reply> {
+pub async fn answer(app: &App, method: &http::Method, path: &str) -> Option<Reply> {
     let acme = &app.config.acme;
     if !acme.enabled || acme.challenge != AcmeChallenge::Http01 {
         return None;
     }
     let token = path.strip_prefix(HTTP01_PREFIX)?;
     let get = method == http::Method::GET || method == http::Method::HEAD;
-    match app.acme_http01.answer(token).filter(|_| get) {
+    let mut found = app.acme_http01.answer(token).filter(|_| get);
+    if found.is_none() && get && crate::acme::valid_token(token) {
+        if let Some(cluster) = &app.cluster {
+            found = cluster.kv().acme(token).await;
+        }
+    }
+    match found {
         Some(key_authorization) => Some(Reply {
             status: 200,
             headers: vec![

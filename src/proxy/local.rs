@@ -23,6 +23,16 @@ pub async fn handle(
 ) -> Result<Option<Reply>> {
     let app = &*portal.app;
     let prefix = app.config.portal.prefix.as_str();
+    let is_local = path
+        .strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        || path.starts_with(organizr_api::PREFIX);
+    if is_local {
+        // Several instances: the portal and the auth API see another
+        // node's session too (the look-up they make is a plain one).
+        let now = crate::clock::now();
+        super::cluster_miss::fill(app, &session.req_header().headers, now).await;
+    }
     if let Some(rest) = path.strip_prefix(prefix) {
         if rest.is_empty() || rest.starts_with('/') {
             let rest = rest.to_string();

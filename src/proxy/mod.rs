@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod acme_challenge;
+mod cluster_miss;
 pub mod ctx;
 pub mod drain;
 pub mod gateway;
@@ -106,6 +107,7 @@ pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
     let keepalive_timeout = config.server.keepalive_timeout;
     let tls_listen = config.server.tls_listen.clone();
     let app = Arc::new(App::open(config).map_err(|e| StartError::App(e.to_string()))?);
+    let cluster_node = app.cluster.as_ref().map(|c| c.node().to_owned());
     let portal = Arc::new(Portal::new(app.clone()));
     let current = live::Current::new(portal.clone());
     if let Some(token) = portal.setup.ensure(&app.store) {
@@ -180,6 +182,14 @@ pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
         tracing::error!(error = %e, "pid file not written: gatehouse reload and upgrade cannot find this process");
     }
     notify::ready();
-    tracing::info!(listen = ?listen, tls_listen = ?tls_listen, pid = std::process::id(), "gatehouse listening");
+    let pid = std::process::id();
+    match &cluster_node {
+        Some(node) => {
+            tracing::info!(listen = ?listen, tls_listen = ?tls_listen, pid, node = %node, "gatehouse listening")
+        }
+        None => {
+            tracing::info!(listen = ?listen, tls_listen = ?tls_listen, pid, "gatehouse listening")
+        }
+    }
     server.run_forever()
 }

@@ -48,7 +48,7 @@ impl Gateway {
         let live = ctx.live.clone();
         let app = &*live.app;
         step!(self.client(app, session, ctx));
-        step!(self.acme_challenge(app, session));
+        step!(self.acme_challenge(app, session).await);
         let normalized = match Self::path(session) {
             Ok(p) => p,
             Err(reply) => return Ok(Some(reply)),
@@ -130,9 +130,9 @@ impl Gateway {
     }
 
     /// `/.well-known/acme-challenge/TOKEN` while an HTTP-01 order is pending.
-    fn acme_challenge(&self, app: &App, session: &Session) -> Option<Reply> {
+    async fn acme_challenge(&self, app: &App, session: &Session) -> Option<Reply> {
         let req = session.req_header();
-        super::acme_challenge::answer(app, &req.method, req.uri.path())
+        super::acme_challenge::answer(app, &req.method, req.uri.path()).await
     }
 
     /// The normalized path (`/a/../b`, `//b`, `/%62` → `/b`), or a 400.

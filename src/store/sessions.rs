@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use super::backend::{args, Row};
+use super::backend::{args, pick, Row};
 use super::{secs, Result, Store, StoreError};
 use crate::tokens::SsoTokens;
 
@@ -158,6 +158,38 @@ impl Store {
         })
     }
 
+    /// One session by its token hash, live or not (another gateway's
+    /// session, looked up on a cache miss: docs/cluster.md).
+    pub fn session_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>> {
+        self.db(|db| {
+            match db.query_opt(
+                &format!("SELECT {COLUMNS} FROM sessions WHERE token_hash = ?1"),
+                args![&token_hash[..]],
+            )? {
+                Some(r) => from_row(&r),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The token hashes of one user's stored sessions.
+    pub fn user_session_hashes(&self, user_id: i64) -> Result<std::collections::HashSet<[u8; 32]>> {
+        self.db(|db| {
+            let mut out = std::collections::HashSet::new();
+            db.query_each(
+                "SELECT token_hash FROM sessions WHERE user_id = ?1",
+                args![user_id],
+                &mut |r| {
+                    if let Ok(h) = <[u8; 32]>::try_from(r.blob(0)?.as_slice()) {
+                        out.insert(h);
+                    }
+                    Ok(())
+                },
+            )?;
+            Ok(out)
+        })
+    }
+
     /// The token hash of every stored session (expired ones included: the
     /// caller only asks which in-memory sessions another process removed).
     pub fn session_hashes(&self) -> Result<std::collections::HashSet<[u8; 32]>> {
@@ -179,11 +211,15 @@ impl Store {
             return Ok(());
         }
         self.transaction(|db| {
+            // Never moves back: another node may have saved a later use.
+            let later = pick(
+                db.dialect(),
+                "max(last_seen, ?2)",
+                "GREATEST(last_seen, ?2)",
+            );
+            let sql = format!("UPDATE sessions SET last_seen = {later} WHERE token_hash = ?1");
             for (hash, seen) in batch {
-                db.execute(
-                    "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
-                    args![&hash[..], *seen],
-                )?;
+                db.execute(&sql, args![&hash[..], *seen])?;
             }
             Ok(())
         })

@@ -10,6 +10,7 @@ mod access;
 mod accounts;
 mod acme;
 mod admin;
+mod cluster;
 mod config_check;
 mod hardening;
 mod host_routing;

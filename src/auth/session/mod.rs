@@ -12,10 +12,12 @@
 //! store's `data_version` moves.
 
 mod entry;
+mod events;
 mod identity;
+mod shared;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use dashmap::DashMap;
@@ -28,6 +30,7 @@ use crate::tokens::SsoTokens;
 
 use entry::entry_from_row;
 pub use entry::SessionEntry;
+pub use events::SessionEvents;
 pub use identity::{header_value, Identity};
 
 /// A live session and its user, as a look-up finds them.
@@ -49,6 +52,9 @@ pub struct SessionTable {
     settings: SessionSettings,
     /// Counts sessions this process created (see [`Self::reconcile`]).
     generation: AtomicU64,
+    /// Set with several instances (docs/cluster.md): told of every session
+    /// and user this process ends or changes, after the store has it.
+    events: OnceLock<Arc<dyn SessionEvents>>,
 }
 
 impl SessionTable {
@@ -65,6 +71,7 @@ impl SessionTable {
             users: DashMap::new(),
             settings: settings.clone(),
             generation: AtomicU64::new(0),
+            events: OnceLock::new(),
         };
         table.refresh_users(store)?;
         store.for_each_live_session(now, |row| {
@@ -183,7 +190,7 @@ impl SessionTable {
         };
         // The user may be new or changed by this process (own writes do not
         // move `data_version`): take its current row.
-        self.refresh_user(store, user_id)?;
+        self.load_user(store, user_id)?;
         store.insert_session(&row)?;
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         self.sessions
@@ -201,13 +208,18 @@ impl SessionTable {
         let hash = token_hash(token);
         let removed = self.sessions.remove(&hash).map(|(_, e)| e.sso());
         store.delete_session(&hash)?;
+        self.tell(|e| e.sessions_ended(&[hash]));
         Ok(removed)
     }
 
     /// Ends a session in memory only (the caller deletes it from the
-    /// store); its SSO tokens.
+    /// store); its SSO tokens. Other instances are told at once (they also
+    /// refuse to look it up again for a while, so the store deletion that
+    /// follows cannot race them).
     pub fn forget(&self, hash: &[u8; 32]) -> Option<Arc<SsoTokens>> {
-        self.sessions.remove(hash).map(|(_, e)| e.sso())
+        let removed = self.sessions.remove(hash).map(|(_, e)| e.sso());
+        self.tell(|e| e.sessions_ended(&[*hash]));
+        removed
     }
 
     /// Ends every session of a user in memory only (the caller deletes them
@@ -256,6 +268,7 @@ impl SessionTable {
     pub fn destroy_user_sessions(&self, store: &Store, user_id: i64) -> Result<(), StoreError> {
         self.sessions.retain(|_, e| e.user_id != user_id);
         store.delete_user_sessions(user_id)?;
+        self.tell(|e| e.user_changed(user_id));
         Ok(())
     }
 
@@ -290,8 +303,15 @@ impl SessionTable {
     }
 
     /// Re-reads one user after this process changed it (group, lock, plex
-    /// link); a deleted user loses its sessions.
+    /// link); a deleted user loses its sessions. Other instances are told.
     pub fn refresh_user(&self, store: &Store, user_id: i64) -> Result<(), StoreError> {
+        let loaded = self.load_user(store, user_id);
+        self.tell(|e| e.user_changed(user_id));
+        loaded
+    }
+
+    /// [`Self::refresh_user`] without telling other instances.
+    pub(crate) fn load_user(&self, store: &Store, user_id: i64) -> Result<(), StoreError> {
         match store.user_by_id(user_id)? {
             Some(u) => {
                 self.users.insert(u.id, Arc::new(Identity::from_user(&u)));
@@ -326,6 +346,10 @@ impl SessionTable {
     pub fn purge_expired(&self, store: &Store, now: SystemTime) -> Result<usize, StoreError> {
         let t = unix(now);
         let idle = self.settings.idle_timeout.map(|d| d.as_secs());
+        // With several instances `last_seen` here is this node's: a session
+        // idle here may be in use on another, so it leaves memory only (the
+        // store's row is checked again on its next use here).
+        let shared = self.events.get().is_some();
         let mut idle_gone = Vec::new();
         self.sessions.retain(|hash, e| {
             let idle_out =
@@ -335,7 +359,9 @@ impl SessionTable {
             }
             t < e.expires && !idle_out
         });
-        store.delete_sessions(&idle_gone)?;
+        if !shared {
+            store.delete_sessions(&idle_gone)?;
+        }
         Ok(store.delete_expired(now)? + idle_gone.len())
     }
 

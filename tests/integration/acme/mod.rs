@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod certs_dir;
-mod common;
+pub mod common;
 mod failures;
 mod https;
 mod issuance;

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+pub mod common;
 mod debug_cli;
 mod inject_pages;
 mod login;

@@ -21,6 +21,7 @@ pub mod pebble;
 pub mod ports;
 pub mod postgres;
 pub mod raw;
+pub mod redis;
 pub mod require;
 mod runtime;
 mod selftest;

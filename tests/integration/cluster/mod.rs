@@ -1,0 +1,10 @@
+//! Several instances (docs/cluster.md): two real gateway processes on one
+//! SQLite `data_dir` and one throwaway `redis-server`.
+
+mod acme;
+mod check;
+mod common;
+mod outage;
+mod plex_pin;
+mod regulation;
+mod sessions;

@@ -1,0 +1,66 @@
+//! A session of one node is a session of the other; its end reaches the
+//! other within a second, whoever ends it (the portal, the CLI).
+
+use super::common::*;
+
+#[tokio::test]
+async fn test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a() {
+    let Some(p) = pair(
+        "test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a",
+        "",
+    )
+    .await
+    else {
+        return;
+    };
+    add_user(&p.a, "alice", "user", "pw-alice");
+    let cookie = login(&p.a, "alice", "pw-alice").await;
+    assert_eq!(app_status(&p.b, &cookie).await, 200, "A's session on B");
+    let seen = p.echo.last();
+    assert_eq!(seen.header_all("X-WEBAUTH-USER"), ["alice"]);
+    assert_eq!(seen.header_all("X-WEBAUTH-GROUP"), ["4"]);
+    assert_eq!(app_status(&p.a, &cookie).await, 200);
+    // A garbage cookie of the right shape is refused on both (and looked
+    // up once).
+    let forged = format!("{COOKIE}={}", "A".repeat(43));
+    assert_eq!(app_status(&p.b, &forged).await, 401);
+    assert_eq!(app_status(&p.b, &forged).await, 401);
+    logout(&p.b, &cookie).await;
+    assert_eq!(app_status(&p.b, &cookie).await, 401);
+    wait_app(&p.a, &cookie, 401, ONE_SECOND).await;
+}
+
+#[tokio::test]
+async fn test_cluster_cli_lock_refused_on_both_within_a_second() {
+    let Some(p) = pair("test_cluster_cli_lock_refused_on_both_within_a_second", "").await else {
+        return;
+    };
+    add_user(&p.a, "bob", "user", "pw-bob");
+    let on_a = login(&p.a, "bob", "pw-bob").await;
+    let on_b = login(&p.b, "bob", "pw-bob").await;
+    for gw in [&p.a, &p.b] {
+        assert_eq!(app_status(gw, &on_a).await, 200);
+        assert_eq!(app_status(gw, &on_b).await, 200);
+    }
+    cli_ok(&p.a, &["user", "lock", "bob"], "");
+    for gw in [&p.a, &p.b] {
+        wait_app(gw, &on_a, 401, ONE_SECOND).await;
+        wait_app(gw, &on_b, 401, ONE_SECOND).await;
+    }
+    // A group change is published too: after unlocking, bob's sessions
+    // are back, and the group moves on both.
+    cli_ok(&p.a, &["user", "unlock", "bob"], "");
+    cli_ok(&p.a, &["user", "group", "bob", "power-user"], "");
+    for gw in [&p.a, &p.b] {
+        wait_app(gw, &on_b, 200, ONE_SECOND).await;
+        let deadline = tokio::time::Instant::now() + ONE_SECOND;
+        loop {
+            assert_eq!(app_status(gw, &on_b).await, 200);
+            if p.echo.last().header_all("X-WEBAUTH-GROUP") == ["3"] {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "group not moved");
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
