@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Gatehouse end-to-end benchmark (issue 5): one machine, one run,
-# one upstream, wrk. Cases, interleaved A B C C' D E per round:
+# Gatehouse end-to-end benchmark (issues 5 and 17): one machine, one run,
+# one upstream. Cases, interleaved in this order in every round:
 #   A   the upstream (nginx, `return 200`) directly: the limit
 #   B   nginx proxy_pass with upstream keep-alive, no auth
 #   C   nginx auth_request -> an nginx location answering 204 + X-WEBAUTH-USER,
@@ -9,36 +9,51 @@
 #   D   Gatehouse: auth = "user", identity header, valid session, access log on
 #   E   Gatehouse: invalid session cookie (the 401 path, keep-alive)
 #   P   Gatehouse: a public route to the same upstream (diagnostic: plain proxying)
-#   Dc  D-cluster: the work of D on two gateway nodes ([cluster] redis, one
-#       redis-server, one shared data_dir), the wrk load split across both
-#       (two wrk, half the connections each; req/s summed). Skipped without
-#       redis-server.
-# Then the memory bench: the gateway's VmRSS with 0 and 100,000 live sessions.
+#   F   Caddy 2 forward_auth (same 204 backend) + reverse_proxy: the peer
+#   Ct Dt Ft  C, D, F over TLS (ECDSA P-256), HTTP/1.1 keep-alive (wrk)
+#   Cn Dn Fn  C, D, F over TLS, a new connection (full handshake) per request
+#             (wrk -H "Connection: close"; wrk's OpenSSL client resumes no session)
+#   Ch Dh Fh  C, D, F over TLS, HTTP/2 (h2load -c CONNS -m 10)
+# Then the idle-connection case (10,000 idle keep-alive connections: RSS and
+# a busy wrk beside them) and the memory bench (VmRSS with 0 and 100,000 live
+# sessions).
 #
-# Usage: scripts/bench.sh [--quick] [--memory] [--rounds N] [--duration SECS]
-#                         [--threads N] [--connections N] [--out FILE] [--no-build]
-#   --quick    1 round of 3 s per case, no RESULTS.md (CI smoke test)
+# Usage: scripts/bench.sh [--quick] [--memory] [--idle-only] [--rounds N]
+#                         [--duration SECS] [--threads N] [--connections N]
+#                         [--idle N] [--cases "A B ..."] [--out FILE] [--no-build]
+#   --quick    1 round of 3 s per case, 1,000 idle connections, no memory
+#              bench, no RESULTS.md (CI smoke test, ~2 min)
 #   --memory   only the memory bench
-#   --profile F  perf-record the gateway during one case-D run, report to F
+#   --idle-only  only the idle-connection case
+#   --cases L  only these cases (e.g. "C D Ct Dt"), for A/B experiments
+#   --profile F  perf-record the gateway during one run of case
+#              $PROFILE_CASE (default D; e.g. Dt, Dh), report to F
 #   --serve    start everything, print the case URLs, wait (manual experiments)
 #   BENCH_RUST_LOG=warn turns the gateway's access log off (default: info);
 #   GATEHOUSE_BIN=path benches another binary (with --no-build), BENCH_SOURCE
 #   says in RESULTS.md where it came from.
-#   default    5 rounds of 10 s per case + memory, writes benches/RESULTS.md
-# Needs: cargo, nginx (Debian nginx-light: auth_request), wrk, taskset,
-# curl, python3 (free ports, session rows). Everything listens on 127.0.0.1
+#   default    5 rounds of 5 s per case + idle connections + memory, writes
+#              benches/RESULTS.md (~9 min without the build)
+# Needs: cargo, nginx (Debian nginx-light: auth_request, ssl, http2), wrk,
+# h2load (nghttp2-client), caddy, openssl, taskset, curl, python3 (free
+# ports, session rows, idle connections). Without h2load or caddy their
+# cases are left out (said in the output). Everything listens on 127.0.0.1
 # and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-QUICK=0 MEMORY_ONLY=0 BUILD=1 PROFILE="" SERVE=0
-ROUNDS=5 DURATION=10 THREADS=2 CONNS=50 SESSIONS=100000
-OUT=""
+QUICK=0 MEMORY_ONLY=0 IDLE_ONLY=0 BUILD=1 PROFILE="" SERVE=0
+ROUNDS=5 DURATION=5 THREADS=2 CONNS=50 SESSIONS=100000 IDLE=10000
+OUT="" ONLY_CASES=""
+PROFILE_CASE=${PROFILE_CASE:-D}
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) QUICK=1; ROUNDS=1; DURATION=3 ;;
+    --quick) QUICK=1; ROUNDS=1; DURATION=3; IDLE=1000 ;;
     --memory) MEMORY_ONLY=1 ;;
+    --idle-only) IDLE_ONLY=1 ;;
+    --idle) IDLE=$2; shift ;;
+    --cases) ONLY_CASES=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --threads) THREADS=$2; shift ;;
@@ -48,12 +63,13 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --profile) PROFILE=$2; shift ;;
     --serve) SERVE=1 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
-if [ -z "$OUT" ] && [ "$QUICK" = 0 ] && [ "$MEMORY_ONLY" = 0 ] && [ -z "$PROFILE" ]; then
+if [ -z "$OUT" ] && [ "$QUICK" = 0 ] && [ "$MEMORY_ONLY" = 0 ] && [ "$IDLE_ONLY" = 0 ] \
+  && [ -z "$PROFILE" ] && [ -z "$ONLY_CASES" ]; then
   OUT=benches/RESULTS.md
 fi
 
@@ -61,6 +77,8 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 # The gateway's log filter: `info` (access log on) unless BENCH_RUST_LOG says otherwise.
 GH_LOG=${BENCH_RUST_LOG:-info}
 WRK=${WRK:-wrk}
+H2LOAD=${H2LOAD:-h2load}
+CADDY=${CADDY:-caddy}
 BIN=${GATEHOUSE_BIN:-$ROOT/target/release/gatehouse}
 NCPU=$(nproc)
 # wrk on the last CPU; the servers are left to the scheduler.
@@ -69,11 +87,23 @@ WRK_PIN=()
 if command -v taskset >/dev/null 2>&1 && [ "$NCPU" -gt 1 ]; then
   WRK_PIN=(taskset -c "$WRK_CPU")
 fi
-for tool in "$NGINX" "$WRK" curl python3; do
+for tool in "$NGINX" "$WRK" curl python3 openssl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "bench.sh: $tool not found" >&2; exit 1; }
 done
 
 log() { printf '[bench] %s\n' "$*" >&2; }
+HAVE_H2LOAD=1 HAVE_CADDY=1
+command -v "$H2LOAD" >/dev/null 2>&1 || { HAVE_H2LOAD=0; log "h2load not found (Debian nghttp2-client): HTTP/2 cases left out"; }
+command -v "$CADDY" >/dev/null 2>&1 || { HAVE_CADDY=0; log "caddy not found: Caddy cases left out"; }
+
+# The idle-connection case needs one descriptor per connection in the
+# gateway (or nginx) and in the client: raise the soft limit to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+if [ "$NOFILE" != unlimited ] && [ $((IDLE + 1000)) -gt "$NOFILE" ]; then
+  log "open-files limit $NOFILE: idle connections lowered from $IDLE to $((NOFILE - 1000))"
+  IDLE=$((NOFILE - 1000))
+fi
 
 if [ "$BUILD" = 1 ]; then
   log "cargo build --release"
@@ -81,6 +111,7 @@ if [ "$BUILD" = 1 ]; then
 fi
 [ -x "$BIN" ] || { echo "bench.sh: $BIN missing (build first)" >&2; exit 1; }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
 PIDS=()
 cleanup() {
@@ -115,6 +146,15 @@ wait_port() {
     fi
     sleep 0.05
   done
+}
+
+# One ECDSA P-256 certificate (SAN 127.0.0.1 and localhost) served by every
+# TLS listener: nginx, the gateway (certs_dir default.crt) and Caddy.
+make_cert() {
+  mkdir -p "$TMP/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=localhost -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+    -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" 2>/dev/null
 }
 
 # The upstream: one nginx worker answering a small 200 (and `/whoami`
@@ -157,9 +197,12 @@ EOF
   UP_PID=$!
 }
 
-# nginx as the proxy for B, C, C': as many workers as the gateway has
-# threads, access log on and buffered like the gateway's (32 KiB, flushed
-# every 100 ms), so neither side is charged a write(2) per request.
+# nginx as the proxy for B, C, C' and the TLS cases Ct, Cn, Ch (one server
+# `listen ... ssl http2`): as many workers as the gateway has threads, access
+# log on and buffered like the gateway's (32 KiB, flushed every 100 ms), so
+# neither side is charged a write(2) per request. TLS: the same certificate
+# as the gateway, TLS 1.2 + 1.3, the client's cipher order (rustls' default
+# too), no session resumption asked for by the clients.
 start_nginx_proxy() {
   mkdir -p "$TMP/px"
   local common='proxy_http_version 1.1;
@@ -179,7 +222,7 @@ start_nginx_proxy() {
 worker_processes $THREADS;
 pid $TMP/px/nginx.pid;
 error_log $TMP/px/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections $((IDLE + 2000)); }
 http {
     access_log $TMP/px/access.log combined buffer=32k flush=100ms;
     client_body_temp_path $TMP/px/body;
@@ -203,6 +246,23 @@ http {
     # C: auth_request to the fastest auth backend.
     server {
         listen 127.0.0.1:$PORT_C;
+        $authloc
+            proxy_pass http://authfast/;
+        }
+        location / {
+            auth_request /_auth;
+            auth_request_set \$webauth_user \$upstream_http_x_webauth_user;
+            proxy_pass http://app;
+            $common
+            proxy_set_header X-WEBAUTH-USER \$webauth_user;
+        }
+    }
+    # Ct, Cn, Ch: C over TLS (HTTP/1.1 and HTTP/2 by ALPN).
+    server {
+        listen 127.0.0.1:$PORT_CT ssl http2;
+        ssl_certificate $TMP/tls/cert.pem;
+        ssl_certificate_key $TMP/tls/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
         $authloc
             proxy_pass http://authfast/;
         }
@@ -240,13 +300,20 @@ EOF
 
 # The gateway's configuration: one protected route to the upstream.
 write_gatehouse_conf() {
-  mkdir -p "$TMP/gh"
+  mkdir -p "$TMP/gh/certs"
+  cp "$TMP/tls/cert.pem" "$TMP/gh/certs/default.crt"
+  cp "$TMP/tls/key.pem" "$TMP/gh/certs/default.key"
   cat >"$TMP/gh/gatehouse.toml" <<EOF
 [server]
 listen = ["127.0.0.1:$PORT_GH"]
+tls_listen = ["127.0.0.1:$PORT_GHS"]
+certs_dir = "$TMP/gh/certs"
 public_url = "http://127.0.0.1:$PORT_GH"
 data_dir = "$TMP/gh/data"
 threads = $THREADS
+# As the nginx proxy's keepalive_timeout / keepalive_requests.
+keepalive_timeout = "300s"
+keepalive_requests = 100000000
 
 [[route]]
 name = "bench"
@@ -264,6 +331,54 @@ auth = "none"
 EOF
 }
 
+# Caddy 2 as the peer (F, Ft, Fn, Fh): forward_auth to the same 204 backend
+# (copy_headers X-WEBAUTH-USER), reverse_proxy to the same upstream, both with
+# 128 idle upstream connections like nginx's `keepalive 128`; GOMAXPROCS =
+# threads; every request logged (Caddy 2.6's file log has no buffer option:
+# one write per request). HTTP/1.1 and HTTP/2 (no HTTP/3).
+start_caddy() {
+  mkdir -p "$TMP/caddy/data" "$TMP/caddy/config"
+  cat >"$TMP/caddy/Caddyfile" <<EOF
+{
+	admin off
+	auto_https off
+	storage file_system $TMP/caddy/data
+	servers {
+		protocols h1 h2
+	}
+}
+(gate) {
+	log {
+		output file $TMP/caddy/access.log
+	}
+	forward_auth 127.0.0.1:$PORT_AUTH {
+		uri /
+		copy_headers X-WEBAUTH-USER
+		transport http {
+			keepalive_idle_conns_per_host 128
+		}
+	}
+	reverse_proxy 127.0.0.1:$PORT_UP {
+		transport http {
+			keepalive_idle_conns_per_host 128
+		}
+	}
+}
+http://127.0.0.1:$PORT_F {
+	import gate
+}
+https://127.0.0.1:$PORT_FS {
+	tls $TMP/tls/cert.pem $TMP/tls/key.pem
+	import gate
+}
+EOF
+  GOMAXPROCS=$THREADS XDG_DATA_HOME=$TMP/caddy/data XDG_CONFIG_HOME=$TMP/caddy/config \
+    "$CADDY" run --config "$TMP/caddy/Caddyfile" --adapter caddyfile \
+    >>"$TMP/caddy/stdout.log" 2>>"$TMP/caddy/caddy.log" &
+  PIDS+=($!)
+  CADDY_PID=$!
+}
+
 start_gatehouse() {
   RUST_LOG=$GH_LOG "$BIN" -c "$TMP/gh/gatehouse.toml" >>"$TMP/gh/stdout.log" 2>>"$TMP/gh/gatehouse.log" &
   PIDS+=($!)
@@ -276,35 +391,6 @@ stop_pid() {
   wait "$1" 2>/dev/null || true
 }
 
-# D-cluster: redis-server and two gateway nodes sharing $TMP/ghc/data.
-start_cluster() {
-  mkdir -p "$TMP/ghc/redis"
-  "$REDIS_SERVER" --port "$PORT_REDIS" --bind 127.0.0.1 --save "" --appendonly no \
-    --dir "$TMP/ghc/redis" >"$TMP/ghc/redis/redis.log" 2>&1 &
-  PIDS+=($!)
-  REDIS_PID=$!
-  wait_port "$PORT_REDIS"
-  local n port
-  for n in 1 2; do
-    port=$PORT_N1; [ "$n" = 2 ] && port=$PORT_N2
-    sed -e "s#127.0.0.1:$PORT_GH\"]#127.0.0.1:$port\"]#" \
-        -e "s#public_url = \"http://127.0.0.1:$PORT_GH\"#public_url = \"http://127.0.0.1:$port\"#" \
-        -e "s#$TMP/gh/data#$TMP/ghc/data#" "$TMP/gh/gatehouse.toml" >"$TMP/ghc/node$n.toml"
-    printf '\n[cluster]\nredis = "redis://127.0.0.1:%s/0"\nnode_name = "node%s"\n' \
-      "$PORT_REDIS" "$n" >>"$TMP/ghc/node$n.toml"
-  done
-  printf 'bench-password\n' | GATEHOUSE_ARGON2=m=64,t=1,p=1 \
-    "$BIN" -c "$TMP/ghc/node1.toml" user add bench --password-stdin >/dev/null
-  RUST_LOG=$GH_LOG "$BIN" -c "$TMP/ghc/node1.toml" >>"$TMP/ghc/node1.log" 2>&1 &
-  PIDS+=($!)
-  N1_PID=$!
-  RUST_LOG=$GH_LOG "$BIN" -c "$TMP/ghc/node2.toml" >>"$TMP/ghc/node2.log" 2>&1 &
-  PIDS+=($!)
-  N2_PID=$!
-  wait_port "$PORT_N1"
-  wait_port "$PORT_N2"
-}
-
 # Creates the `bench` user (cheap argon2 so login is fast) and signs in.
 create_user() {
   printf 'bench-password\n' | GATEHOUSE_ARGON2=m=64,t=1,p=1 \
@@ -314,7 +400,7 @@ login() {
   local hdrs
   hdrs=$(curl -s -o /dev/null -D - -X POST -H 'Content-Type: application/json' \
     --data '{"username":"bench","password":"bench-password"}' \
-    "http://127.0.0.1:${1:-$PORT_GH}/gatehouse/api/login")
+    "http://127.0.0.1:$PORT_GH/gatehouse/api/login")
   printf '%s\n' "$hdrs" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: gatehouse_session=\([^;]*\).*/\1/p' | head -1
 }
 
@@ -342,39 +428,56 @@ to_ms() {
     else printf "nan" }'
 }
 
-declare -A URL HDR PROCS
-# run_case NAME ROUND: one wrk run; appends "case round rps p50 p99 errors non2xx cpu_us" to $TMP/runs.
-run_case() {
-  local name=$1 round=$2 out out2 before after rps p50 p99 errs non2xx reqs cpu
+declare -A URL HDR PROCS TOOL
+# load NAME SECS [EXTRA...]: one load run of case NAME with its tool, output on stdout.
+#   wrk    wrk -t1 -cCONNS, keep-alive
+#   close  the same with `Connection: close`: every request on a new connection
+#   h2     h2load -t1 -cCONNS -m10 (HTTP/2 over TLS, ALPN h2), per-request log in $H2LOG
+load() {
+  local name=$1 secs=$2
+  shift 2
   local -a hdr=()
   [ -n "${HDR[$name]}" ] && hdr=(-H "${HDR[$name]}")
+  case "${TOOL[$name]:-wrk}" in
+    wrk) "${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d"${secs}s" --latency "${hdr[@]}" "$@" "${URL[$name]}" 2>&1 ;;
+    close) "${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d"${secs}s" --latency "${hdr[@]}" \
+      -H "Connection: close" "$@" "${URL[$name]}" 2>&1 ;;
+    h2) "${WRK_PIN[@]}" "$H2LOAD" -t1 -c"$CONNS" -m10 -D"$secs" "${hdr[@]}" \
+      --log-file="${H2LOG:-/dev/null}" "$@" "${URL[$name]}" 2>&1 ;;
+  esac
+}
+
+# Percentile P (0-100) of h2load's per-request log (3rd column, µs) in ms.
+h2_pct() {
+  cut -f3 "$1" | sort -n | awk -v p="$2" '{v[NR] = $1}
+    END { if (NR == 0) print "nan"; else { i = int(NR * p / 100 + 0.5); if (i < 1) i = 1; printf "%.3f", v[i] / 1000 } }'
+}
+
+# run_case NAME ROUND: one load run; appends "case round rps p50 p99 errors non2xx cpu_us" to $TMP/runs.
+run_case() {
+  local name=$1 round=$2 out before after rps p50 p99 errs non2xx reqs cpu
   # shellcheck disable=SC2086
   before=$(cpu_ticks ${PROCS[$name]})
-  if [ -n "${URL2[$name]:-}" ]; then
-    # Split load: two wrk at once, half the connections each, one per node.
-    "${WRK_PIN[@]}" "$WRK" -t1 -c$((CONNS / 2)) -d"${DURATION}s" --latency "${hdr[@]}" \
-      "${URL2[$name]}" >"$TMP/wrk-$name-$round-2.txt" 2>&1 &
-    local second=$!
-    out=$("${WRK_PIN[@]}" "$WRK" -t1 -c$((CONNS - CONNS / 2)) -d"${DURATION}s" --latency "${hdr[@]}" "${URL[$name]}" 2>&1)
-    wait "$second" || true
-    out2=$(cat "$TMP/wrk-$name-$round-2.txt")
-  else
-    out=$("${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d"${DURATION}s" --latency "${hdr[@]}" "${URL[$name]}" 2>&1)
-  fi
+  local H2LOG="$TMP/h2-$name.log"
+  out=$(load "$name" "$DURATION")
   # shellcheck disable=SC2086
   after=$(cpu_ticks ${PROCS[$name]})
-  printf '%s\n' "$out" >"$TMP/wrk-$name-$round.txt"
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-  if [ -n "${URL2[$name]:-}" ]; then
-    # Both halves: req/s and requests summed; latencies are the first half's.
-    rps=$(awk -v a="${rps:-0}" '/^Requests\/sec:/ {printf "%.2f", a + $2}' <<<"$out2")
-    reqs=$(awk -v a="${reqs:-0}" '/requests in/ {print a + $1}' <<<"$out2")
+  printf '%s\n' "$out" >"$TMP/load-$name-$round.txt"
+  if [ "${TOOL[$name]:-wrk}" = h2 ]; then
+    rps=$(awk '/^finished in/ {gsub(",", ""); print $4}' <<<"$out")
+    reqs=$(awk '/^requests:/ {print $8}' <<<"$out")
+    p50=$(h2_pct "$TMP/h2-$name.log" 50)
+    p99=$(h2_pct "$TMP/h2-$name.log" 99)
+    errs=$(awk '/^requests:/ {print $10 + $12 + $14}' <<<"$out")
+    non2xx=$(awk '/^status codes:/ {print $7 + $9}' <<<"$out")
+  else
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+    errs=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
   fi
-  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-  errs=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")
-  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
   cpu=$(awk -v a="$after" -v b="$before" -v t="$CLK_TCK" -v n="${reqs:-0}" \
     'BEGIN { if (n > 0) printf "%.1f", (a - b) / t * 1e6 / n; else print "nan" }')
   echo "$name $round ${rps:-0} $p50 $p99 ${errs:-0} ${non2xx:-0} $cpu" >>"$TMP/runs"
@@ -392,6 +495,81 @@ check_equals() {
     echo "bench.sh: check failed: $what: want '$want', got '$got'" >&2
     exit 1
   fi
+}
+
+# ---------------------------------------------------------------- idle connections
+# VmRSS of a process and its child processes (nginx: master + workers), kB.
+tree_rss_kb() {
+  local total=0 pid
+  for pid in $(pgrep -P "$1" 2>/dev/null) "$1"; do
+    [ -r "/proc/$pid/status" ] || continue
+    total=$((total + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")))
+  done
+  echo "$total"
+}
+
+# idle_case LABEL SERVER_PID PORT TLS(0|1) BUSY_CASE [HEADER]: a busy wrk run of
+# BUSY_CASE alone, then $IDLE keep-alive connections opened to PORT (one
+# request each, then silent), RSS before/after, the same busy run beside them.
+# Appends "label n rss0 rss1 rss2 rps0 p99_0 rps1 p99_1 open_after" to $TMP/idle.
+idle_case() {
+  local label=$1 pid=$2 port=$3 tls=$4 busy=$5 header=${6:-} out0 out1 rss0 rss1 rss2 ready opened
+  local -a args=(127.0.0.1 "$port" "$IDLE")
+  [ "$tls" = 1 ] && args+=(--tls)
+  [ -n "$header" ] && args+=(--header "$header")
+  # The busy runs are at most 3 s (alone and beside the idle ones alike), to keep a full run short.
+  local busy_secs=$((DURATION < 3 ? DURATION : 3))
+  out0=$(load "$busy" "$busy_secs")
+  sleep 1
+  rss0=$(tree_rss_kb "$pid")
+  coproc IDLER { exec python3 "$ROOT/scripts/bench/idle_conns.py" "${args[@]}"; }
+  local idler_pid=$IDLER_PID
+  ready=""
+  read -r -t 180 ready <&"${IDLER[0]}" || true
+  sleep 2
+  rss1=$(tree_rss_kb "$pid")
+  out1=$(load "$busy" "$busy_secs")
+  rss2=$(tree_rss_kb "$pid")
+  exec {IDLER[1]}>&-
+  opened=""
+  read -r -t 60 opened <&"${IDLER[0]}" || true
+  wait "$idler_pid" 2>/dev/null || true
+  local rps0 rps1 p99_0 p99_1
+  rps0=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out0")
+  rps1=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out1")
+  p99_0=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out0")")
+  p99_1=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out1")")
+  echo "$label ${ready#ready } $rss0 $rss1 $rss2 $rps0 $p99_0 $rps1 $p99_1 ${opened#open }" >>"$TMP/idle"
+  log "idle $label: ${ready#ready } connections; RSS ${rss0} -> ${rss1} kB (+$(( (rss1 - rss0) / 1024 )) MiB, $(( (rss1 - rss0) * 1024 / ${IDLE} )) B each), after busy run ${rss2} kB; busy $busy ${rps0} -> ${rps1} req/s, p99 ${p99_0} -> ${p99_1} ms; still open: ${opened#open }"
+}
+
+idle_describe() {
+  case "$1" in
+    gh) echo "Gatehouse, plain HTTP/1.1 (idle after one request to the D route)" ;;
+    ghs) echo "Gatehouse, TLS + HTTP/1.1 (idle after one request to the D route)" ;;
+    nginx) echo "nginx proxy (master + workers), plain HTTP/1.1 (idle after one request to C)" ;;
+    nginxs) echo "nginx proxy (master + workers), TLS + HTTP/1.1 (idle after one request to C)" ;;
+  esac
+}
+
+idle_bench() {
+  : >"$TMP/idle"
+  idle_case gh "$GH_PID" "$PORT_GH" 0 D "$COOKIE"
+  if [ "$QUICK" = 0 ]; then
+    idle_case ghs "$GH_PID" "$PORT_GHS" 1 Dt "$COOKIE"
+    idle_case nginx "$PX_PID" "$PORT_C" 0 C
+    idle_case nginxs "$PX_PID" "$PORT_CT" 1 Ct
+  fi
+  IDLE_TABLE="| server | idle connections | RSS before | RSS with them idle | per idle connection | busy wrk alone: req/s, p99 ms | beside the idle ones: req/s, p99 ms | idle still open after |
+|---|---|---|---|---|---|---|---|"
+  local label n r0 r1 r2 a0 p0 a1 p1 op
+  while read -r label n r0 r1 r2 a0 p0 a1 p1 op; do
+    IDLE_TABLE+=$'\n'"$(printf '| %s | %s | %.1f MiB | %.1f MiB | %s | %.0f, %s | %.0f, %s | %s |' \
+      "$(idle_describe "$label")" "$n" "$(awk -v k="$r0" 'BEGIN {print k / 1024}')" \
+      "$(awk -v k="$r1" 'BEGIN {print k / 1024}')" \
+      "$(awk -v a="$r0" -v b="$r1" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f KiB", (b - a) / n; else print "nan" }')" \
+      "$a0" "$p0" "$a1" "$p1" "$op")"
+  done <"$TMP/idle"
 }
 
 # ---------------------------------------------------------------- memory
@@ -459,9 +637,9 @@ mem_table() {
 }
 
 # ---------------------------------------------------------------- main
-read -r PORT_UP PORT_AUTH PORT_B PORT_C PORT_CP PORT_GH <<<"$(free_ports 6)"
-read -r PORT_N1 PORT_N2 PORT_REDIS <<<"$(free_ports 3)"
-REDIS_SERVER=$(command -v redis-server || true)
+read -r PORT_UP PORT_AUTH PORT_B PORT_C PORT_CP PORT_GH PORT_CT PORT_GHS PORT_F PORT_FS \
+  <<<"$(free_ports 10)"
+make_cert
 write_gatehouse_conf
 create_user
 
@@ -475,72 +653,108 @@ fi
 start_upstream
 start_gatehouse
 start_nginx_proxy
-if [ -n "$REDIS_SERVER" ]; then start_cluster; else log "redis-server not found: case D-cluster skipped (apt-get install redis-server)"; fi
-for p in "$PORT_UP" "$PORT_AUTH" "$PORT_B" "$PORT_C" "$PORT_CP"; do wait_port "$p"; done
+CADDY_PID=""
+[ "$HAVE_CADDY" = 1 ] && start_caddy
+for p in "$PORT_UP" "$PORT_AUTH" "$PORT_B" "$PORT_C" "$PORT_CP" "$PORT_CT" "$PORT_GHS"; do wait_port "$p"; done
+if [ "$HAVE_CADDY" = 1 ]; then
+  wait_port "$PORT_F" || { cat "$TMP/caddy/caddy.log" >&2; exit 1; }
+  wait_port "$PORT_FS"
+fi
 
 TOKEN=$(login)
 [ -n "$TOKEN" ] || { echo "bench.sh: login failed" >&2; cat "$TMP/gh/gatehouse.log" >&2; exit 1; }
 COOKIE="Cookie: gatehouse_session=$TOKEN"
 BAD="Cookie: gatehouse_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
-URL[A]=http://127.0.0.1:$PORT_UP/;  HDR[A]="";        PROCS[A]="$UP_PID"
-URL[B]=http://127.0.0.1:$PORT_B/;   HDR[B]="";        PROCS[B]="$UP_PID $PX_PID"
-URL[C]=http://127.0.0.1:$PORT_C/;   HDR[C]="";        PROCS[C]="$UP_PID $PX_PID"
-URL[Cp]=http://127.0.0.1:$PORT_CP/; HDR[Cp]="$COOKIE"; PROCS[Cp]="$UP_PID $PX_PID $GH_PID"
-URL[D]=http://127.0.0.1:$PORT_GH/;  HDR[D]="$COOKIE"; PROCS[D]="$UP_PID $GH_PID"
-URL[E]=http://127.0.0.1:$PORT_GH/;  HDR[E]="$BAD";    PROCS[E]="$UP_PID $GH_PID"
-URL[P]=http://127.0.0.1:$PORT_GH/public/; HDR[P]=""; PROCS[P]="$UP_PID $GH_PID"
-declare -A URL2
-CASES=(A B C Cp D E P)  # Cp = C′; P = diagnostic
-if [ -n "$REDIS_SERVER" ]; then
-  # Signed in on node 1; node 2 finds the session in the shared store once.
-  TOKEN_C=$(login "$PORT_N1")
-  [ -n "$TOKEN_C" ] || { echo "bench.sh: cluster login failed" >&2; cat "$TMP/ghc/node1.log" >&2; exit 1; }
-  URL[Dc]=http://127.0.0.1:$PORT_N1/; URL2[Dc]=http://127.0.0.1:$PORT_N2/
-  HDR[Dc]="Cookie: gatehouse_session=$TOKEN_C"; PROCS[Dc]="$UP_PID $N1_PID $N2_PID $REDIS_PID"
-  CASES=(A B C Cp D Dc E P)
-fi
+H=127.0.0.1
+URL[A]=http://$H:$PORT_UP/;   HDR[A]="";         PROCS[A]="$UP_PID"
+URL[B]=http://$H:$PORT_B/;    HDR[B]="";         PROCS[B]="$UP_PID $PX_PID"
+URL[C]=http://$H:$PORT_C/;    HDR[C]="";         PROCS[C]="$UP_PID $PX_PID"
+URL[Cp]=http://$H:$PORT_CP/;  HDR[Cp]="$COOKIE"; PROCS[Cp]="$UP_PID $PX_PID $GH_PID"
+URL[D]=http://$H:$PORT_GH/;   HDR[D]="$COOKIE";  PROCS[D]="$UP_PID $GH_PID"
+URL[E]=http://$H:$PORT_GH/;   HDR[E]="$BAD";     PROCS[E]="$UP_PID $GH_PID"
+URL[P]=http://$H:$PORT_GH/public/; HDR[P]="";    PROCS[P]="$UP_PID $GH_PID"
+URL[F]=http://$H:$PORT_F/;    HDR[F]="";         PROCS[F]="$UP_PID $CADDY_PID"
+for t in t n h; do
+  URL[C$t]=https://$H:$PORT_CT/;  HDR[C$t]="";        PROCS[C$t]="$UP_PID $PX_PID"
+  URL[D$t]=https://$H:$PORT_GHS/; HDR[D$t]="$COOKIE"; PROCS[D$t]="$UP_PID $GH_PID"
+  URL[F$t]=https://$H:$PORT_FS/;  HDR[F$t]="";        PROCS[F$t]="$UP_PID $CADDY_PID"
+  case $t in t) tool=wrk ;; n) tool=close ;; h) tool=h2 ;; esac
+  TOOL[C$t]=$tool TOOL[D$t]=$tool TOOL[F$t]=$tool
+done
+# Cp = C′; P = diagnostic. Interleaved in this order in every round.
+ALL_CASES=(A B C Cp D E P F Ct Dt Ft Cn Dn Fn Ch Dh Fh)
+CASES=()
+for c in ${ONLY_CASES:-${ALL_CASES[*]}}; do
+  [ -n "${URL[$c]:-}" ] || { echo "bench.sh: unknown case $c" >&2; exit 2; }
+  case $c in F*) [ "$HAVE_CADDY" = 1 ] || continue ;; esac
+  case $c in ?h) [ "$HAVE_H2LOAD" = 1 ] || continue ;; esac
+  CASES+=("$c")
+done
 
-# Each case does what it claims: the identity reaches the upstream, E is a 401.
-whoami() { curl -s ${2:+-H "$2"} "http://127.0.0.1:$1/whoami"; }
+# Each case does what it claims: the identity reaches the upstream, E is a
+# 401, the TLS servers speak HTTP/2 by ALPN.
+whoami() { curl -sk ${2:+-H "$2"} "$1whoami"; }
 check_equals "A body" "ok" "$(curl -s "${URL[A]}")"
 check_equals "B body" "ok" "$(curl -s "${URL[B]}")"
-check_equals "C identity" "bench" "$(whoami "$PORT_C")"
-check_equals "C' identity" "bench" "$(whoami "$PORT_CP" "$COOKIE")"
+check_equals "C identity" "bench" "$(whoami "${URL[C]}")"
+check_equals "C' identity" "bench" "$(whoami "${URL[Cp]}" "$COOKIE")"
 check_equals "C' without cookie" "401" "$(curl -s -o /dev/null -w '%{http_code}' "${URL[Cp]}")"
-check_equals "D identity" "bench" "$(whoami "$PORT_GH" "$COOKIE")"
+check_equals "D identity" "bench" "$(whoami "${URL[D]}" "$COOKIE")"
 check_equals "D spoofed identity" "bench" \
-  "$(curl -s -H "$COOKIE" -H 'X-WEBAUTH-USER: admin' "http://127.0.0.1:$PORT_GH/whoami")"
+  "$(curl -s -H "$COOKIE" -H 'X-WEBAUTH-USER: admin' "${URL[D]}whoami")"
 check_equals "E status" "401" "$(curl -s -o /dev/null -w '%{http_code}' -H "$BAD" "${URL[E]}")"
 check_equals "P body" "ok" "$(curl -s "${URL[P]}")"
-if [ -n "${URL[Dc]:-}" ]; then
-  check_equals "D-cluster identity (node 1)" "bench" "$(whoami "$PORT_N1" "${HDR[Dc]}")"
-  check_equals "D-cluster identity (node 2)" "bench" "$(whoami "$PORT_N2" "${HDR[Dc]}")"
+check_equals "Ct identity" "bench" "$(whoami "${URL[Ct]}")"
+check_equals "Dt identity" "bench" "$(whoami "${URL[Dt]}" "$COOKIE")"
+check_equals "Ch HTTP version" "2" "$(curl -sk --http2 -o /dev/null -w '%{http_version}' "${URL[Ch]}")"
+check_equals "Dh HTTP version" "2" \
+  "$(curl -sk --http2 -H "$COOKIE" -o /dev/null -w '%{http_version}' "${URL[Dh]}")"
+check_equals "Dh without cookie" "401" "$(curl -sk --http2 -o /dev/null -w '%{http_code}' "${URL[Dh]}")"
+if [ "$HAVE_CADDY" = 1 ]; then
+  check_equals "F identity" "bench" "$(whoami "${URL[F]}")"
+  check_equals "Ft identity" "bench" "$(whoami "${URL[Ft]}")"
+  check_equals "Fh HTTP version" "2" "$(curl -sk --http2 -o /dev/null -w '%{http_version}' "${URL[Fh]}")"
 fi
+# What each TLS server negotiates with OpenSSL's client (the one wrk and h2load use).
+tls_params() {
+  openssl s_client -connect "127.0.0.1:$1" -servername localhost </dev/null 2>/dev/null \
+    | awk '/^New, / {sub(/^New, /, ""); sub(/, Cipher is /, " "); p = $0}
+           /^Server Temp Key:/ {sub(/^Server Temp Key: /, ""); k = $0}
+           /^Peer signature type:/ {sub(/^Peer signature type: /, ""); s = $0}
+           END {print p ", key exchange " k ", signature " s}'
+}
+TLS_NGINX=$(tls_params "$PORT_CT")
+TLS_GH=$(tls_params "$PORT_GHS")
+TLS_CADDY=""
+[ "$HAVE_CADDY" = 1 ] && TLS_CADDY=$(tls_params "$PORT_FS")
+log "TLS: nginx $TLS_NGINX; gateway $TLS_GH${TLS_CADDY:+; caddy $TLS_CADDY}"
+
 if [ "$SERVE" = 1 ]; then
   # For manual experiments: everything stays up until this script is stopped.
   # NAME|URL|HEADER|PIDS per line: the input of scripts/bench/wrk_cases.sh.
   for c in "${CASES[@]}"; do echo "$c|${URL[$c]}|${HDR[$c]}|${PROCS[$c]}"; done >"$TMP/cases"
   cat "$TMP/cases"
-  log "cases in $TMP/cases; upstream $UP_PID, nginx proxy $PX_PID, gateway $GH_PID"
+  log "cases in $TMP/cases; upstream $UP_PID, nginx proxy $PX_PID, gateway $GH_PID, caddy ${CADDY_PID:-none}"
   log "serving; stop with kill $$"
   while :; do sleep 3600 & wait $!; done  # wait: the EXIT trap runs at once
 fi
 if [ -n "$PROFILE" ]; then
   # perf (software cpu-clock sampling: works without hardware counters)
-  # on the gateway during one D run; flat profile + callers to $PROFILE.
+  # on the gateway during one run of $PROFILE_CASE; flat profile + callers to $PROFILE.
   command -v perf >/dev/null 2>&1 || { echo "bench.sh: perf not found (apt-get install linux-perf)" >&2; exit 1; }
-  "${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d2s -H "$COOKIE" "${URL[D]}" >/dev/null 2>&1
+  [ -n "${URL[$PROFILE_CASE]:-}" ] || { echo "bench.sh: unknown case $PROFILE_CASE" >&2; exit 2; }
+  load "$PROFILE_CASE" 2 >/dev/null
   perf record -q -e cpu-clock -F 499 --call-graph dwarf,8192 -p "$GH_PID" -o "$TMP/perf.data" \
     -- sleep "$DURATION" >/dev/null 2>&1 &
   PERF_PID=$!
-  "${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "$COOKIE" "${URL[D]}" | tee "$TMP/wrk-profile.txt" >&2
+  load "$PROFILE_CASE" "$DURATION" | tee "$TMP/load-profile.txt" >&2
   wait "$PERF_PID" || true
   # perf's text report, without its padding and empty IPC columns.
   tidy() { grep -v '^#' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' | grep -v '^$' || true; }
   {
-    echo "# perf: gateway during case D (threads = $THREADS, RUST_LOG=$GH_LOG, ${DURATION}s)"
-    grep -E 'Requests/sec|Latency|99%' "$TMP/wrk-profile.txt" || true
+    echo "# perf: gateway during case $PROFILE_CASE (threads = $THREADS, RUST_LOG=$GH_LOG, ${DURATION}s)"
+    grep -E 'Requests/sec|Latency|99%|^finished in|^requests:' "$TMP/load-profile.txt" || true
     echo
     echo "## self time by symbol"
     perf report -i "$TMP/perf.data" --stdio --no-children --sort dso,symbol -g none --percent-limit 0.3 \
@@ -557,67 +771,132 @@ if [ -n "$PROFILE" ]; then
   log "wrote $PROFILE (raw samples: $PROFILE.data)"
   exit 0
 fi
-log "checks passed; $ROUNDS round(s) of ${DURATION}s per case, wrk -t1 -c$CONNS pinned to CPU ${WRK_CPU}, gateway threads = $THREADS"
+
+IDLE_TABLE=""
+if [ "$IDLE_ONLY" = 1 ]; then
+  idle_bench
+  echo
+  echo "$IDLE_TABLE"
+  exit 0
+fi
+
+log "checks passed; $ROUNDS round(s) of ${DURATION}s per case (${CASES[*]}), wrk/h2load -t1 -c$CONNS pinned to CPU ${WRK_CPU}, gateway threads = $THREADS"
 
 # Warm-up (connection pools, page faults), not recorded.
-for c in "${CASES[@]}"; do
-  "${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d1s ${HDR[$c]:+-H "${HDR[$c]}"} "${URL[$c]}" >/dev/null 2>&1
-done
+for c in "${CASES[@]}"; do load "$c" 1 >/dev/null; done
 : >"$TMP/runs"
 for r in $(seq 1 "$ROUNDS"); do
   for c in "${CASES[@]}"; do run_case "$c" "$r"; done
 done
 RSS_AFTER=$(rss_kb "$GH_PID")
 ACCESS_LINES=$(grep -c 'gatehouse::access' "$TMP/gh/gatehouse.log" || true)
+NGINX_LINES=$(cat "$TMP"/px/access.log 2>/dev/null | wc -l)
+CADDY_LINES=$(cat "$TMP"/caddy/access.log 2>/dev/null | wc -l)
 
 # Summary: medians over rounds.
-declare -A RPS
-TABLE="| case | what | req/s (median) | req/s min–max | p50 ms | p99 ms | socket errors | non-2xx | server CPU µs/req |
-|---|---|---|---|---|---|---|---|---|"
+declare -A RPS P99
+TABLE="| case | server | transport | tool | req/s (median) | req/s min–max | p50 ms | p99 ms | socket errors | non-2xx | server CPU µs/req |
+|---|---|---|---|---|---|---|---|---|---|---|"
 describe() {
   case "$1" in
     A) echo "upstream nginx directly (the limit)" ;;
     B) echo "nginx proxy_pass, upstream keep-alive, no auth" ;;
-    C) echo "nginx auth_request → nginx 204 + auth_request_set" ;;
     Cp) echo "nginx auth_request → Gatehouse /api/v2/auth/4" ;;
-    D) echo "Gatehouse auth=user, identity header, access log" ;;
-    Dc) echo "D-cluster: D on two nodes, one Redis, load split" ;;
+    C*) echo "nginx auth_request → nginx 204 + auth_request_set" ;;
+    D*) echo "Gatehouse auth=user, identity header, access log" ;;
     E) echo "Gatehouse, invalid cookie (401)" ;;
     P) echo "Gatehouse, public route (no auth): diagnostic" ;;
+    F*) echo "Caddy forward_auth → nginx 204 + copy_headers, reverse_proxy" ;;
   esac
 }
+transport() {
+  case "$1" in
+    ?t) echo "TLS, HTTP/1.1 keep-alive" ;;
+    ?n) echo "TLS, new connection per request" ;;
+    ?h) echo "TLS, HTTP/2" ;;
+    *) echo "HTTP/1.1 keep-alive" ;;
+  esac
+}
+toolname() {
+  case "${TOOL[$1]:-wrk}" in
+    wrk) echo "wrk -c$CONNS" ;;
+    close) echo "wrk -c$CONNS, Connection: close" ;;
+    h2) echo "h2load -c$CONNS -m10" ;;
+  esac
+}
+name() { case "$1" in Cp) echo "C′" ;; *) echo "$1" ;; esac; }
 for c in "${CASES[@]}"; do
   RPS[$c]=$(col "$c" 3 | median)
   lo=$(col "$c" 3 | sort -g | head -1); hi=$(col "$c" 3 | sort -g | tail -1)
-  p50=$(col "$c" 4 | median); p99=$(col "$c" 5 | median)
+  p50=$(col "$c" 4 | median); P99[$c]=$(col "$c" 5 | median)
   errs=$(col "$c" 6 | awk '{s += $1} END {print s}')
   non=$(col "$c" 7 | awk '{s += $1} END {print s}')
   cpu=$(col "$c" 8 | median)
-  TABLE+=$'\n'"$(printf '| %s | %s | %.0f | %.0f–%.0f | %s | %s | %s | %s | %s |' \
-    "$(sed 's/^Cp$/C′/; s/^Dc$/D-cluster/' <<<"$c")" "$(describe "$c")" "${RPS[$c]}" "$lo" "$hi" "$p50" "$p99" "$errs" "$non" "$cpu")"
+  TABLE+=$'\n'"$(printf '| %s | %s | %s | %s | %.0f | %.0f–%.0f | %s | %s | %s | %s | %s |' \
+    "$(name "$c")" "$(describe "$c")" "$(transport "$c")" "$(toolname "$c")" "${RPS[$c]}" "$lo" "$hi" \
+    "$p50" "${P99[$c]}" "$errs" "$non" "$cpu")"
 done
-ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
-RATIOS="| ratio | value |
-|---|---|
-| D/A | $(ratio D A) |
-| D/B | $(ratio D B) |
-| D/C | $(ratio D C) |
-| D/C′ | $(ratio D Cp) |
-| D-cluster/D | $( [ -n "${URL[Dc]:-}" ] && ratio Dc D || echo "skipped") |
-| E/D | $(ratio E D) |
-| P/B (gateway vs nginx, both plain proxying) | $(ratio P B) |
-| D/P (cost of auth + identity) | $(ratio D P) |"
+ratio() {
+  [ -n "${RPS[$1]:-}" ] && [ -n "${RPS[$2]:-}" ] || { echo "n/a"; return; }
+  awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'
+}
+# Per-round ratio a/b, "0.98 1.02 …" (same round = same machine state).
+round_ratios() {
+  join <(awk -v c="$1" '$1 == c {print $2, $3}' "$TMP/runs" | sort) \
+       <(awk -v c="$2" '$1 == c {print $2, $3}' "$TMP/runs" | sort) 2>/dev/null \
+    | sort -n | awk '{ if ($3 > 0) printf "%s%.2f", (NR > 1 ? " " : ""), $2 / $3 }'
+}
+p99_cmp() {
+  [ -n "${P99[$1]:-}" ] && [ -n "${P99[$2]:-}" ] || { echo "n/a"; return; }
+  awk -v a="${P99[$1]}" -v b="${P99[$2]}" 'BEGIN { printf "%s vs %s ms", a, b }'
+}
+RATIOS="| ratio | median | per round | p99 (first vs second) |
+|---|---|---|---|"
+for pair in D/A D/B D/C D/Cp E/D P/B D/P D/F Dt/Ct Dn/Cn Dh/Ch Dt/Ft Dn/Fn Dh/Fh Dt/D Dh/Dt; do
+  a=${pair%/*} b=${pair#*/}
+  [ -n "${RPS[$a]:-}" ] && [ -n "${RPS[$b]:-}" ] || continue
+  RATIOS+=$'\n'"| $(name "$a")/$(name "$b") | $(ratio "$a" "$b") | $(round_ratios "$a" "$b") | $(p99_cmp "$a" "$b") |"
+done
+# Issue 17's targets, judged on this run's medians.
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN { if (v == "n/a" || v == "nan") print "not measured"; else if (v + 0 >= t + 0) print "reached"; else print "not reached" }'; }
+p99_verdict() {
+  [ -n "${P99[$1]:-}" ] && [ -n "${P99[$2]:-}" ] || { echo "not measured"; return; }
+  awk -v a="${P99[$1]}" -v b="${P99[$2]}" 'BEGIN { if (a + 0 <= b + 0) print "reached"; else print "not reached" }'
+}
+TARGETS="| target (issue 17) | this run | |
+|---|---|---|
+| D/C ≥ 1.2 (both logging) | $(ratio D C) | $(verdict "$(ratio D C)" 1.2) |
+| TLS keep-alive Dt/Ct ≥ 1.1 | $(ratio Dt Ct) | $(verdict "$(ratio Dt Ct)" 1.1) |
+| HTTP/2 Dh/Ch ≥ 1.3 | $(ratio Dh Ch) | $(verdict "$(ratio Dh Ch)" 1.3) |
+| new-connection TLS Dn/Cn ≥ 0.9 | $(ratio Dn Cn) | $(verdict "$(ratio Dn Cn)" 0.9) |
+| D/B ≥ 0.75 (stretch 1.0) | $(ratio D B) | $(verdict "$(ratio D B)" 0.75) |
+| p99 D ≤ p99 C | $(p99_cmp D C) | $(p99_verdict D C) |
+| p99 Dt ≤ p99 Ct | $(p99_cmp Dt Ct) | $(p99_verdict Dt Ct) |
+| p99 Dn ≤ p99 Cn | $(p99_cmp Dn Cn) | $(p99_verdict Dn Cn) |
+| p99 Dh ≤ p99 Ch | $(p99_cmp Dh Ch) | $(p99_verdict Dh Ch) |
+| 401 path E/D ≥ 2 | $(ratio E D) | $(verdict "$(ratio E D)" 2) |"
+if [ "$ROUNDS" -lt 3 ]; then
+  TARGETS+=$'\n\n'"Judged on $ROUNDS round(s) only: not conclusive (the targets are meant for medians of a full run)."
+fi
 
 echo
 echo "$TABLE"
 echo
 echo "$RATIOS"
 echo
-echo "server CPU = user+system time of the server processes involved (upstream nginx, proxy nginx, gateway) per request."
-echo "gateway access-log lines written: $ACCESS_LINES; gateway VmRSS after the runs: ${RSS_AFTER} kB"
+echo "$TARGETS"
+echo
+echo "server CPU = user+system time of the server processes involved (upstream nginx, proxy nginx or Caddy, gateway) per request."
+echo "access-log lines written: gateway $ACCESS_LINES, nginx proxy $NGINX_LINES, Caddy $CADDY_LINES; gateway VmRSS after the runs: ${RSS_AFTER} kB"
+
+if [ -z "$ONLY_CASES" ]; then
+  idle_bench
+  echo
+  echo "$IDLE_TABLE"
+fi
 
 MEM_TABLE=""
-if [ "$QUICK" = 0 ]; then
+if [ "$QUICK" = 0 ] && [ -z "$ONLY_CASES" ]; then
   stop_pid "$GH_PID"
   memory_bench
   echo
@@ -630,26 +909,59 @@ fi
   echo "# Benchmark results"
   echo
   echo "Written by \`scripts/bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
-  echo "Gateway binary: ${BENCH_SOURCE:-built from $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet -- src Cargo.toml 2>/dev/null || echo ' with uncommitted changes in src/')} (\`cargo build --release\`: LTO fat, 1 codegen unit, mimalloc)."
+  echo "Gateway binary: ${BENCH_SOURCE:-built from $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet -- src vendor Cargo.toml 2>/dev/null || echo ' with uncommitted changes in src/ or vendor/')} (\`cargo build --release\`: LTO fat, 1 codegen unit, mimalloc)."
   echo "Method and analysis: [README.md](README.md)."
   echo
   echo "## Machine"
   echo
-  echo "- CPU: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), \`nproc\` = $NCPU"
+  echo "- CPU: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), \`nproc\` = $NCPU; load average before the run: $LOAD_BEFORE"
   echo "- Kernel: $(uname -sr); memory $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
-  echo "- $("$NGINX" -v 2>&1); $("$WRK" -v 2>&1 | head -1 | cut -d' ' -f1-2); $(rustc -V)"
+  echo "- $("$NGINX" -v 2>&1); $("$WRK" -v 2>&1 | head -1 | cut -d' ' -f1-2); $( [ "$HAVE_H2LOAD" = 1 ] && "$H2LOAD" --version 2>&1 | head -1); $( [ "$HAVE_CADDY" = 1 ] && echo "Caddy $("$CADDY" version 2>&1 | cut -d' ' -f1)"); $(openssl version | cut -d' ' -f1-2); $(rustc -V)"
   echo
   echo "## Throughput and latency"
   echo
-  echo "$ROUNDS rounds, cases interleaved A B C C′ D E P in each round, ${DURATION} s per run; medians over rounds."
-  echo "Gateway \`threads = $THREADS\`, proxy nginx \`worker_processes $THREADS\`, upstream nginx 1 worker."
+  echo "$ROUNDS rounds, cases interleaved ${CASES[*]} in each round (Cp = C′), ${DURATION} s per run; medians over rounds."
+  echo "Gateway \`threads = $THREADS\`, proxy nginx \`worker_processes $THREADS\`, Caddy \`GOMAXPROCS=$THREADS\`, upstream nginx 1 worker."
+  echo "The load generator runs on CPU $WRK_CPU (taskset); the servers share both CPUs."
   echo
   echo "$TABLE"
   echo
   echo "$RATIOS"
   echo
+  echo "### Targets"
+  echo
+  echo "$TARGETS"
+  echo
+  echo "### How the cases are made equal"
+  echo
+  echo "- **Logging**: every server logs every request. nginx: \`access_log … combined buffer=32k flush=100ms\`"
+  echo "  ($NGINX_LINES lines); the gateway: its access log (\`RUST_LOG=$GH_LOG\`), buffered per worker, 32 KiB or"
+  echo "  100 ms ($ACCESS_LINES lines); Caddy: its JSON access log to a file ($CADDY_LINES lines), which Caddy 2.6 cannot buffer"
+  echo "  (one \`write\` per request: Caddy pays more for its log than the others)."
+  echo "- **TLS**: one ECDSA P-256 certificate (made by the script with openssl) for all three servers; TLS 1.2"
+  echo "  and 1.3 offered, the client's cipher order; what each negotiates with OpenSSL's client"
+  echo "  (\`openssl s_client\`, the library wrk and h2load use):"
+  echo "  nginx: $TLS_NGINX; Gatehouse (rustls): $TLS_GH${TLS_CADDY:+; Caddy: $TLS_CADDY}."
+  echo "- **New connection per request** (Cn, Dn, Fn): \`wrk -H 'Connection: close'\`; the server closes after"
+  echo "  each response and wrk opens a new TCP connection with a full TLS handshake (wrk keeps no session"
+  echo "  to resume), so req/s measures handshakes + one request. wrk's latency of these cases is"
+  echo "  from the request's first byte on (the handshake is not in it)."
+  echo "- **HTTP/2** (Ch, Dh, Fh): \`h2load -t1 -c$CONNS -m10 -D$DURATION\` (ALPN h2, 10 streams per connection);"
+  echo "  p50/p99 from h2load's per-request log (\`--log-file\`)."
+  echo "- Keep-alive: nginx and the gateway \`keepalive_timeout 300s\`, \`keepalive_requests 100000000\`;"
+  echo "  upstream keep-alive: nginx \`keepalive 128\`, Caddy \`keepalive_idle_conns_per_host 128\`, the gateway's pool."
+  echo
   echo "Server CPU = user + system time of the server processes involved in the case (upstream nginx,"
-  echo "proxy nginx, gateway), per request. The gateway wrote $ACCESS_LINES access-log lines (\`RUST_LOG\` default \`info\`)."
+  echo "proxy nginx or Caddy, gateway), per request."
+  echo
+  echo "## Idle keep-alive connections"
+  echo
+  echo "\`scripts/bench/idle_conns.py\` opens $IDLE connections, sends one request on each, reads the"
+  echo "response and leaves the connection open and silent. VmRSS (\`/proc/PID/status\`; nginx: master +"
+  echo "workers) before, and 2 s after the last one went idle; the busy run is the case's own wrk run"
+  echo "($((DURATION < 3 ? DURATION : 3)) s, $CONNS connections) once alone, once beside the idle connections."
+  echo
+  echo "$IDLE_TABLE"
   echo
   echo "## Memory"
   echo
@@ -663,10 +975,13 @@ fi
   echo
   echo '```'
   echo "scripts/bench.sh $( [ "$THREADS" != 2 ] && echo "--threads $THREADS ")--rounds $ROUNDS --duration $DURATION"
-  echo "${WRK_PIN[*]} $WRK -t1 -c$CONNS -d${DURATION}s --latency [-H 'Cookie: gatehouse_session=…'] http://127.0.0.1:PORT/"
+  echo "${WRK_PIN[*]} $WRK -t1 -c$CONNS -d${DURATION}s --latency [-H 'Cookie: gatehouse_session=…'] [-H 'Connection: close'] http(s)://127.0.0.1:PORT/"
+  echo "${WRK_PIN[*]} $H2LOAD -t1 -c$CONNS -m10 -D$DURATION [-H 'Cookie: …'] --log-file=F https://127.0.0.1:PORT/"
   echo "$NGINX -p TMP/up -c TMP/up/nginx.conf -g 'daemon off; master_process on;'   # upstream + auth backend"
-  echo "$NGINX -p TMP/px -c TMP/px/nginx.conf -g 'daemon off; master_process on;'   # cases B, C, C′"
-  echo "target/release/gatehouse -c TMP/gh/gatehouse.toml 2>gatehouse.log            # cases C′ (auth API), D, E, P"
+  echo "$NGINX -p TMP/px -c TMP/px/nginx.conf -g 'daemon off; master_process on;'   # cases B, C, C′, Ct, Cn, Ch"
+  echo "target/release/gatehouse -c TMP/gh/gatehouse.toml 2>gatehouse.log            # cases C′ (auth API), D, E, P, Dt, Dn, Dh"
+  echo "GOMAXPROCS=$THREADS caddy run --config TMP/caddy/Caddyfile --adapter caddyfile    # cases F, Ft, Fn, Fh"
+  echo "python3 scripts/bench/idle_conns.py 127.0.0.1 PORT $IDLE [--tls] [--header 'Cookie: …']"
   echo '```'
   echo
   echo "Per-run results (req/s, p50 ms, p99 ms, socket errors, non-2xx, server CPU µs/req):"
@@ -688,6 +1003,12 @@ fi
   echo '```toml'
   sed "s#$TMP#TMP#g" "$TMP/gh/gatehouse.toml"
   echo '```'
+  if [ "$HAVE_CADDY" = 1 ]; then
+    echo
+    echo '```'
+    sed "s#$TMP#TMP#g" "$TMP/caddy/Caddyfile"
+    echo '```'
+  fi
   echo
   echo "</details>"
 } >"$OUT"

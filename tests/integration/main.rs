@@ -23,6 +23,7 @@ mod ops_reload;
 mod proxy_body;
 mod proxy_failover;
 mod proxy_headers;
+mod proxy_idle_memory;
 mod proxy_malformed;
 mod proxy_routing;
 mod proxy_stop;

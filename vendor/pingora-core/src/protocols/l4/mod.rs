@@ -15,6 +15,8 @@
 //! Transport layer protocol implementation
 
 pub mod ext;
+// Gatehouse patch (6): the lazily allocated L4 read buffer.
+mod lazy_buf;
 pub mod listener;
 pub mod socket;
 pub mod stream;

@@ -31,12 +31,14 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 #[cfg(target_os = "linux")]
 use tokio::io::Interest;
-use tokio::io::{self, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, ReadBuf};
+use tokio::io::{self, AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter, ReadBuf};
 use tokio::net::TcpStream;
 #[cfg(unix)]
 use tokio::net::UnixStream;
 
 use crate::protocols::l4::ext::{set_tcp_keepalive, TcpKeepalive};
+// Gatehouse patch (6): the L4 read buffer is allocated only while it holds data.
+use crate::protocols::l4::lazy_buf::{LazyBufReader, PollReadReady};
 use crate::protocols::l4::virt;
 use crate::protocols::raw_connect::ProxyDigest;
 use crate::protocols::{
@@ -186,6 +188,25 @@ impl RawStreamWrapper {
     #[cfg(target_os = "linux")]
     pub fn enable_rx_ts(&mut self, enable_rx_ts: bool) {
         self.enable_rx_ts = enable_rx_ts;
+    }
+}
+
+// Gatehouse patch (6): lets the lazy read buffer wait for data before it allocates.
+impl PollReadReady for RawStreamWrapper {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &self.stream {
+            RawStream::Tcp(s) => s.poll_read_ready(cx),
+            #[cfg(unix)]
+            RawStream::Unix(s) => s.poll_read_ready(cx),
+            // No readiness to wait for: the buffer is taken for the read itself.
+            RawStream::Virtual(_) => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl PollReadReady for BufWriter<RawStreamWrapper> {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_ref().poll_read_ready(cx)
     }
 }
 
@@ -421,14 +442,16 @@ impl L4BufferSettings {
 /// The L4 buffers in front of a [`RawStreamWrapper`]: a read buffer over a write
 /// buffer, the same layering as tokio's [`BufStream`](tokio::io::BufStream).
 ///
-/// A zero read capacity leaves the read buffer out, because [`BufReader`] panics on
-/// a zero capacity. Reads then go straight to the raw stream, as they did through
-/// an empty `BufReader`. [`BufWriter`] accepts a zero capacity and writes straight
-/// through.
+/// A zero read capacity leaves the read buffer out. Reads then go straight to the
+/// raw stream. [`BufWriter`] accepts a zero capacity and writes straight through.
+///
+/// Gatehouse patch (6): the read buffer is a [`LazyBufReader`] (allocated while it
+/// holds unread data, not for the life of the connection) instead of tokio's
+/// `BufReader`, so an idle keep-alive connection holds no 64 KiB read buffer.
 #[derive(Debug)]
 enum BufferedStream {
     UnbufferedRead(BufWriter<RawStreamWrapper>),
-    BufferedRead(BufReader<BufWriter<RawStreamWrapper>>),
+    BufferedRead(LazyBufReader<BufWriter<RawStreamWrapper>>),
 }
 
 impl BufferedStream {
@@ -437,7 +460,7 @@ impl BufferedStream {
         if read == 0 {
             BufferedStream::UnbufferedRead(writer)
         } else {
-            BufferedStream::BufferedRead(BufReader::with_capacity(read, writer))
+            BufferedStream::BufferedRead(LazyBufReader::with_capacity(read, writer))
         }
     }
 
@@ -485,7 +508,7 @@ impl AsyncRead for BufferedStream {
     }
 }
 
-// `BufReader` only forwards writes to the `BufWriter` under it, so write to the `BufWriter`
+// The read buffer does not handle writes, so write to the `BufWriter`
 // directly.
 impl AsyncWrite for BufferedStream {
     fn poll_write(
