@@ -42,7 +42,7 @@ async fn test_idle_keepalive_connections_hold_no_read_buffer() {
     let gw = GatewayBuilder::new(&route("app", "/", &[echo.url()]))
         .server_extra("threads = 2")
         .start();
-    let pid = gw.pid().unwrap();
+    let pid = gw.pid();
     let request = b"GET /warm HTTP/1.1\r\nHost: idle.test\r\n\r\n";
     // Warm up: the allocator's arenas, the upstream pool, the worker threads.
     let mut warm = Vec::new();

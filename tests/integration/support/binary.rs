@@ -266,11 +266,6 @@ impl Gateway {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// The gateway's process id, while it runs.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(|c| c.id())
-    }
-
     /// The gateway's stdout and stderr so far.
     pub fn log(&self) -> String {
         fs::read(&self.log_path)
