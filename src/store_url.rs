@@ -1,5 +1,6 @@
-//! `[store] url` (and any URL with a password in it): which store backend
-//! it names, and how to print it without its password.
+//! `[store] url` (and any URL with a password in it, `[cluster] redis`
+//! too): which store backend it names, and how to print it without its
+//! password.
 //!
 //! `""` is the embedded SQLite file in `data_dir`; `postgres://…` or
 //! `postgresql://…` (libpq's URL form, `?host=/dir` for a unix socket) is a
@@ -10,10 +11,12 @@
 /// What a masked password reads as.
 pub const MASK: &str = "***";
 
-/// `url` with any password replaced by [`MASK`]. Conservative: everything
-/// between the first `:` after `scheme://` and the last `@` before the
-/// query counts as the password, so a password holding `/`, `@` or `:`
-/// unencoded is still hidden whole.
+/// `url` (or a line holding one) with any password replaced by [`MASK`].
+/// Conservative: everything between the first `:` after `scheme://` and
+/// the last `@` before the query counts as the password, so a password
+/// holding `/`, `@` or `:` unencoded is still hidden whole. A lone user
+/// part of a `redis://` or `rediss://` URL is hidden too: Redis takes
+/// `redis://secret@host` as the password.
 pub fn mask(url: &str) -> String {
     let (head, query) = match url.find('?') {
         Some(q) => (&url[..q], Some(&url[q + 1..])),
@@ -25,8 +28,10 @@ pub fn mask(url: &str) -> String {
             match rest.rfind('@') {
                 Some(at) => {
                     let userinfo = &rest[..at];
+                    let redis = scheme.ends_with("redis://") || scheme.ends_with("rediss://");
                     let user = match userinfo.find(':') {
                         Some(c) => format!("{}:{MASK}", &userinfo[..c]),
+                        None if redis && !userinfo.is_empty() => MASK.to_string(),
                         None => userinfo.to_string(),
                     };
                     format!("{scheme}{user}{}", &rest[at..])
@@ -101,6 +106,20 @@ mod tests {
         assert!(!m.contains("ss/w"));
         let m = mask("redis://:tok@en@127.0.0.1:6379/0");
         assert_eq!(m, "redis://:***@127.0.0.1:6379/0");
+    }
+
+    #[test]
+    fn test_mask_redis_urls_and_lines() {
+        assert_eq!(mask("redis://:hunter2@db:6379/0"), "redis://:***@db:6379/0");
+        assert_eq!(mask("rediss://app:hunter2@db/1"), "rediss://app:***@db/1");
+        assert_eq!(mask("redis://hunter2@db"), "redis://***@db");
+        assert_eq!(mask("redis://db:6379"), "redis://db:6379");
+        assert_eq!(mask("plain value"), "plain value");
+        assert_eq!(mask("redis://db/0?x=a@b"), "redis://db/0?x=a@b");
+        assert_eq!(
+            mask(r#"redis = "redis://:pw@h:6379/0""#),
+            r#"redis = "redis://:***@h:6379/0""#
+        );
     }
 
     #[test]

@@ -4,13 +4,12 @@
 //!
 //! The Redis URL may carry a password (`redis://:secret@host/0`): it is
 //! kept only in [`RedisUrl`], whose `Display` and `Debug` mask it, and
-//! every configuration error shows the value masked ([`mask_url_password`]).
+//! every configuration error shows the value masked (`crate::store_url::mask`).
 
 use url::Url;
 
 pub use super::cluster_model::{Cluster, RedisUrl};
 use super::file::{as_str, Cx, Section};
-pub use super::secret_url::{mask_url_password, MASK};
 
 /// Reads `[cluster]` (an absent table is a single instance).
 pub fn read_cluster(cx: &mut Cx<'_>, mut sec: Section<'_>) -> Cluster {

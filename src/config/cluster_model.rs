@@ -5,8 +5,6 @@ use std::fmt;
 
 use url::Url;
 
-use super::secret_url::mask_url_password;
-
 /// `[cluster]`, validated.
 #[derive(Debug, Clone, Default)]
 pub struct Cluster {
@@ -35,7 +33,7 @@ impl RedisUrl {
 
 impl fmt::Display for RedisUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&mask_url_password(self.0.as_str()))
+        f.write_str(&crate::store_url::mask(self.0.as_str()))
     }
 }
 

@@ -84,14 +84,13 @@ pub fn is_secret_key(key: &str) -> bool {
 pub fn shown_value(key: &str, raw: &str) -> String {
     if is_secret_key(key) && !raw.is_empty() {
         REDACTED.to_owned()
-    } else if raw.contains("://") {
-        // A URL's password (`[store] url`, any URL with user info) is masked.
+    } else {
+        // A URL's password (`[store] url`, `[cluster] redis`, any URL with
+        // user info) is masked, inside the quotes of a TOML string.
         match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
             Some(inner) => format!("\"{}\"", crate::store_url::mask(inner)),
             None => crate::store_url::mask(raw),
         }
-    } else {
-        super::secret_url::mask_url_password(raw)
     }
 }
 

@@ -144,7 +144,7 @@ fn shown_line(line: &str) -> String {
     if is_secret_key(key) {
         return REDACTED.to_owned();
     }
-    shorten(&super::secret_url::mask_url_password(line.trim()))
+    shorten(&crate::store_url::mask(line.trim()))
 }
 
 #[cfg(test)]

@@ -28,7 +28,6 @@ pub mod model;
 mod overrides;
 pub mod policy;
 mod routes;
-pub mod secret_url;
 mod sections;
 pub mod store;
 mod store_model;
