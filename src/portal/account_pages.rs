@@ -64,14 +64,7 @@ pub async fn handle(app: &App, req: &PortalRequest<'_>) -> Option<Reply> {
     }
     let Some((_, identity)) = session else {
         let here = format!("{}{ACCOUNT_PATH}", app.config.portal.prefix);
-        return Some(Reply::redirect(
-            302,
-            &format!(
-                "{}/login?rd={}",
-                app.config.portal.prefix,
-                super::form::encode(&here)
-            ),
-        ));
+        return Some(super::form::sign_in_first(&app.config.portal.prefix, &here));
     };
     let mine = req.session_token(app).map(token_hash)?;
     Some(match rest {

@@ -70,14 +70,7 @@ pub async fn handle(app: &App, req: &PortalRequest<'_>) -> Option<Reply> {
     let post = req.method == http::Method::POST;
     let Some(session) = req.session(app) else {
         let here = format!("{}{PATH}", app.config.portal.prefix);
-        return Some(Reply::redirect(
-            302,
-            &format!(
-                "{}/login?rd={}",
-                app.config.portal.prefix,
-                super::form::encode(&here)
-            ),
-        ));
+        return Some(super::form::sign_in_first(&app.config.portal.prefix, &here));
     };
     let identity = &session.1;
     if identity.group > groups::CO_ADMIN {

@@ -22,14 +22,7 @@ fn when(t: Option<u64>) -> String {
 pub fn debug_page(app: &App, req: &PortalRequest<'_>) -> Reply {
     let Some((_, identity)) = req.session(app) else {
         let here = format!("{}{}", app.config.portal.prefix, req.path);
-        return Reply::redirect(
-            302,
-            &format!(
-                "{}/login?rd={}",
-                app.config.portal.prefix,
-                super::form::encode(&here)
-            ),
-        );
+        return super::form::sign_in_first(&app.config.portal.prefix, &here);
     };
     if identity.group > groups::CO_ADMIN {
         return Reply::html(

@@ -19,6 +19,12 @@ pub fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// The redirect that sends a browser to sign in first and come back to
+/// `back` (a path under the portal, or any safe target) afterwards.
+pub fn sign_in_first(prefix: &str, back: &str) -> crate::reply::Reply {
+    crate::reply::Reply::redirect(302, &format!("{prefix}/login?rd={}", encode(back)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

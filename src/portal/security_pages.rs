@@ -37,16 +37,8 @@ fn here(app: &App) -> String {
 
 /// The session, or the reply that sends the browser to sign in first.
 fn signed_in(app: &App, req: &PortalRequest<'_>) -> Result<Session, Reply> {
-    req.session(app).ok_or_else(|| {
-        Reply::redirect(
-            302,
-            &format!(
-                "{}/login?rd={}",
-                prefix(app),
-                super::form::encode(&here(app))
-            ),
-        )
-    })
+    req.session(app)
+        .ok_or_else(|| super::form::sign_in_first(prefix(app), &here(app)))
 }
 
 fn step_up(app: &App) -> Reply {

@@ -35,14 +35,7 @@ fn sign_in_first(app: &App, req: &PortalRequest<'_>) -> Reply {
         Some(q) => format!("{}{}?{q}", app.config.portal.prefix, req.path),
         None => format!("{}{}", app.config.portal.prefix, req.path),
     };
-    Reply::redirect(
-        302,
-        &format!(
-            "{}/login?rd={}",
-            app.config.portal.prefix,
-            super::form::encode(&here)
-        ),
-    )
+    super::form::sign_in_first(&app.config.portal.prefix, &here)
 }
 
 /// A JSON string literal safe inside a `<script>` element.

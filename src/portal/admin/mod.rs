@@ -149,14 +149,7 @@ pub async fn handle(portal: &Portal, req: &PortalRequest<'_>) -> Option<Reply> {
             Some(q) => format!("{}{}?{q}", app.config.portal.prefix, req.path),
             None => format!("{}{}", app.config.portal.prefix, req.path),
         };
-        return Some(Reply::redirect(
-            302,
-            &format!(
-                "{}/login?rd={}",
-                app.config.portal.prefix,
-                super::form::encode(&here)
-            ),
-        ));
+        return Some(super::form::sign_in_first(&app.config.portal.prefix, &here));
     };
     let cx = Cx { app, req, identity };
     if !rules::is_admin(cx.identity.group) {
