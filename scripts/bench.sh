@@ -1051,22 +1051,27 @@ fi
   echo "Server CPU = user + system time of the server processes involved in the case (upstream nginx,"
   echo "proxy nginx or Caddy, gateway), per request."
   echo
-  echo "## Idle keep-alive connections"
-  echo
-  echo "\`scripts/bench/idle_conns.py\` opens $IDLE connections, sends one request on each, reads the"
-  echo "response and leaves the connection open and silent. VmRSS (\`/proc/PID/status\`; nginx: master +"
-  echo "workers) before, and 2 s after the last one went idle; the busy run is the case's own wrk run"
-  echo "($((DURATION < 3 ? DURATION : 3)) s, $CONNS connections) once alone, once beside the idle connections."
-  echo
-  echo "$IDLE_TABLE"
-  echo
-  echo "## Memory"
-  echo
-  echo "The gateway's VmRSS (\`/proc/PID/status\`) 1 s after start, with the sessions inserted into"
-  echo "the store beforehand (the gateway loads every live session into memory at start)."
-  echo "Store file with $MEM_COUNT sessions: $MEM_DB_KB kB."
-  echo
-  echo "$MEM_TABLE"
+  # --out with --cases or --quick: the idle / memory sections only when they ran.
+  if [ -n "$IDLE_TABLE" ]; then
+    echo "## Idle keep-alive connections"
+    echo
+    echo "\`scripts/bench/idle_conns.py\` opens $IDLE connections, sends one request on each, reads the"
+    echo "response and leaves the connection open and silent. VmRSS (\`/proc/PID/status\`; nginx: master +"
+    echo "workers) before, and 2 s after the last one went idle; the busy run is the case's own wrk run"
+    echo "($((DURATION < 3 ? DURATION : 3)) s, $CONNS connections) once alone, once beside the idle connections."
+    echo
+    echo "$IDLE_TABLE"
+  fi
+  if [ -n "$MEM_TABLE" ]; then
+    echo
+    echo "## Memory"
+    echo
+    echo "The gateway's VmRSS (\`/proc/PID/status\`) 1 s after start, with the sessions inserted into"
+    echo "the store beforehand (the gateway loads every live session into memory at start)."
+    echo "Store file with $MEM_COUNT sessions: $MEM_DB_KB kB."
+    echo
+    echo "$MEM_TABLE"
+  fi
   echo
   echo "## Commands"
   echo
