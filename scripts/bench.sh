@@ -7,6 +7,10 @@
 #       auth_request_set -> X-WEBAUTH-USER (nginx's best case for sub-request auth)
 #   C'  the same, auth_request -> Gatehouse's Organizr API /api/v2/auth/4
 #   D   Gatehouse: auth = "user", identity header, valid session, access log on
+#   Dc  D-cluster: the work of D on two gateway nodes ([cluster] redis, one
+#       redis-server, one shared data_dir), the wrk load split across both
+#       (two wrk, half the connections each; req/s summed). Skipped without
+#       redis-server.
 #   E   Gatehouse: invalid session cookie (the 401 path, keep-alive)
 #   P   Gatehouse: a public route to the same upstream (diagnostic: plain proxying)
 #   F   Caddy 2 forward_auth (same 204 backend) + reverse_proxy: the peer
@@ -25,7 +29,7 @@
 #              bench, no RESULTS.md (CI smoke test, ~2 min)
 #   --memory   only the memory bench
 #   --idle-only  only the idle-connection case
-#   --cases L  only these cases (e.g. "C D Ct Dt"), for A/B experiments
+#   --cases L  only these cases (e.g. "C D Ct Dt", "D Dc"), for A/B experiments
 #   --profile F  perf-record the gateway during one run of case
 #              $PROFILE_CASE (default D; e.g. Dt, Dh), report to F
 #   --serve    start everything, print the case URLs, wait (manual experiments)
@@ -35,10 +39,10 @@
 #   default    5 rounds of 5 s per case + idle connections + memory, writes
 #              benches/RESULTS.md (~9 min without the build)
 # Needs: cargo, nginx (Debian nginx-light: auth_request, ssl, http2), wrk,
-# h2load (nghttp2-client), caddy, openssl, taskset, curl, python3 (free
-# ports, session rows, idle connections). Without h2load or caddy their
-# cases are left out (said in the output). Everything listens on 127.0.0.1
-# and is stopped on exit.
+# h2load (nghttp2-client), caddy, redis-server, openssl, taskset, curl,
+# python3 (free ports, session rows, idle connections). Without h2load,
+# caddy or redis-server their cases are left out (said in the output).
+# Everything listens on 127.0.0.1 and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -63,7 +67,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --profile) PROFILE=$2; shift ;;
     --serve) SERVE=1 ;;
-    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -79,6 +83,7 @@ GH_LOG=${BENCH_RUST_LOG:-info}
 WRK=${WRK:-wrk}
 H2LOAD=${H2LOAD:-h2load}
 CADDY=${CADDY:-caddy}
+REDIS_SERVER=${REDIS_SERVER:-redis-server}
 BIN=${GATEHOUSE_BIN:-$ROOT/target/release/gatehouse}
 NCPU=$(nproc)
 # wrk on the last CPU; the servers are left to the scheduler.
@@ -92,9 +97,10 @@ for tool in "$NGINX" "$WRK" curl python3 openssl; do
 done
 
 log() { printf '[bench] %s\n' "$*" >&2; }
-HAVE_H2LOAD=1 HAVE_CADDY=1
+HAVE_H2LOAD=1 HAVE_CADDY=1 HAVE_REDIS=1
 command -v "$H2LOAD" >/dev/null 2>&1 || { HAVE_H2LOAD=0; log "h2load not found (Debian nghttp2-client): HTTP/2 cases left out"; }
 command -v "$CADDY" >/dev/null 2>&1 || { HAVE_CADDY=0; log "caddy not found: Caddy cases left out"; }
+command -v "$REDIS_SERVER" >/dev/null 2>&1 || { HAVE_REDIS=0; log "redis-server not found: case D-cluster skipped (apt-get install redis-server)"; }
 
 # The idle-connection case needs one descriptor per connection in the
 # gateway (or nginx) and in the client: raise the soft limit to the hard one.
@@ -391,6 +397,38 @@ stop_pid() {
   wait "$1" 2>/dev/null || true
 }
 
+# D-cluster: one redis-server and two gateway nodes sharing $TMP/ghc/data.
+# Each node's configuration is the gateway's with its own plain listener and
+# public_url (no TLS listener: the nodes serve only case Dc), the shared
+# data_dir and a [cluster] table.
+start_cluster() {
+  mkdir -p "$TMP/ghc/redis"
+  "$REDIS_SERVER" --port "$PORT_REDIS" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$TMP/ghc/redis" >"$TMP/ghc/redis/redis.log" 2>&1 &
+  PIDS+=($!)
+  REDIS_PID=$!
+  wait_port "$PORT_REDIS"
+  local n port
+  for n in 1 2; do
+    port=$PORT_N1; [ "$n" = 2 ] && port=$PORT_N2
+    sed -e "s#^listen = .*#listen = [\"127.0.0.1:$port\"]#" -e '/^tls_listen = /d' \
+        -e "s#^public_url = .*#public_url = \"http://127.0.0.1:$port\"#" \
+        -e "s#^data_dir = .*#data_dir = \"$TMP/ghc/data\"#" "$TMP/gh/gatehouse.toml" >"$TMP/ghc/node$n.toml"
+    printf '\n[cluster]\nredis = "redis://127.0.0.1:%s/0"\nnode_name = "node%s"\n' \
+      "$PORT_REDIS" "$n" >>"$TMP/ghc/node$n.toml"
+  done
+  printf 'bench-password\n' | GATEHOUSE_ARGON2=m=64,t=1,p=1 \
+    "$BIN" -c "$TMP/ghc/node1.toml" user add bench --password-stdin >/dev/null
+  RUST_LOG=$GH_LOG "$BIN" -c "$TMP/ghc/node1.toml" >>"$TMP/ghc/node1.log" 2>&1 &
+  PIDS+=($!)
+  N1_PID=$!
+  RUST_LOG=$GH_LOG "$BIN" -c "$TMP/ghc/node2.toml" >>"$TMP/ghc/node2.log" 2>&1 &
+  PIDS+=($!)
+  N2_PID=$!
+  wait_port "$PORT_N1" || { cat "$TMP/ghc/node1.log" >&2; return 1; }
+  wait_port "$PORT_N2" || { cat "$TMP/ghc/node2.log" >&2; return 1; }
+}
+
 # Creates the `bench` user (cheap argon2 so login is fast) and signs in.
 create_user() {
   printf 'bench-password\n' | GATEHOUSE_ARGON2=m=64,t=1,p=1 \
@@ -400,7 +438,7 @@ login() {
   local hdrs
   hdrs=$(curl -s -o /dev/null -D - -X POST -H 'Content-Type: application/json' \
     --data '{"username":"bench","password":"bench-password"}' \
-    "http://127.0.0.1:$PORT_GH/gatehouse/api/login")
+    "http://127.0.0.1:${1:-$PORT_GH}/gatehouse/api/login")
   printf '%s\n' "$hdrs" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: gatehouse_session=\([^;]*\).*/\1/p' | head -1
 }
 
@@ -428,9 +466,11 @@ to_ms() {
     else printf "nan" }'
 }
 
-declare -A URL HDR PROCS TOOL
+declare -A URL URL2 HDR PROCS TOOL
 # load NAME SECS [EXTRA...]: one load run of case NAME with its tool, output on stdout.
 #   wrk    wrk -t1 -cCONNS, keep-alive
+#   split  two wrk at once, half the connections each: one to URL, one to URL2
+#          (the two nodes of Dc); both wrk reports on stdout, URL's first
 #   close  the same with `Connection: close`: every request on a new connection
 #   h2     h2load -t1 -cCONNS -m10 (HTTP/2 over TLS, ALPN h2), per-request log in $H2LOG
 load() {
@@ -440,11 +480,29 @@ load() {
   [ -n "${HDR[$name]}" ] && hdr=(-H "${HDR[$name]}")
   case "${TOOL[$name]:-wrk}" in
     wrk) "${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d"${secs}s" --latency "${hdr[@]}" "$@" "${URL[$name]}" 2>&1 ;;
+    split)
+      local half=$((CONNS / 2 > 0 ? CONNS / 2 : 1)) second
+      "${WRK_PIN[@]}" "$WRK" -t1 -c"$half" -d"${secs}s" --latency "${hdr[@]}" "$@" "${URL2[$name]}" \
+        >"$TMP/load-$name-second.txt" 2>&1 &
+      second=$!
+      "${WRK_PIN[@]}" "$WRK" -t1 -c$((CONNS - half > 0 ? CONNS - half : 1)) -d"${secs}s" --latency \
+        "${hdr[@]}" "$@" "${URL[$name]}" 2>&1 || true
+      wait "$second" || true
+      cat "$TMP/load-$name-second.txt"
+      ;;
     close) "${WRK_PIN[@]}" "$WRK" -t1 -c"$CONNS" -d"${secs}s" --latency "${hdr[@]}" \
       -H "Connection: close" "$@" "${URL[$name]}" 2>&1 ;;
     h2) "${WRK_PIN[@]}" "$H2LOAD" -t1 -c"$CONNS" -m10 -D"$secs" "${hdr[@]}" \
       --log-file="${H2LOG:-/dev/null}" "$@" "${URL[$name]}" 2>&1 ;;
   esac
+}
+
+# Percentile row P ("50%", "99%") of one or more wrk reports in $1, in ms:
+# the largest when there are several (split load), "nan" when there is none.
+wrk_pct() {
+  local v
+  awk -v p="$2" '$1 == p {print $2}' <<<"$1" | while read -r v; do to_ms "$v"; echo; done \
+    | sort -g | tail -1 | grep . || echo nan
 }
 
 # Percentile P (0-100) of h2load's per-request log (3rd column, µs) in ms.
@@ -471,12 +529,14 @@ run_case() {
     errs=$(awk '/^requests:/ {print $10 + $12 + $14}' <<<"$out")
     non2xx=$(awk '/^status codes:/ {print $7 + $9}' <<<"$out")
   else
-    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-    errs=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")
-    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
+    # One wrk report, or two (split: one per node): req/s, requests, errors
+    # and non-2xx summed, p50/p99 the larger of the two (the slower node's).
+    rps=$(awk '/^Requests\/sec:/ {s += $2; n++} END {if (n) printf "%.2f", s}' <<<"$out")
+    reqs=$(awk '/requests in/ {s += $1; n++} END {if (n) print s}' <<<"$out")
+    p50=$(wrk_pct "$out" 50%)
+    p99=$(wrk_pct "$out" 99%)
+    errs=$(awk '/Socket errors:/ {gsub(",", ""); s += $4 + $6 + $8 + $10} END {print s + 0}' <<<"$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {s += $NF} END {print s + 0}' <<<"$out")
   fi
   cpu=$(awk -v a="$after" -v b="$before" -v t="$CLK_TCK" -v n="${reqs:-0}" \
     'BEGIN { if (n > 0) printf "%.1f", (a - b) / t * 1e6 / n; else print "nan" }')
@@ -639,6 +699,7 @@ mem_table() {
 # ---------------------------------------------------------------- main
 read -r PORT_UP PORT_AUTH PORT_B PORT_C PORT_CP PORT_GH PORT_CT PORT_GHS PORT_F PORT_FS \
   <<<"$(free_ports 10)"
+read -r PORT_N1 PORT_N2 PORT_REDIS <<<"$(free_ports 3)"
 make_cert
 write_gatehouse_conf
 create_user
@@ -675,6 +736,8 @@ URL[D]=http://$H:$PORT_GH/;   HDR[D]="$COOKIE";  PROCS[D]="$UP_PID $GH_PID"
 URL[E]=http://$H:$PORT_GH/;   HDR[E]="$BAD";     PROCS[E]="$UP_PID $GH_PID"
 URL[P]=http://$H:$PORT_GH/public/; HDR[P]="";    PROCS[P]="$UP_PID $GH_PID"
 URL[F]=http://$H:$PORT_F/;    HDR[F]="";         PROCS[F]="$UP_PID $CADDY_PID"
+# Dc: the cookie and the node/Redis pids are filled in once the cluster runs.
+URL[Dc]=http://$H:$PORT_N1/;  URL2[Dc]=http://$H:$PORT_N2/; TOOL[Dc]=split
 for t in t n h; do
   URL[C$t]=https://$H:$PORT_CT/;  HDR[C$t]="";        PROCS[C$t]="$UP_PID $PX_PID"
   URL[D$t]=https://$H:$PORT_GHS/; HDR[D$t]="$COOKIE"; PROCS[D$t]="$UP_PID $GH_PID"
@@ -682,15 +745,28 @@ for t in t n h; do
   case $t in t) tool=wrk ;; n) tool=close ;; h) tool=h2 ;; esac
   TOOL[C$t]=$tool TOOL[D$t]=$tool TOOL[F$t]=$tool
 done
-# Cp = C′; P = diagnostic. Interleaved in this order in every round.
-ALL_CASES=(A B C Cp D E P F Ct Dt Ft Cn Dn Fn Ch Dh Fh)
+# Cp = C′; Dc = D-cluster (only with redis-server); P = diagnostic.
+# Interleaved in this order in every round.
+ALL_CASES=(A B C Cp D)
+[ "$HAVE_REDIS" = 1 ] && ALL_CASES+=(Dc)
+ALL_CASES+=(E P F Ct Dt Ft Cn Dn Fn Ch Dh Fh)
 CASES=()
 for c in ${ONLY_CASES:-${ALL_CASES[*]}}; do
   [ -n "${URL[$c]:-}" ] || { echo "bench.sh: unknown case $c" >&2; exit 2; }
   case $c in F*) [ "$HAVE_CADDY" = 1 ] || continue ;; esac
   case $c in ?h) [ "$HAVE_H2LOAD" = 1 ] || continue ;; esac
+  case $c in Dc) [ "$HAVE_REDIS" = 1 ] || continue ;; esac
   CASES+=("$c")
 done
+HAVE_DC=0
+for c in "${CASES[@]}"; do [ "$c" = Dc ] && HAVE_DC=1; done
+if [ "$HAVE_DC" = 1 ]; then
+  start_cluster
+  # Signed in on node 1; node 2 finds the session in the shared store once.
+  TOKEN_C=$(login "$PORT_N1")
+  [ -n "$TOKEN_C" ] || { echo "bench.sh: cluster login failed" >&2; cat "$TMP/ghc/node1.log" >&2; exit 1; }
+  HDR[Dc]="Cookie: gatehouse_session=$TOKEN_C"; PROCS[Dc]="$UP_PID $N1_PID $N2_PID $REDIS_PID"
+fi
 
 # Each case does what it claims: the identity reaches the upstream, E is a
 # 401, the TLS servers speak HTTP/2 by ALPN.
@@ -716,6 +792,12 @@ if [ "$HAVE_CADDY" = 1 ]; then
   check_equals "Ft identity" "bench" "$(whoami "${URL[Ft]}")"
   check_equals "Fh HTTP version" "2" "$(curl -sk --http2 -o /dev/null -w '%{http_version}' "${URL[Fh]}")"
 fi
+if [ "$HAVE_DC" = 1 ]; then
+  check_equals "D-cluster identity (node 1)" "bench" "$(whoami "${URL[Dc]}" "${HDR[Dc]}")"
+  check_equals "D-cluster identity (node 2)" "bench" "$(whoami "${URL2[Dc]}" "${HDR[Dc]}")"
+  check_equals "D-cluster spoofed identity (node 2)" "bench" \
+    "$(curl -s -H "${HDR[Dc]}" -H 'X-WEBAUTH-USER: admin' "${URL2[Dc]}whoami")"
+fi
 # What each TLS server negotiates with OpenSSL's client (the one wrk and h2load use).
 tls_params() {
   openssl s_client -connect "127.0.0.1:$1" -servername localhost </dev/null 2>/dev/null \
@@ -733,9 +815,10 @@ log "TLS: nginx $TLS_NGINX; gateway $TLS_GH${TLS_CADDY:+; caddy $TLS_CADDY}"
 if [ "$SERVE" = 1 ]; then
   # For manual experiments: everything stays up until this script is stopped.
   # NAME|URL|HEADER|PIDS per line: the input of scripts/bench/wrk_cases.sh.
+  # Dc: node 1's URL (node 2's is printed in the log line).
   for c in "${CASES[@]}"; do echo "$c|${URL[$c]}|${HDR[$c]}|${PROCS[$c]}"; done >"$TMP/cases"
   cat "$TMP/cases"
-  log "cases in $TMP/cases; upstream $UP_PID, nginx proxy $PX_PID, gateway $GH_PID, caddy ${CADDY_PID:-none}"
+  log "cases in $TMP/cases; upstream $UP_PID, nginx proxy $PX_PID, gateway $GH_PID, caddy ${CADDY_PID:-none}$( [ "$HAVE_DC" = 1 ] && echo "; cluster nodes $N1_PID ${URL[Dc]}, $N2_PID ${URL2[Dc]}, redis $REDIS_PID")"
   log "serving; stop with kill $$"
   while :; do sleep 3600 & wait $!; done  # wait: the EXIT trap runs at once
 fi
@@ -744,6 +827,7 @@ if [ -n "$PROFILE" ]; then
   # on the gateway during one run of $PROFILE_CASE; flat profile + callers to $PROFILE.
   command -v perf >/dev/null 2>&1 || { echo "bench.sh: perf not found (apt-get install linux-perf)" >&2; exit 1; }
   [ -n "${URL[$PROFILE_CASE]:-}" ] || { echo "bench.sh: unknown case $PROFILE_CASE" >&2; exit 2; }
+  [ "$PROFILE_CASE" != Dc ] || { echo "bench.sh: --profile does not take Dc (two gateway processes)" >&2; exit 2; }
   load "$PROFILE_CASE" 2 >/dev/null
   perf record -q -e cpu-clock -F 499 --call-graph dwarf,8192 -p "$GH_PID" -o "$TMP/perf.data" \
     -- sleep "$DURATION" >/dev/null 2>&1 &
@@ -792,6 +876,10 @@ RSS_AFTER=$(rss_kb "$GH_PID")
 ACCESS_LINES=$(grep -c 'gatehouse::access' "$TMP/gh/gatehouse.log" || true)
 NGINX_LINES=$(cat "$TMP"/px/access.log 2>/dev/null | wc -l)
 CADDY_LINES=$(cat "$TMP"/caddy/access.log 2>/dev/null | wc -l)
+CLUSTER_LINES=""
+if [ "$HAVE_DC" = 1 ]; then
+  CLUSTER_LINES="; D-cluster node 1 $(grep -c 'gatehouse::access' "$TMP/ghc/node1.log" || true), node 2 $(grep -c 'gatehouse::access' "$TMP/ghc/node2.log" || true)"
+fi
 
 # Summary: medians over rounds.
 declare -A RPS P99
@@ -803,6 +891,7 @@ describe() {
     B) echo "nginx proxy_pass, upstream keep-alive, no auth" ;;
     Cp) echo "nginx auth_request → Gatehouse /api/v2/auth/4" ;;
     C*) echo "nginx auth_request → nginx 204 + auth_request_set" ;;
+    Dc) echo "Gatehouse ×2 nodes, [cluster] redis, shared store: D's route, load split" ;;
     D*) echo "Gatehouse auth=user, identity header, access log" ;;
     E) echo "Gatehouse, invalid cookie (401)" ;;
     P) echo "Gatehouse, public route (no auth): diagnostic" ;;
@@ -822,9 +911,10 @@ toolname() {
     wrk) echo "wrk -c$CONNS" ;;
     close) echo "wrk -c$CONNS, Connection: close" ;;
     h2) echo "h2load -c$CONNS -m10" ;;
+    split) echo "2 × wrk -c$((CONNS / 2)), one per node" ;;
   esac
 }
-name() { case "$1" in Cp) echo "C′" ;; *) echo "$1" ;; esac; }
+name() { case "$1" in Cp) echo "C′" ;; Dc) echo "D-cluster" ;; *) echo "$1" ;; esac; }
 for c in "${CASES[@]}"; do
   RPS[$c]=$(col "$c" 3 | median)
   lo=$(col "$c" 3 | sort -g | head -1); hi=$(col "$c" 3 | sort -g | tail -1)
@@ -852,7 +942,7 @@ p99_cmp() {
 }
 RATIOS="| ratio | median | per round | p99 (first vs second) |
 |---|---|---|---|"
-for pair in D/A D/B D/C D/Cp E/D P/B D/P D/F Dt/Ct Dn/Cn Dh/Ch Dt/Ft Dn/Fn Dh/Fh Dt/D Dh/Dt; do
+for pair in D/A D/B D/C D/Cp Dc/D E/D P/B D/P D/F Dt/Ct Dn/Cn Dh/Ch Dt/Ft Dn/Fn Dh/Fh Dt/D Dh/Dt; do
   a=${pair%/*} b=${pair#*/}
   [ -n "${RPS[$a]:-}" ] && [ -n "${RPS[$b]:-}" ] || continue
   RATIOS+=$'\n'"| $(name "$a")/$(name "$b") | $(ratio "$a" "$b") | $(round_ratios "$a" "$b") | $(p99_cmp "$a" "$b") |"
@@ -886,8 +976,8 @@ echo "$RATIOS"
 echo
 echo "$TARGETS"
 echo
-echo "server CPU = user+system time of the server processes involved (upstream nginx, proxy nginx or Caddy, gateway) per request."
-echo "access-log lines written: gateway $ACCESS_LINES, nginx proxy $NGINX_LINES, Caddy $CADDY_LINES; gateway VmRSS after the runs: ${RSS_AFTER} kB"
+echo "server CPU = user+system time of the server processes involved (upstream nginx, proxy nginx or Caddy, gateway; D-cluster: both nodes and Redis) per request."
+echo "access-log lines written: gateway $ACCESS_LINES, nginx proxy $NGINX_LINES, Caddy $CADDY_LINES$CLUSTER_LINES; gateway VmRSS after the runs: ${RSS_AFTER} kB"
 
 if [ -z "$ONLY_CASES" ]; then
   idle_bench
@@ -920,7 +1010,7 @@ fi
   echo
   echo "## Throughput and latency"
   echo
-  echo "$ROUNDS rounds, cases interleaved ${CASES[*]} in each round (Cp = C′), ${DURATION} s per run; medians over rounds."
+  echo "$ROUNDS rounds, cases interleaved ${CASES[*]} in each round (Cp = C′, Dc = D-cluster), ${DURATION} s per run; medians over rounds."
   echo "Gateway \`threads = $THREADS\`, proxy nginx \`worker_processes $THREADS\`, Caddy \`GOMAXPROCS=$THREADS\`, upstream nginx 1 worker."
   echo "The load generator runs on CPU $WRK_CPU (taskset); the servers share both CPUs."
   echo
@@ -936,7 +1026,7 @@ fi
   echo
   echo "- **Logging**: every server logs every request. nginx: \`access_log … combined buffer=32k flush=100ms\`"
   echo "  ($NGINX_LINES lines); the gateway: its access log (\`RUST_LOG=$GH_LOG\`), buffered per worker, 32 KiB or"
-  echo "  100 ms ($ACCESS_LINES lines); Caddy: its JSON access log to a file ($CADDY_LINES lines), which Caddy 2.6 cannot buffer"
+  echo "  100 ms ($ACCESS_LINES lines${CLUSTER_LINES:+; D-cluster nodes: ${CLUSTER_LINES#; D-cluster }}); Caddy: its JSON access log to a file ($CADDY_LINES lines), which Caddy 2.6 cannot buffer"
   echo "  (one \`write\` per request: Caddy pays more for its log than the others)."
   echo "- **TLS**: one ECDSA P-256 certificate (made by the script with openssl) for all three servers; TLS 1.2"
   echo "  and 1.3 offered, the client's cipher order; what each negotiates with OpenSSL's client"
@@ -948,28 +1038,40 @@ fi
   echo "  from the request's first byte on (the handshake is not in it)."
   echo "- **HTTP/2** (Ch, Dh, Fh): \`h2load -t1 -c$CONNS -m10 -D$DURATION\` (ALPN h2, 10 streams per connection);"
   echo "  p50/p99 from h2load's per-request log (\`--log-file\`)."
+  if [ "$HAVE_DC" = 1 ]; then
+    echo "- **D-cluster** (Dc): two gateway processes with the gateway's configuration, each on its own port,"
+    echo "  \`[cluster] redis\` on one \`redis-server\` (\`--save \"\" --appendonly no\`) and one shared \`data_dir\`;"
+    echo "  signed in on node 1 (node 2 looks the session up in the store once). Two wrk at once,"
+    echo "  $((CONNS / 2)) connections each, one per node, on the same CPU as every other load run: req/s summed,"
+    echo "  p50/p99 the slower node's; server CPU = upstream + both nodes + Redis."
+  fi
   echo "- Keep-alive: nginx and the gateway \`keepalive_timeout 300s\`, \`keepalive_requests 100000000\`;"
   echo "  upstream keep-alive: nginx \`keepalive 128\`, Caddy \`keepalive_idle_conns_per_host 128\`, the gateway's pool."
   echo
   echo "Server CPU = user + system time of the server processes involved in the case (upstream nginx,"
   echo "proxy nginx or Caddy, gateway), per request."
   echo
-  echo "## Idle keep-alive connections"
-  echo
-  echo "\`scripts/bench/idle_conns.py\` opens $IDLE connections, sends one request on each, reads the"
-  echo "response and leaves the connection open and silent. VmRSS (\`/proc/PID/status\`; nginx: master +"
-  echo "workers) before, and 2 s after the last one went idle; the busy run is the case's own wrk run"
-  echo "($((DURATION < 3 ? DURATION : 3)) s, $CONNS connections) once alone, once beside the idle connections."
-  echo
-  echo "$IDLE_TABLE"
-  echo
-  echo "## Memory"
-  echo
-  echo "The gateway's VmRSS (\`/proc/PID/status\`) 1 s after start, with the sessions inserted into"
-  echo "the store beforehand (the gateway loads every live session into memory at start)."
-  echo "Store file with $MEM_COUNT sessions: $MEM_DB_KB kB."
-  echo
-  echo "$MEM_TABLE"
+  # --out with --cases or --quick: the idle / memory sections only when they ran.
+  if [ -n "$IDLE_TABLE" ]; then
+    echo "## Idle keep-alive connections"
+    echo
+    echo "\`scripts/bench/idle_conns.py\` opens $IDLE connections, sends one request on each, reads the"
+    echo "response and leaves the connection open and silent. VmRSS (\`/proc/PID/status\`; nginx: master +"
+    echo "workers) before, and 2 s after the last one went idle; the busy run is the case's own wrk run"
+    echo "($((DURATION < 3 ? DURATION : 3)) s, $CONNS connections) once alone, once beside the idle connections."
+    echo
+    echo "$IDLE_TABLE"
+  fi
+  if [ -n "$MEM_TABLE" ]; then
+    echo
+    echo "## Memory"
+    echo
+    echo "The gateway's VmRSS (\`/proc/PID/status\`) 1 s after start, with the sessions inserted into"
+    echo "the store beforehand (the gateway loads every live session into memory at start)."
+    echo "Store file with $MEM_COUNT sessions: $MEM_DB_KB kB."
+    echo
+    echo "$MEM_TABLE"
+  fi
   echo
   echo "## Commands"
   echo
@@ -981,6 +1083,10 @@ fi
   echo "$NGINX -p TMP/px -c TMP/px/nginx.conf -g 'daemon off; master_process on;'   # cases B, C, C′, Ct, Cn, Ch"
   echo "target/release/gatehouse -c TMP/gh/gatehouse.toml 2>gatehouse.log            # cases C′ (auth API), D, E, P, Dt, Dn, Dh"
   echo "GOMAXPROCS=$THREADS caddy run --config TMP/caddy/Caddyfile --adapter caddyfile    # cases F, Ft, Fn, Fh"
+  if [ "$HAVE_DC" = 1 ]; then
+    echo "redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no --dir TMP/ghc/redis   # case D-cluster"
+    echo "target/release/gatehouse -c TMP/ghc/node1.toml; target/release/gatehouse -c TMP/ghc/node2.toml   # case D-cluster"
+  fi
   echo "python3 scripts/bench/idle_conns.py 127.0.0.1 PORT $IDLE [--tls] [--header 'Cookie: …']"
   echo '```'
   echo
@@ -1003,6 +1109,13 @@ fi
   echo '```toml'
   sed "s#$TMP#TMP#g" "$TMP/gh/gatehouse.toml"
   echo '```'
+  if [ "$HAVE_DC" = 1 ]; then
+    echo
+    echo '```toml'
+    echo "# D-cluster node 1 (node 2: its own port, node_name = \"node2\")"
+    sed "s#$TMP#TMP#g" "$TMP/ghc/node1.toml"
+    echo '```'
+  fi
   if [ "$HAVE_CADDY" = 1 ]; then
     echo
     echo '```'
