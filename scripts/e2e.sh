@@ -322,7 +322,9 @@ done
 start gatehouse-passkeys "$RUN" "$GATEHOUSE_BIN" run -c "$PK_CONF"
 
 # A fourth gateway for the admin pages (issue 15): local users root (admin),
-# co (co-admin) and alice (user), one protected route.
+# co (co-admin) and alice (user), one protected route, and a [plex] table
+# without token/machine_id pointing at the fake plex.tv (the admin page's
+# Retrieve writes them into this file and reloads).
 AD_PORT=$(free_port)
 AD_GW=http://127.0.0.1:$AD_PORT
 AD_ROOT_PW=root-e2e-$RANDOM$RANDOM
@@ -335,6 +337,13 @@ listen = ["127.0.0.1:$AD_PORT"]
 public_url = "$AD_GW"
 data_dir = "$RUN/gatehouse-admin-data"
 threads = 1
+
+# Plex: filled by the admin page's Retrieve (admin.mjs); plex.tv is the fake.
+[plex]
+# the owner's token
+token = ""   # Retrieve fills this
+api_url = "$PLEX_URL"
+app_url = "$PLEX_URL"
 
 [[route]]
 name = "app"
@@ -494,7 +503,8 @@ wait_http gatehouse-admin "$AD_GW/gatehouse/health" 30 || die "admin gateway not
 log "admin pages"
 rm -f "$OUT"/admin-*.png
 E2E_NODE_DIR=$OUT/node CHROMIUM=$CHROMIUM ADMIN_GATEWAY=$AD_GW OUT=$OUT ROOT_PASSWORD=$AD_ROOT_PW \
-  CO_PASSWORD=$AD_CO_PW ALICE_PASSWORD=$AD_ALICE_PW \
+  CO_PASSWORD=$AD_CO_PW ALICE_PASSWORD=$AD_ALICE_PW ADMIN_CONF=$AD_CONF ADMIN_LOG=$RUN/gatehouse-admin.log \
+  PLEX_URL=$PLEX_URL PLEX_USER=$PLEX_USER PLEX_TOKEN=$PLEX_TOKEN MACHINE_ID=$MACHINE_ID \
   timeout 180 node "$E2E/admin.mjs" >"$RUN/admin.log" 2>&1
 AD_RC=$?
 cat "$RUN/admin.log"
@@ -503,7 +513,7 @@ FAIL=$((FAIL + $(grep -c '^FAIL: ' "$RUN/admin.log")))
 if [ "$AD_RC" != 0 ] && ! grep -q '^FAIL: ' "$RUN/admin.log"; then
   fail "admin: driver exited with status $AD_RC" "$(tail -n 5 "$RUN/admin.log" | tr '\n' ' ')"
 fi
-for f in admin-users.png admin-user.png admin-sessions.png admin-escaped.png; do
+for f in admin-users.png admin-user.png admin-sessions.png admin-escaped.png admin-plex-servers.png admin-plex-saved.png; do
   check "admin: screenshot target/e2e/$f saved" "missing" [ -s "$OUT/$f" ]
 done
 admin_audit_clean() {
@@ -514,6 +524,12 @@ admin_audit_clean() {
 }
 check "admin: audit lines for the lock, the co-admin refusal and the cross-site post; no password in the log" \
   "$(grep -m 5 'gatehouse::audit' "$RUN/gatehouse-admin.log")" admin_audit_clean
+admin_plex_audit_clean() {
+  grep -q 'gatehouse::audit.*who=root.*action="plex.save"' "$RUN/gatehouse-admin.log" &&
+    ! grep -qF -e "$PLEX_TOKEN" "$RUN/gatehouse-admin.log"
+}
+check "admin: audit line for the Plex save by root; the Plex token never in the admin gateway's log" \
+  "$(grep -m 5 'plex' "$RUN/gatehouse-admin.log")" admin_plex_audit_clean
 
 http "$PLEX_URL/__fake/log"
 check "fake plex.tv: PIN created and polled with X-Plex-Client-Identifier" "$BODY" \

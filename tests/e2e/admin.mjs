@@ -3,7 +3,9 @@
 // ends a session of a second browser (signed out on its next request),
 // locks; a co-admin cannot demote an admin; a normal user gets 403; a form
 // posted from another site is refused; a user named like an HTML tag is
-// shown as text.
+// shown as text; the Plex page's "Retrieve" signs in to the fake plex.tv
+// with the PIN flow, lists the servers, writes [plex] token/machine_id into
+// the gateway's file (comments kept) and reloads it.
 //
 // Run by scripts/e2e.sh, which passes:
 //   E2E_NODE_DIR  directory holding node_modules/playwright-core
@@ -12,8 +14,12 @@
 //   OUT           directory for screenshots
 //   ROOT_PASSWORD / CO_PASSWORD / ALICE_PASSWORD  passwords of root (admin),
 //                 co (co-admin) and alice (user)
+//   ADMIN_CONF / ADMIN_LOG  the gateway's configuration file and its log
+//   PLEX_URL / PLEX_USER / PLEX_TOKEN / MACHINE_ID  the fake plex.tv, its
+//                 owner, the owner's token and server
 // Prints one "PASS: name" or "FAIL: name: detail" line per check.
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const require = createRequire(join(process.env.E2E_NODE_DIR, 'package.json'));
@@ -192,6 +198,75 @@ try {
     expect((await admin.page.$$('main img')).length === 0, 'an img element was created');
     expect(!alerted, 'an alert ran');
     await admin.page.screenshot({ path: join(OUT, 'admin-escaped.png'), fullPage: true });
+  });
+
+  await check('plex: Retrieve signs in to plex.tv with a PIN, saves token and machine_id, reloads', async () => {
+    const { PLEX_URL, PLEX_USER, PLEX_TOKEN, MACHINE_ID, ADMIN_CONF, ADMIN_LOG } = process.env;
+    const html = []; // every page of the gateway the browser received
+    const seen = async (r) => {
+      if (r.url().startsWith(GW) && (r.headers()['content-type'] || '').startsWith('text/html')) {
+        html.push(await r.text().catch(() => ''));
+      }
+    };
+    admin.page.on('response', seen);
+    // the fake's app.plex.tv page approves as the owner (browser.mjs may have changed it)
+    const set = await fetch(`${PLEX_URL}/__fake/approver`, {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ login: PLEX_USER }),
+    });
+    expect(set.ok, `fake approver not set: ${set.status}`);
+    const before = readFileSync(ADMIN_CONF, 'utf8');
+    expect(!before.includes('machine_id'), 'machine_id already in the file');
+    const reloadsBefore = (readFileSync(ADMIN_LOG, 'utf8').match(/gatehouse::reload: configuration reloaded.*result="ok"/g) || []).length;
+
+    await admin.page.goto(`${GW}/gatehouse/admin/plex`);
+    expect((await admin.page.textContent('#token')) === 'not set', await admin.page.textContent('#token'));
+    await submit(admin.page, 'form[action$="/admin/plex/pin"] button');
+    const authUrl = await admin.page.getAttribute('#plex-auth', 'href');
+    expect(authUrl && authUrl.startsWith(`${PLEX_URL}/auth#`), `app.plex.tv link after Retrieve: ${authUrl}`);
+    // checked before the PIN is approved: still pending
+    await submit(admin.page, 'form[action$="/admin/plex/check"] button');
+    expect((await admin.page.content()).includes('not approved the PIN yet'), 'PIN not pending before approval');
+    // the app.plex.tv page (the fake's) approves the PIN in its own window
+    const popup = await admin.ctx.newPage();
+    await popup.goto(authUrl);
+    await popup.waitForFunction(() => document.getElementById('state').textContent === 'approved');
+    await popup.close();
+    await submit(admin.page, 'form[action$="/admin/plex/check"] button');
+    const radios = await admin.page.$$eval('input[name="machine_id"]', (rs) => rs.map((r) => [r.value, r.checked]));
+    expect(radios.length === 2, `servers ${JSON.stringify(radios)}`);
+    expect(JSON.stringify(radios.find((r) => r[0] === MACHINE_ID)) === JSON.stringify([MACHINE_ID, true]),
+      `the owned server is not ticked: ${JSON.stringify(radios)}`);
+    expect((await admin.page.textContent('main')).includes('Shared & Co'), 'shared server name not shown as text');
+    await admin.page.check(`input[name="machine_id"][value="${MACHINE_ID}"]`);
+    await admin.page.screenshot({ path: join(OUT, 'admin-plex-servers.png'), fullPage: true });
+    await submit(admin.page, 'form[action$="/admin/plex/save"] button');
+    // (a) the page says it saved
+    const saved = await admin.page.textContent('#saved');
+    expect(saved.startsWith('Saved.'), saved);
+    // (b) the file has both values, its comments and its layout
+    const after = readFileSync(ADMIN_CONF, 'utf8');
+    expect(after.includes(`# the owner's token\ntoken = "${PLEX_TOKEN}"   # Retrieve fills this\n`), after);
+    expect(after.includes(`machine_id = "${MACHINE_ID}"`), after);
+    expect(after.includes('# Plex: filled by the admin page\'s Retrieve (admin.mjs); plex.tv is the fake.\n[plex]\n'), after);
+    expect(after.startsWith('[server]\n') && after.includes('[[route]]\nname = "app"'), after);
+    // (c) the gateway reloaded: its log says so and the page shows the new values
+    const deadline = Date.now() + STEP_TIMEOUT;
+    for (;;) {
+      const log = readFileSync(ADMIN_LOG, 'utf8');
+      const reloads = (log.match(/gatehouse::reload: configuration reloaded.*result="ok"/g) || []).length;
+      await admin.page.goto(`${GW}/gatehouse/admin/plex`);
+      const shown = (await admin.page.textContent('#machine_id')) === MACHINE_ID
+        && (await admin.page.textContent('#token')) === 'set';
+      if (reloads > reloadsBefore && shown) { break; }
+      expect(Date.now() < deadline, `not reloaded: ${reloads} reload lines, page ${await admin.page.textContent('table')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await admin.page.screenshot({ path: join(OUT, 'admin-plex-saved.png'), fullPage: true });
+    admin.page.off('response', seen);
+    // (d) the token never reached a page
+    expect(html.length >= 6, `only ${html.length} pages seen`);
+    expect(!html.some((h) => h.includes(PLEX_TOKEN)), 'the Plex token is in a page');
   });
 } finally {
   await browser.close();

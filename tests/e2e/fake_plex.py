@@ -5,7 +5,8 @@ Implements what Gatehouse calls (docs/upstreams.md §2.1 A, C, D, E):
   POST /users/sign_in.json          password sign-in (401 for unknown logins)
   GET  /users/account.json          X-Plex-Token -> {"user": {...}}, 401 otherwise
   GET  /api/users                   owner token -> XML friends list
-  GET  /pms/servers                 owner token -> XML servers
+  GET  /pms/servers                 owner token -> XML servers: a shared one (owned="0",
+                                    listed first) and the owner's MACHINE_ID (owned="1")
   POST /api/v2/pins?strong=true     201 {id, code, ..., authToken: null}
   GET  /api/v2/pins/{id}            the PIN; authToken set once approved; 404 unknown
 and app.plex.tv's page:
@@ -36,6 +37,8 @@ ACCOUNTS = {
                    "email": "plexfriend@example.org", "thumb": "",
                    "authToken": "plexfriend-token-e2e-0002", "password": "plexfriend-plex-pw"},
 }
+# a server shared with the owner (not theirs): the admin page lists it, unticked
+SHARED_MACHINE_ID = "5ba4ed0000000000000000000000000000000000"
 LOCK = threading.Lock()
 PINS = {}  # id -> {"code", "client", "token"}
 APPROVER = [OWNER]  # whom the /auth page approves PINs as
@@ -160,7 +163,9 @@ class Handler(BaseHTTPRequestHandler):
                        'email="plexfriend@example.org" restricted="0"><Server id="1" serverId="1" '
                        f'machineIdentifier="{MACHINE_ID}" name="E2E" owned="1" pending="0"/></User></MediaContainer>')
             else:
-                xml = (f'<MediaContainer size="1"><Server name="E2E" address="127.0.0.1" port="32400" '
+                xml = ('<MediaContainer size="2"><Server name="Shared &amp; Co" address="127.0.0.2" '
+                       f'port="32400" machineIdentifier="{SHARED_MACHINE_ID}" owned="0"/>'
+                       '<Server name="E2E" address="127.0.0.1" port="32400" '
                        f'machineIdentifier="{MACHINE_ID}" owned="1"/></MediaContainer>')
             return self.reply(200, xml, "application/xml")
         self.reply(404, {"error": "not found"})
