@@ -1,16 +1,29 @@
 //! A session of one node is a session of the other; its end reaches the
-//! other within a second, whoever ends it (the portal, the CLI).
+//! other within a second, whoever ends it (the portal, the CLI). Each case
+//! runs on both shared stores: one SQLite `data_dir`, one PostgreSQL.
 
 use super::common::*;
 
 #[tokio::test]
-async fn test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a() {
-    let Some(p) = pair(
-        "test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a",
-        "",
+async fn test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a_sqlite() {
+    sign_in_on_a_use_on_b_logout_on_b_refused_on_a(
+        Shared::Sqlite,
+        "test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a_sqlite",
     )
-    .await
-    else {
+    .await;
+}
+
+#[tokio::test]
+async fn test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a_postgres() {
+    sign_in_on_a_use_on_b_logout_on_b_refused_on_a(
+        Shared::Postgres,
+        "test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a_postgres",
+    )
+    .await;
+}
+
+async fn sign_in_on_a_use_on_b_logout_on_b_refused_on_a(shared: Shared, test: &str) {
+    let Some(p) = pair_on(shared, test, "").await else {
         return;
     };
     add_user(&p.a, "alice", "user", "pw-alice");
@@ -31,8 +44,25 @@ async fn test_cluster_sign_in_on_a_use_on_b_logout_on_b_refused_on_a() {
 }
 
 #[tokio::test]
-async fn test_cluster_cli_lock_refused_on_both_within_a_second() {
-    let Some(p) = pair("test_cluster_cli_lock_refused_on_both_within_a_second", "").await else {
+async fn test_cluster_cli_lock_refused_on_both_within_a_second_sqlite() {
+    cli_lock_refused_on_both_within_a_second(
+        Shared::Sqlite,
+        "test_cluster_cli_lock_refused_on_both_within_a_second_sqlite",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn test_cluster_cli_lock_refused_on_both_within_a_second_postgres() {
+    cli_lock_refused_on_both_within_a_second(
+        Shared::Postgres,
+        "test_cluster_cli_lock_refused_on_both_within_a_second_postgres",
+    )
+    .await;
+}
+
+async fn cli_lock_refused_on_both_within_a_second(shared: Shared, test: &str) {
+    let Some(p) = pair_on(shared, test, "").await else {
         return;
     };
     add_user(&p.a, "bob", "user", "pw-bob");
