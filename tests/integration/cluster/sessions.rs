@@ -93,4 +93,26 @@ async fn cli_lock_refused_on_both_within_a_second(shared: Shared, test: &str) {
             tokio::time::sleep(POLL).await;
         }
     }
+    if shared == Shared::Postgres {
+        // The CLI on a third machine, its configuration naming only the
+        // store (no Redis to publish on): the nodes see the store's change
+        // counter move.
+        let url = p.a.store_url();
+        assert!(url.starts_with("postgres://"), "{url}");
+        assert_eq!(url, p.b.store_url(), "one store");
+        let admin = tempfile::tempdir().expect("temp dir");
+        let config = admin.path().join("gatehouse.toml");
+        std::fs::write(&config, format!("[store]\nurl = {url:?}\n")).expect("write config");
+        let out = cli_at(&config, &["user", "lock", "bob"], "");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for gw in [&p.a, &p.b] {
+            wait_app(gw, &on_a, 401, ONE_SECOND).await;
+            wait_app(gw, &on_b, 401, ONE_SECOND).await;
+        }
+    }
 }
