@@ -116,3 +116,50 @@ async fn cli_lock_refused_on_both_within_a_second(shared: Shared, test: &str) {
         }
     }
 }
+
+#[tokio::test]
+async fn test_cluster_cli_del_ends_sessions_on_both_within_a_second_sqlite() {
+    cli_del_ends_sessions_on_both_within_a_second(
+        Shared::Sqlite,
+        "test_cluster_cli_del_ends_sessions_on_both_within_a_second_sqlite",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn test_cluster_cli_del_ends_sessions_on_both_within_a_second_postgres() {
+    cli_del_ends_sessions_on_both_within_a_second(
+        Shared::Postgres,
+        "test_cluster_cli_del_ends_sessions_on_both_within_a_second_postgres",
+    )
+    .await;
+}
+
+/// `gatehouse user del` on B ends the user's sessions of both nodes, and a
+/// user added again under the same name (maybe the same id) does not get
+/// them back.
+async fn cli_del_ends_sessions_on_both_within_a_second(shared: Shared, test: &str) {
+    let Some(p) = pair_on(shared, test, "").await else {
+        return;
+    };
+    add_user(&p.a, "fred", "user", "pw-fred");
+    let on_a = login(&p.a, "fred", "pw-fred").await;
+    let on_b = login(&p.b, "fred", "pw-fred").await;
+    for gw in [&p.a, &p.b] {
+        assert_eq!(app_status(gw, &on_a).await, 200);
+        assert_eq!(app_status(gw, &on_b).await, 200);
+    }
+    cli_ok(&p.b, &["user", "del", "fred"], "");
+    for gw in [&p.a, &p.b] {
+        wait_app(gw, &on_a, 401, ONE_SECOND).await;
+        wait_app(gw, &on_b, 401, ONE_SECOND).await;
+    }
+    add_user(&p.b, "fred", "user", "pw-fred-2");
+    let fresh = login(&p.a, "fred", "pw-fred-2").await;
+    assert_eq!(app_status(&p.b, &fresh).await, 200, "the new fred on B");
+    assert_eq!(p.echo.last().header_all("X-WEBAUTH-USER"), ["fred"]);
+    for gw in [&p.a, &p.b] {
+        assert_eq!(app_status(gw, &on_a).await, 401, "old session stays ended");
+        assert_eq!(app_status(gw, &on_b).await, 401, "old session stays ended");
+    }
+}
