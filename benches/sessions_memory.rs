@@ -4,7 +4,16 @@
 //! - `session_lookup_100k`: SHA-256 of the cookie token + map look-up + expiry checks;
 //! - `auth_hot_path_100k`: cookie found in a browser's `Cookie:` header, look-up,
 //!   decision, and the identity header inserted into an upstream request
-//!   (everything the gateway adds per protected request, minus logging).
+//!   (everything the gateway adds per protected request, minus logging);
+//! - `session_lookup_100k_cluster`, `auth_hot_path_100k_cluster`: the same
+//!   two on the same table after the cluster layer is hooked up the way a
+//!   node with `[cluster] redis` does it (`Cluster::start`: the session
+//!   table's events hook, shared regulation, the subscriber and publisher
+//!   tasks on their own thread). A cache hit must not touch any of it, so
+//!   these match the two above within noise. Redis: `GATEHOUSE_BENCH_REDIS`
+//!   (e.g. `redis://127.0.0.1:6379/0` of a `redis-server` you started), or
+//!   by default a unix socket nobody listens on (the node then retries
+//!   every 250 ms on the cluster thread, as during an outage).
 //!
 //! argon2id (paid once per sign-in, never per request) is `benches/password.rs`.
 //!
@@ -12,15 +21,19 @@
 //! sessions add to this process (VmRSS before and after the load). The
 //! real gateway's RSS is measured by `scripts/bench.sh --memory`.
 //!
-//! Run with `cargo bench --bench sessions_memory`.
+//! Run with `cargo bench --bench sessions_memory`; only the four `_100k`
+//! figures: `cargo bench --bench sessions_memory -- _100k`.
 
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use gatehouse::auth::decision::{decide, is_navigation, UserState};
+use gatehouse::auth::regulation::Regulation;
 use gatehouse::auth::session::{token_hash, SessionTable};
+use gatehouse::cluster::Cluster;
 use gatehouse::config::model::{AuthLevel, SessionSettings};
 use gatehouse::cookie;
 use gatehouse::store::{Store, DB_FILE};
@@ -95,9 +108,20 @@ fn fill_store(dir: &Path, n: usize, now: SystemTime) -> Result<(), String> {
     tx.commit().map_err(|e| e.to_string())
 }
 
-/// The loaded table; exits the bench on a setup failure.
-fn table(now: SystemTime) -> (tempfile::TempDir, SessionTable) {
-    let setup = || -> Result<(tempfile::TempDir, SessionTable), String> {
+/// Exits the bench on a setup failure.
+fn or_exit<T>(r: Result<T, String>) -> T {
+    match r {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("sessions_memory: setup failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The loaded table and its store; exits the bench on a setup failure.
+fn table(now: SystemTime) -> (tempfile::TempDir, Store, Arc<SessionTable>) {
+    let setup = || -> Result<(tempfile::TempDir, Store, Arc<SessionTable>), String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         fill_store(dir.path(), SESSIONS, now)?;
         let store = Store::open(dir.path()).map_err(|e| e.to_string())?;
@@ -111,27 +135,64 @@ fn table(now: SystemTime) -> (tempfile::TempDir, SessionTable) {
             after.saturating_sub(before),
             after.saturating_sub(before) * 1024 / (SESSIONS as u64).max(1)
         );
-        Ok((dir, table))
+        Ok((dir, store, Arc::new(table)))
     };
-    match setup() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("sessions_memory: setup failed: {e}");
-            std::process::exit(1);
-        }
-    }
+    or_exit(setup())
+}
+
+/// Hooks the cluster layer up to `table` as `App::open` does for a node
+/// with `[cluster] redis` (the URL and `[login]` read by the config
+/// loader).
+fn join_cluster(dir: &Path, store: &Store, table: &Arc<SessionTable>, now: SystemTime) -> Cluster {
+    let redis = std::env::var("GATEHOUSE_BENCH_REDIS")
+        .unwrap_or_else(|_| format!("unix://{}", dir.join("no-redis.sock").display()));
+    let text = format!("[cluster]\nredis = {redis:?}\nnode_name = \"bench\"\n");
+    let config = or_exit(
+        gatehouse::config::parse(Path::new("bench.toml"), &text).map_err(|e| e.to_string()),
+    );
+    let Some(url) = &config.cluster.redis else {
+        eprintln!("sessions_memory: no [cluster] redis in {text:?}");
+        std::process::exit(1);
+    };
+    let regulation = Arc::new(or_exit(
+        Regulation::load(store, &config.login, now).map_err(|e| e.to_string()),
+    ));
+    or_exit(
+        Cluster::start(
+            url,
+            &config.cluster.node_name,
+            table.clone(),
+            regulation,
+            store.clone(),
+        )
+        .map_err(|e| e.to_string()),
+    )
 }
 
 fn bench_sessions(c: &mut Criterion) {
     let now = gatehouse::clock::now();
-    let (_dir, table) = table(now);
+    let (dir, store, table) = table(now);
     let probe = token(SESSIONS / 2);
     if table.lookup(&probe, now).is_none() {
         eprintln!("sessions_memory: a loaded session was not found");
         std::process::exit(1);
     }
-    c.bench_function("session_lookup_100k", |b| {
-        b.iter(|| table.lookup(black_box(&probe), now).is_some())
+    hit_paths(c, &table, &probe, now, "");
+    // The same table, now a node's cache in front of a shared store.
+    let cluster = join_cluster(dir.path(), &store, &table, now);
+    if table.lookup(&probe, now).is_none() {
+        eprintln!("sessions_memory: the session was lost when joining the cluster");
+        std::process::exit(1);
+    }
+    hit_paths(c, &table, &probe, now, "_cluster");
+    drop(cluster);
+}
+
+/// `session_lookup_100k{suffix}` and `auth_hot_path_100k{suffix}`: the
+/// cache hit of `probe`.
+fn hit_paths(c: &mut Criterion, table: &SessionTable, probe: &str, now: SystemTime, suffix: &str) {
+    c.bench_function(&format!("session_lookup_100k{suffix}"), |b| {
+        b.iter(|| table.lookup(black_box(probe), now).is_some())
     });
 
     let header = format!("{COOKIE_PREFIX}{probe}; lang=en");
@@ -153,7 +214,7 @@ fn bench_sessions(c: &mut Criterion) {
     ] {
         let _ = request.insert_header(k, v);
     }
-    c.bench_function("auth_hot_path_100k", |b| {
+    c.bench_function(&format!("auth_hot_path_100k{suffix}"), |b| {
         b.iter_batched_ref(
             || request.clone(),
             |up| {

@@ -1,8 +1,12 @@
-//! Two gateways, A and B, sharing one store directory and one Redis.
+//! Two gateways, A and B, sharing one store and one Redis. The store is
+//! either one SQLite `data_dir` both nodes open ([`Shared::Sqlite`]) or one
+//! throwaway PostgreSQL server both nodes name in `[store] url`, each node
+//! with a `data_dir` of its own, as on two machines ([`Shared::Postgres`]).
 
 use std::time::Duration;
 
 use crate::support::binary::{client, Gateway};
+use crate::support::postgres::Postgres;
 use crate::support::redis::Redis;
 use crate::support::upstream::EchoServer;
 
@@ -11,14 +15,27 @@ pub use crate::support::accounts::*;
 /// Revocations must reach the other node within this.
 pub const ONE_SECOND: Duration = Duration::from_secs(1);
 
-/// The pair and what they share.
+/// The store the two nodes share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shared {
+    /// One SQLite file: both nodes on one `data_dir`.
+    Sqlite,
+    /// One PostgreSQL database: both nodes with the same `[store] url`.
+    Postgres,
+}
+
+/// The pair and what they share (dropped in this order: the gateways
+/// first, the servers they use after them).
 pub struct Pair {
     pub a: Gateway,
     pub b: Gateway,
     pub redis: Redis,
     pub echo: EchoServer,
-    /// The shared `data_dir` (kept alive as long as the pair).
-    pub _data: tempfile::TempDir,
+    /// The shared `data_dir` ([`Shared::Sqlite`]; kept alive as long as
+    /// the pair).
+    pub _data: Option<tempfile::TempDir>,
+    /// The shared PostgreSQL server ([`Shared::Postgres`]).
+    pub _postgres: Option<Postgres>,
 }
 
 /// `[login]` of the pair: the 4th failure within the window bans.
@@ -35,20 +52,39 @@ pub fn rest(redis: &Redis, node: &str, echo: &EchoServer, extra: &str) -> String
     )
 }
 
-/// Starts Redis and two gateways on one store, both subscribed, or `None`
-/// when `redis-server` is missing (skipped; a failure under CI).
-pub async fn pair(test: &str, extra: &str) -> Option<Pair> {
+/// Starts Redis (and PostgreSQL for [`Shared::Postgres`]) and two gateways
+/// on one store, both subscribed, or `None` when `redis-server` or
+/// PostgreSQL is missing (skipped; a failure under CI).
+pub async fn pair_on(shared: Shared, test: &str, extra: &str) -> Option<Pair> {
+    let mut postgres = match shared {
+        Shared::Sqlite => None,
+        Shared::Postgres => Some(Postgres::start(test)?),
+    };
     let redis = Redis::start(test)?;
     let echo = EchoServer::start();
-    let data = tempfile::Builder::new()
-        .prefix("gatehouse-cluster-")
-        .tempdir()
-        .expect("shared data_dir");
+    let data = match shared {
+        Shared::Sqlite => Some(
+            tempfile::Builder::new()
+                .prefix("gatehouse-cluster-")
+                .tempdir()
+                .expect("shared data_dir"),
+        ),
+        Shared::Postgres => None,
+    };
+    // "" (SQLite) is explicit: not a PostgreSQL of each node's own under
+    // GATEHOUSE_TEST_STORE=postgres.
+    let url = postgres
+        .as_mut()
+        .map(|pg| pg.new_database())
+        .unwrap_or_default();
     let start = |node: &str| {
-        builder(&rest(&redis, node, &echo, extra))
-            .data_dir(data.path())
-            .server_extra("trusted_proxies = [\"127.0.0.1/32\"]")
-            .start()
+        let mut b = builder(&rest(&redis, node, &echo, extra))
+            .store_url(&url)
+            .server_extra("trusted_proxies = [\"127.0.0.1/32\"]");
+        if let Some(dir) = &data {
+            b = b.data_dir(dir.path());
+        }
+        b.start()
     };
     let a = start("node-a");
     let b = start("node-b");
@@ -59,6 +95,7 @@ pub async fn pair(test: &str, extra: &str) -> Option<Pair> {
         redis,
         echo,
         _data: data,
+        _postgres: postgres,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Several instances (docs/cluster.md): two real gateway processes on one
-//! SQLite `data_dir` and one throwaway `redis-server`.
+//! store (a SQLite `data_dir`, or a throwaway PostgreSQL) and one
+//! throwaway `redis-server`.
 
 mod acme;
 mod check;

@@ -1,12 +1,29 @@
 //! Redis down: both nodes keep serving signed-in users and sign-ins work
 //! (local regulation); Redis back on the same port: both subscribe again
-//! and a logout on A reaches B within a second.
+//! and a logout on A reaches B within a second. On both shared stores.
 
 use super::common::*;
 
 #[tokio::test]
-async fn test_cluster_redis_outage_keeps_serving_and_recovers() {
-    let Some(mut p) = pair("test_cluster_redis_outage_keeps_serving_and_recovers", "").await else {
+async fn test_cluster_redis_outage_keeps_serving_and_recovers_sqlite() {
+    redis_outage_keeps_serving_and_recovers(
+        Shared::Sqlite,
+        "test_cluster_redis_outage_keeps_serving_and_recovers_sqlite",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn test_cluster_redis_outage_keeps_serving_and_recovers_postgres() {
+    redis_outage_keeps_serving_and_recovers(
+        Shared::Postgres,
+        "test_cluster_redis_outage_keeps_serving_and_recovers_postgres",
+    )
+    .await;
+}
+
+async fn redis_outage_keeps_serving_and_recovers(shared: Shared, test: &str) {
+    let Some(mut p) = pair_on(shared, test, "").await else {
         return;
     };
     wait_subscribers(&p.redis, 2).await;

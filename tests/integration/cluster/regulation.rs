@@ -1,16 +1,29 @@
 //! Wrong passwords split across the nodes ban exactly at the count one
-//! node bans at ([login] max_failures = 3: the 4th failure bans).
+//! node bans at ([login] max_failures = 3: the 4th failure bans), on
+//! both shared stores.
 
 use super::common::*;
 
 #[tokio::test]
-async fn test_cluster_failures_split_across_nodes_ban_at_the_configured_count() {
-    let Some(p) = pair(
-        "test_cluster_failures_split_across_nodes_ban_at_the_configured_count",
-        "",
+async fn test_cluster_failures_split_across_nodes_ban_at_the_configured_count_sqlite() {
+    failures_split_across_nodes_ban_at_the_configured_count(
+        Shared::Sqlite,
+        "test_cluster_failures_split_across_nodes_ban_at_the_configured_count_sqlite",
     )
-    .await
-    else {
+    .await;
+}
+
+#[tokio::test]
+async fn test_cluster_failures_split_across_nodes_ban_at_the_configured_count_postgres() {
+    failures_split_across_nodes_ban_at_the_configured_count(
+        Shared::Postgres,
+        "test_cluster_failures_split_across_nodes_ban_at_the_configured_count_postgres",
+    )
+    .await;
+}
+
+async fn failures_split_across_nodes_ban_at_the_configured_count(shared: Shared, test: &str) {
+    let Some(p) = pair_on(shared, test, "").await else {
         return;
     };
     add_user(&p.a, "carol", "user", "pw-carol");
