@@ -218,7 +218,18 @@ async fn test_metrics_count_exactly_and_pass_promtool() {
     assert_eq!(get(&gw, "/dead/failing-path", None, api).await, 502);
     assert_eq!(get(&gw, "/failover/retried-path", None, api).await, 200);
 
-    let after = scrape(metrics_port).await;
+    // A request is counted when it is logged, right after its response:
+    // wait until the last one is in, then every count must be exact.
+    let deadline = std::time::Instant::now() + WITHIN;
+    let after = loop {
+        let now = scrape(metrics_port).await;
+        let last = now.requests("failover", "2xx", "public")
+            - before.requests("failover", "2xx", "public");
+        if last >= 1.0 || std::time::Instant::now() > deadline {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let moved = |f: &dyn Fn(&Scrape) -> f64| f(&after) - f(&before);
     assert_eq!(moved(&|s| s.requests("app", "2xx", "allow")), 3.0);
     assert_eq!(moved(&|s| s.requests("app", "4xx", "unauthorized")), 2.0);
