@@ -89,6 +89,10 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for Counted<A> {
     }
 
     async fn cleanup(&self) {
+        // Pingora's cleanup aborts every connection still waiting for a
+        // request; one accepted just before the listeners closed gets a
+        // moment to send its first one (`drain::FIRST_REQUEST_GRACE`).
+        tokio::time::sleep(super::drain::FIRST_REQUEST_GRACE).await;
         self.0.cleanup().await;
     }
 }
