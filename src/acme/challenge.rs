@@ -1,7 +1,10 @@
 //! Challenge answers: HTTP-01 tokens (read by the proxy for
 //! `/.well-known/acme-challenge/TOKEN`), TLS-ALPN-01 certificates (served by
 //! the resolver to `acme-tls/1` handshakes), and the DNS-01 hook, run as
-//! `HOOK present|cleanup FQDN VALUE` like lego's `exec` provider.
+//! `HOOK present|cleanup FQDN VALUE` like lego's `exec` provider. With
+//! several instances the HTTP-01 and TLS-ALPN-01 answers are also shared
+//! through a mirror ([`Http01Mirror`], [`AlpnMirror`]), so the CA may reach
+//! any node.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -79,6 +82,46 @@ impl Http01Tokens {
             return None;
         }
         self.map.get(token).map(|v| v.value().clone())
+    }
+}
+
+/// What a shared layer does with this node's TLS-ALPN-01 challenges, so
+/// the CA may reach any node: each other node serves a challenge
+/// certificate of its own for the same digest.
+pub trait AlpnMirror: Send + Sync + std::fmt::Debug {
+    /// Shares the challenge of `name`; done when the other nodes serve it
+    /// (or a bounded wait ran out).
+    fn put(&self, name: &str, digest: [u8; 32]) -> BoxedDone;
+    /// Withdraws it.
+    fn remove(&self, name: &str) -> BoxedDone;
+}
+
+/// This node's TLS-ALPN-01 challenges as the other nodes see them (nothing
+/// for a single instance).
+#[derive(Debug, Default)]
+pub struct AlpnShare {
+    mirror: std::sync::OnceLock<Arc<dyn AlpnMirror>>,
+}
+
+impl AlpnShare {
+    /// Shares the challenges with other nodes from now on; `false` when
+    /// already set.
+    pub fn set_mirror(&self, mirror: Arc<dyn AlpnMirror>) -> bool {
+        self.mirror.set(mirror).is_ok()
+    }
+
+    /// Has the other nodes serve the challenge of `name` for `digest`.
+    pub async fn publish(&self, name: &str, digest: [u8; 32]) {
+        if let Some(m) = self.mirror.get() {
+            m.put(name, digest).await;
+        }
+    }
+
+    /// Has the other nodes stop serving it.
+    pub async fn withdraw(&self, name: &str) {
+        if let Some(m) = self.mirror.get() {
+            m.remove(name).await;
+        }
     }
 }
 

@@ -1,10 +1,17 @@
 //! Automatic certificates from an ACME CA (RFC 8555), issued and renewed in
 //! the background on the certificate thread, never on a proxy worker. The
 //! gateway serves from the first second: certificates saved earlier are
-//! loaded at start ([`load_stored`]); missing ones are ordered by [`run`],
-//! which swaps each new certificate into the live resolver. A failing CA is
-//! logged, shown on the debug page and retried with backoff; it never stops
-//! the gateway.
+//! loaded at start ([`load_stored`]); missing ones are ordered by
+//! [`Scheduler::run`], which swaps each new certificate into the live
+//! resolver. A failing CA is logged, shown on the debug page and retried
+//! with backoff; it never stops the gateway.
+//!
+//! The account and the certificates live in the store, so every gateway on
+//! one store (docs/cluster.md) uses one account and serves the same
+//! certificates; a lease in the store lets one node at a time order a name,
+//! and the others pick its certificate up from the store. Each node also
+//! keeps a copy under `data_dir/acme/` (served from when the store cannot
+//! be reached at start).
 //!
 //! `account` (restore or create), `order` (one certificate), `challenge`
 //! (HTTP-01 tokens, TLS-ALPN-01 certificates, the DNS-01 hook), `storage`
@@ -24,48 +31,148 @@ use std::time::{Duration, SystemTime};
 
 use instant_acme::{Account, CertificateIdentifier};
 
-pub use challenge::{valid_token, BoxedDone, Http01Mirror, Http01Tokens, HTTP01_PREFIX};
+pub use challenge::{
+    alpn_certificate, valid_token, AlpnMirror, AlpnShare, BoxedDone, Http01Mirror, Http01Tokens,
+    HTTP01_PREFIX,
+};
 
+use crate::certs::info::CertInfo;
 use crate::certs::pair::{load_combined, Loaded};
 use crate::certs::CertStore;
 use crate::config::Acme;
+use crate::store::{AcmeCertRow, AcmeLease, Store};
 use schedule::{next_try, renewal_due, within_window, Timing};
 
 /// Longest time one order may take, end to end.
 const ORDER_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a node holds the right to order a name (an order's longest
+/// time and a margin): a node that dies mid-order blocks the others this
+/// long at most.
+const LEASE: Duration = Duration::from_secs(360);
+/// How often a node waiting for another node's order looks again.
+const LEASE_POLL: Duration = Duration::from_secs(5);
 
-/// Loads the certificates saved under `data_dir/acme/certs/` for the
-/// configured names into `store` (before the listeners open).
-pub fn load_stored(acme: &Acme, data_dir: &Path, store: &CertStore) {
+/// Unix seconds now.
+pub(crate) fn now_secs() -> i64 {
+    crate::store::secs(crate::clock::now())
+}
+
+/// Where ACME keeps what it needs across restarts and shares with other
+/// nodes: the store every node opens, this node's `data_dir`, and its name.
+#[derive(Debug, Clone)]
+pub struct Keep {
+    /// The store (the nodes' shared truth: account, certificates, leases).
+    pub store: Store,
+    /// This node's `data_dir` (its own copy under `acme/`).
+    pub data_dir: PathBuf,
+    /// `[cluster] node_name` (the host name by default).
+    pub node: String,
+}
+
+impl Keep {
+    /// Who holds a lease: the node and this process.
+    fn holder(&self) -> String {
+        format!("{}/{}", self.node, std::process::id())
+    }
+}
+
+/// The newer of two certificates (the later notBefore).
+fn newer(a: &CertInfo, b: &CertInfo) -> bool {
+    a.not_before > b.not_before
+}
+
+/// The store row of a certificate.
+fn row_of(name: &str, pem: &str, info: &CertInfo, node: &str) -> AcmeCertRow {
+    let secs = |t: SystemTime| i64::try_from(crate::clock::unix(t)).unwrap_or(i64::MAX);
+    AcmeCertRow {
+        name: name.to_owned(),
+        pem: pem.to_owned(),
+        issued: secs(info.not_before),
+        not_after: secs(info.not_after),
+        node: node.to_owned(),
+    }
+}
+
+/// Loads the certificates of the configured names into `certs` before the
+/// listeners open: the newer of the store's and this node's file
+/// (`data_dir/acme/certs/`). The other place is brought up to date: a file
+/// the store lacks is put in it (certificates ordered before the store
+/// kept them), a newer row is written to the file.
+pub fn load_stored(acme: &Acme, keep: &Keep, certs: &CertStore) {
     if !acme.enabled {
         return;
     }
     for name in &acme.domains {
-        let path = storage::cert_path(data_dir, name);
-        match std::fs::read(&path) {
+        let path = storage::cert_path(&keep.data_dir, name);
+        let file = match std::fs::read(&path) {
             Ok(bytes) => match stored(&bytes, name) {
-                Ok(loaded) => {
-                    let (due, warning) = renewal_due(&loaded.info, acme.renew_before);
-                    tracing::info!(name = %name, valid_until = %rfc3339(loaded.info.not_after), next_renewal = %rfc3339(due), "ACME certificate loaded");
-                    store.update_acme_status(name, |s| {
-                        s.next_renewal = Some(due);
-                        s.warning = warning;
-                    });
-                    store.install_acme(name, loaded);
-                }
+                Ok(loaded) => Some((String::from_utf8_lossy(&bytes).into_owned(), loaded)),
                 Err(e) => {
                     tracing::warn!(file = %path.display(), error = %e, "stored ACME certificate unusable; a new one will be ordered");
-                    store.update_acme_status(name, |s| s.last_error = Some(e));
+                    certs.update_acme_status(name, |s| s.last_error = Some(e));
+                    None
                 }
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                store.update_acme_status(name, |_| {});
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
                 tracing::warn!(file = %path.display(), error = %e, "stored ACME certificate not readable");
-                store.update_acme_status(name, |s| s.last_error = Some(e.to_string()));
+                certs.update_acme_status(name, |s| s.last_error = Some(e.to_string()));
+                None
             }
-        }
+        };
+        let row = match keep.store.acme_cert(name) {
+            Ok(Some(row)) => match stored(row.pem.as_bytes(), name) {
+                Ok(loaded) => Some((row, loaded)),
+                Err(e) => {
+                    tracing::warn!(name = %name, error = %e, "ACME certificate in the store unusable");
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(name = %name, error = %e, "ACME certificate not read from the store; using this node's file");
+                None
+            }
+        };
+        let loaded = match (file, row) {
+            (Some((_, from_file)), Some((row, from_store)))
+                if newer(&from_store.info, &from_file.info) =>
+            {
+                copy_to_file(&path, &row.pem);
+                from_store
+            }
+            (Some((pem, from_file)), row) => {
+                if row.is_none_or(|(_, s)| newer(&from_file.info, &s.info)) {
+                    let row = row_of(name, &pem, &from_file.info, &keep.node);
+                    if let Err(e) = keep.store.save_acme_cert(&row) {
+                        tracing::warn!(name = %name, error = %e, "ACME certificate not copied to the store");
+                    }
+                }
+                from_file
+            }
+            (None, Some((row, from_store))) => {
+                copy_to_file(&path, &row.pem);
+                from_store
+            }
+            (None, None) => {
+                certs.update_acme_status(name, |_| {});
+                continue;
+            }
+        };
+        let (due, warning) = renewal_due(&loaded.info, acme.renew_before);
+        tracing::info!(name = %name, valid_until = %rfc3339(loaded.info.not_after), next_renewal = %rfc3339(due), "ACME certificate loaded");
+        certs.update_acme_status(name, |s| {
+            s.next_renewal = Some(due);
+            s.warning = warning;
+        });
+        certs.install_acme(name, loaded);
+    }
+}
+
+/// Writes a certificate from the store to this node's file.
+fn copy_to_file(path: &Path, pem: &str) {
+    if let Err(e) = storage::write_private(path, pem.as_bytes()) {
+        tracing::warn!(file = %path.display(), error = %e, "ACME certificate not copied to this node's file");
     }
 }
 
@@ -129,12 +236,15 @@ struct Slot {
 /// The scheduler: runs until the process ends.
 pub struct Scheduler {
     acme: Acme,
-    data_dir: PathBuf,
+    keep: Keep,
     store: Arc<CertStore>,
     tokens: Arc<Http01Tokens>,
+    alpn: Arc<AlpnShare>,
     timing: Timing,
     retry_after: http::RetryAfter,
     account: Option<Account>,
+    /// The credentials of `account`, as stored.
+    account_json: Option<String>,
     /// Listeners the CA will connect to: orders wait until they accept.
     listeners: Vec<SocketAddr>,
 }
@@ -143,19 +253,22 @@ impl Scheduler {
     /// A scheduler for `acme` (its timing from the environment, see [`Timing::from_env`]).
     pub fn new(
         acme: Acme,
-        data_dir: PathBuf,
+        keep: Keep,
         store: Arc<CertStore>,
         tokens: Arc<Http01Tokens>,
+        alpn: Arc<AlpnShare>,
         listeners: Vec<SocketAddr>,
     ) -> Scheduler {
         Scheduler {
             acme,
-            data_dir,
+            keep,
             store,
             tokens,
+            alpn,
             timing: Timing::from_env(),
             retry_after: http::RetryAfter::default(),
             account: None,
+            account_json: None,
             listeners,
         }
     }
@@ -188,6 +301,8 @@ impl Scheduler {
         loop {
             let mut orders = 0;
             for slot in slots.iter_mut() {
+                // Another node may have renewed it meanwhile.
+                self.adopt_shared(slot).await;
                 let now = crate::clock::now();
                 if now >= slot.due && now >= slot.not_before {
                     orders += 1;
@@ -214,17 +329,23 @@ impl Scheduler {
         let have_certs = slots
             .iter()
             .any(|s| self.store.acme_cert(&s.name).is_some());
-        let path = storage::account_path(&self.data_dir, &self.acme.directory);
-        if !have_certs || !path.exists() {
+        let path = storage::account_path(&self.keep.data_dir, &self.acme.directory);
+        let directory = self.acme.directory.to_string();
+        let in_store = || async {
+            let found = self
+                .keep
+                .store
+                .call(move |s| s.acme_account(&directory))
+                .await;
+            matches!(found, Ok(Some(_)))
+        };
+        if !have_certs || !(path.exists() || in_store().await) {
             return;
         }
         if self.account.is_none() {
-            match account::open(&self.acme, &self.data_dir, &self.retry_after).await {
-                Ok(ready) => self.account = Some(ready.account),
-                Err(e) => {
-                    tracing::debug!(error = %e, "ACME renewal information not asked (CA unreachable)");
-                    return;
-                }
+            if let Err(e) = self.ensure_account().await {
+                tracing::debug!(error = %e, "ACME renewal information not asked (CA unreachable)");
+                return;
             }
         }
         for slot in slots.iter_mut() {
@@ -267,9 +388,111 @@ impl Scheduler {
         }
     }
 
+    /// Serves the store's certificate for `slot` when it is newer than
+    /// this node's (another node ordered it); `true` when it did.
+    async fn adopt_shared(&mut self, slot: &mut Slot) -> bool {
+        let name = slot.name.clone();
+        let row = match self.keep.store.call(move |s| s.acme_cert(&name)).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::debug!(name = %slot.name, error = %e, "ACME certificate not looked up in the store");
+                return false;
+            }
+        };
+        let held = self.store.acme_cert(&slot.name);
+        if held.is_some_and(|c| crate::store::secs(c.info.not_before) >= row.issued) {
+            return false;
+        }
+        let loaded = match stored(row.pem.as_bytes(), &slot.name) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                tracing::debug!(name = %slot.name, error = %e, "ACME certificate in the store unusable");
+                return false;
+            }
+        };
+        copy_to_file(
+            &storage::cert_path(&self.keep.data_dir, &slot.name),
+            &row.pem,
+        );
+        let (due, warning) = renewal_due(&loaded.info, self.acme.renew_before);
+        let valid_until = loaded.info.not_after;
+        self.store.install_acme(&slot.name, loaded);
+        slot.failures = 0;
+        slot.due = due;
+        slot.not_before = crate::clock::now();
+        slot.ari_asked = false;
+        self.store.update_acme_status(&slot.name, |s| {
+            s.next_renewal = Some(due);
+            s.last_error = None;
+            s.failures = 0;
+            s.warning = warning;
+        });
+        tracing::info!(name = %slot.name, node = %row.node, valid_until = %rfc3339(valid_until), next_renewal = %rfc3339(due), "ACME certificate from the store in service");
+        true
+    }
+
+    /// Takes the right to order `slot` until `until`; `Err` with the wait
+    /// when another node holds it. A store that cannot be reached does not
+    /// stop the order (each node then orders for itself).
+    async fn lease(&self, name: &str, until: SystemTime) -> Result<(), SystemTime> {
+        let (n, holder) = (name.to_owned(), self.keep.holder());
+        let (until, now) = (crate::store::secs(until), now_secs());
+        match self
+            .keep
+            .store
+            .call(move |s| s.take_acme_lease(&n, &holder, until, now))
+            .await
+        {
+            Ok(AcmeLease::Taken) => Ok(()),
+            Ok(AcmeLease::Held { holder, until }) => {
+                let left = Duration::from_secs(u64::try_from(until - now).unwrap_or(0));
+                // An order in progress ends soon; a node in backoff after a
+                // failure is looked at again at its next try.
+                let wait = if left <= LEASE {
+                    LEASE_POLL.min(self.timing.check)
+                } else {
+                    left.min(self.timing.check)
+                };
+                tracing::info!(name = %name, node = %holder, "ACME: another node is ordering this certificate; waiting for it");
+                Err(crate::clock::now() + wait)
+            }
+            Err(e) => {
+                tracing::warn!(name = %name, error = %e, "ACME lease not taken (store unreachable); ordering anyway");
+                Ok(())
+            }
+        }
+    }
+
+    /// Gives the lease of `name` up.
+    async fn release(&self, name: &str) {
+        let (n, holder) = (name.to_owned(), self.keep.holder());
+        if let Err(e) = self
+            .keep
+            .store
+            .call(move |s| s.release_acme_lease(&n, &holder))
+            .await
+        {
+            tracing::debug!(name = %name, error = %e, "ACME lease not released (it runs out by itself)");
+        }
+    }
+
     /// One try at a certificate for `slot`.
     async fn attempt(&mut self, slot: &mut Slot) {
+        if self.adopt_shared(slot).await {
+            return;
+        }
         let now = crate::clock::now();
+        if let Err(at) = self.lease(&slot.name, now + LEASE).await {
+            slot.not_before = at;
+            return;
+        }
+        // A node that finished just before the lease was taken saved its
+        // certificate before giving the lease up: look once more.
+        if self.adopt_shared(slot).await {
+            self.release(&slot.name).await;
+            return;
+        }
         let attempt = slot.failures + 1;
         self.store
             .update_acme_status(&slot.name, |s| s.last_attempt = Some(now));
@@ -280,6 +503,7 @@ impl Scheduler {
                     acme: &self.acme,
                     tokens: &self.tokens,
                     store: &self.store,
+                    alpn: &self.alpn,
                 };
                 match tokio::time::timeout(ORDER_TIMEOUT, order::issue(&account, &slot.name, &cx))
                     .await
@@ -297,8 +521,18 @@ impl Scheduler {
             }),
         };
         match result {
-            Ok(issued) => self.issued(slot, issued).await,
-            Err(e) => self.failed(slot, e),
+            Ok(issued) => {
+                self.issued(slot, issued).await;
+                self.release(&slot.name).await;
+            }
+            Err(e) => {
+                self.failed(slot, e).await;
+                // The others wait for this node's next try (one node's
+                // backoff, not two nodes' failed validations).
+                if self.lease(&slot.name, slot.not_before).await.is_err() {
+                    tracing::debug!(name = %slot.name, "ACME lease taken over meanwhile");
+                }
+            }
         }
     }
 
@@ -306,16 +540,30 @@ impl Scheduler {
         if let Some(a) = &self.account {
             return Ok(a.clone());
         }
-        let ready = account::open(&self.acme, &self.data_dir, &self.retry_after).await?;
+        let sources = account::Sources {
+            acme: &self.acme,
+            data_dir: &self.keep.data_dir,
+            store: &self.keep.store,
+            retry_after: &self.retry_after,
+        };
+        let ready = account::open(&sources).await?;
         self.account = Some(ready.account.clone());
+        self.account_json = Some(ready.credentials);
         Ok(ready.account)
     }
 
     async fn issued(&mut self, slot: &mut Slot, issued: order::Issued) {
         let name = slot.name.clone();
-        let path = storage::cert_path(&self.data_dir, &name);
+        let path = storage::cert_path(&self.keep.data_dir, &name);
         if let Err(e) = storage::write_private(&path, issued.pem.as_bytes()) {
-            tracing::error!(file = %path.display(), error = %e, "ACME certificate not saved (served until the next restart only)");
+            tracing::error!(file = %path.display(), error = %e, "ACME certificate not saved in this node's file");
+        }
+        let row = row_of(&name, &issued.pem, &issued.loaded.info, &self.keep.node);
+        match self.keep.store.call(move |s| s.save_acme_cert(&row)).await {
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(name = %name, error = %e, "ACME certificate not saved in the store (other nodes order their own)")
+            }
         }
         let (due, warning) = renewal_due(&issued.loaded.info, self.acme.renew_before);
         if let Some(w) = &warning {
@@ -337,15 +585,26 @@ impl Scheduler {
         self.ask_ari(slot).await;
     }
 
-    fn failed(&mut self, slot: &mut Slot, e: order::OrderError) {
+    async fn failed(&mut self, slot: &mut Slot, e: order::OrderError) {
         let now = crate::clock::now();
         slot.failures += 1;
         if e.message.contains("accountDoesNotExist") {
             // The CA forgot the account (a test CA restarted): start afresh.
             self.account = None;
-            let path = storage::account_path(&self.data_dir, &self.acme.directory);
+            let path = storage::account_path(&self.keep.data_dir, &self.acme.directory);
             if let Err(err) = storage::set_aside(&path) {
                 tracing::warn!(file = %path.display(), error = %err, "unknown ACME account not set aside");
+            }
+            if let Some(json) = self.account_json.take() {
+                let directory = self.acme.directory.to_string();
+                let forgot = self
+                    .keep
+                    .store
+                    .call(move |s| s.forget_acme_account(&directory, &json))
+                    .await;
+                if let Err(err) = forgot {
+                    tracing::warn!(error = %err, "unknown ACME account not removed from the store");
+                }
             }
         } else if e.message.contains("ACME directory") {
             self.account = None;

@@ -10,7 +10,7 @@ use instant_acme::{
     Account, AuthorizationStatus, ChallengeType, Identifier, NewOrder, OrderStatus, RetryPolicy,
 };
 
-use super::challenge::{alpn_certificate, dns_fqdn, run_hook, Http01Tokens};
+use super::challenge::{alpn_certificate, dns_fqdn, run_hook, AlpnShare, Http01Tokens};
 use crate::certs::pair::{load, Loaded};
 use crate::certs::CertStore;
 use crate::config::{Acme, AcmeChallenge};
@@ -81,6 +81,8 @@ pub struct Context<'a> {
     pub tokens: &'a Http01Tokens,
     /// Where TLS-ALPN-01 certificates are published.
     pub store: &'a CertStore,
+    /// How TLS-ALPN-01 challenges reach the other nodes.
+    pub alpn: &'a AlpnShare,
 }
 
 /// A published answer, withdrawn after the CA has looked.
@@ -120,9 +122,13 @@ pub async fn issue(account: &Account, name: &str, cx: &Context<'_>) -> Result<Is
                     published.push(Published::Token(challenge.token.clone()));
                 }
                 AcmeChallenge::TlsAlpn01 => {
-                    let cert = alpn_certificate(name, key_auth.digest().as_ref())?;
+                    let digest = key_auth.digest();
+                    let cert = alpn_certificate(name, digest.as_ref())?;
                     cx.store.set_alpn_challenge(name, Some(cert));
                     published.push(Published::Alpn(name.to_owned()));
+                    if let Ok(d) = <[u8; 32]>::try_from(digest.as_ref()) {
+                        cx.alpn.publish(name, d).await;
+                    }
                 }
                 AcmeChallenge::Dns01 => {
                     let hook = cx
@@ -169,7 +175,10 @@ async fn withdraw(cx: &Context<'_>, published: &[Published]) {
     for p in published {
         match p {
             Published::Token(t) => cx.tokens.withdraw(t).await,
-            Published::Alpn(n) => cx.store.set_alpn_challenge(n, None),
+            Published::Alpn(n) => {
+                cx.store.set_alpn_challenge(n, None);
+                cx.alpn.withdraw(n).await;
+            }
             Published::Dns(fqdn, value) => {
                 if let Some(hook) = cx.acme.dns_hook.as_deref() {
                     if let Err(e) = run_hook(hook, "cleanup", fqdn, value).await {

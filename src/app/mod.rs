@@ -15,4 +15,4 @@ pub mod upkeep;
 pub mod upstream_health;
 
 pub use routes::{HeaderRule, RouteRuntime};
-pub use state::{App, AppError};
+pub use state::{acme_keep, App, AppError};

@@ -59,6 +59,8 @@ pub struct App {
     pub certs: Arc<crate::certs::CertStore>,
     /// Pending ACME HTTP-01 answers.
     pub acme_http01: Arc<crate::acme::Http01Tokens>,
+    /// This node's TLS-ALPN-01 challenges, shared with the other nodes.
+    pub acme_alpn: Arc<crate::acme::AlpnShare>,
     /// `[cluster] redis`: the shared layer of several instances
     /// (docs/cluster.md); `None` for a single instance.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
@@ -82,7 +84,7 @@ impl App {
         } else {
             crate::certs::CertStore::open(&config.server.certs_dir, config.acme.enabled)?
         });
-        crate::acme::load_stored(&config.acme, &config.server.data_dir, &certs);
+        crate::acme::load_stored(&config.acme, &acme_keep(&config, &store), &certs);
         let cluster = match &config.cluster.redis {
             Some(url) => Some(Arc::new(crate::cluster::Cluster::start(
                 url,
@@ -94,9 +96,12 @@ impl App {
             None => None,
         };
         let acme_http01 = Arc::new(crate::acme::Http01Tokens::default());
+        let acme_alpn = Arc::new(crate::acme::AlpnShare::default());
         if let Some(c) = &cluster {
             let mirror = super::cluster_acme::AcmeMirror(c.kv().clone());
             acme_http01.set_mirror(Arc::new(mirror));
+            acme_alpn.set_mirror(Arc::new(super::cluster_acme::AlpnMirror(c.alpn())));
+            c.set_alpn_sink(Arc::new(super::cluster_acme::AlpnSink(certs.clone())));
         }
         Ok(App {
             router,
@@ -114,6 +119,7 @@ impl App {
             pending_logouts: Arc::new(Mutex::new(Vec::new())),
             certs,
             acme_http01,
+            acme_alpn,
             cluster,
             store,
             config,
@@ -144,8 +150,18 @@ impl App {
             pending_logouts: self.pending_logouts.clone(),
             certs: self.certs.clone(),
             acme_http01: self.acme_http01.clone(),
+            acme_alpn: self.acme_alpn.clone(),
             cluster: self.cluster.clone(),
             config,
         }
+    }
+}
+
+/// Where ACME keeps its account and certificates for `config`.
+pub fn acme_keep(config: &Config, store: &Store) -> crate::acme::Keep {
+    crate::acme::Keep {
+        store: store.clone(),
+        data_dir: config.server.data_dir.clone(),
+        node: config.cluster.node_name.clone(),
     }
 }

@@ -55,6 +55,21 @@ pub enum Event {
     /// A node is back from an outage: every node compares its cache with
     /// the store (messages sent meanwhile were lost).
     Reconcile,
+    /// A TLS-ALPN-01 challenge of a name (RFC 8737): every node serves the
+    /// challenge certificate for this SHA-256 of the key authorization
+    /// (public by design: the CA reads it in the handshake), or stops
+    /// (`None`).
+    Alpn {
+        name: String,
+        digest: Option<[u8; 32]>,
+    },
+}
+
+/// The nodes that serve a TLS-ALPN-01 challenge certificate (a set of
+/// instance names): the ordering node waits for every other node here
+/// before it tells the CA to look.
+pub fn alpn_ack_key(name: &str, digest: &[u8; 32]) -> String {
+    format!("gatehouse:acme-alpn:{name}:{}", hex::encode(digest))
 }
 
 /// `KIND INSTANCE REST`: the text of `event` from `instance`.
@@ -67,6 +82,10 @@ pub fn encode(instance: &str, event: &Event) -> String {
         Event::User(id) => format!("u {instance} {id}"),
         Event::Ban { until, ip, user } => format!("b {instance} {until} {ip} {user}"),
         Event::Reconcile => format!("r {instance}"),
+        Event::Alpn { name, digest } => match digest {
+            Some(d) => format!("a {instance} {name} {}", hex::encode(d)),
+            None => format!("a {instance} {name}"),
+        },
     }
 }
 
@@ -94,6 +113,15 @@ pub fn decode(text: &str) -> Option<(&str, Event)> {
             Event::Ban { until, ip, user }
         }
         "r" => Event::Reconcile,
+        "a" => {
+            let mut f = rest.split(' ');
+            let name = f.next().filter(|n| !n.is_empty())?.to_owned();
+            let digest = match f.next() {
+                Some(h) => Some(<[u8; 32]>::try_from(hex::decode(h).ok()?.as_slice()).ok()?),
+                None => None,
+            };
+            Event::Alpn { name, digest }
+        }
         _ => return None,
     };
     Some((instance, event))
@@ -115,11 +143,28 @@ mod tests {
                 user: "mary ann".into(),
             },
             Event::Reconcile,
+            Event::Alpn {
+                name: "a.example.com".into(),
+                digest: Some([3; 32]),
+            },
+            Event::Alpn {
+                name: "a.example.com".into(),
+                digest: None,
+            },
         ] {
             let text = encode("node-a#12345678", &e);
             assert_eq!(decode(&text), Some(("node-a#12345678", e)));
         }
-        for bad in ["", "x a b", "s a zz", "u a x", "b a x y", "s a 0102"] {
+        for bad in [
+            "",
+            "x a b",
+            "s a zz",
+            "u a x",
+            "b a x y",
+            "s a 0102",
+            "a n",
+            "a n x.test 0102",
+        ] {
             assert!(decode(bad).is_none(), "{bad}");
         }
     }

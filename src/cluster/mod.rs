@@ -9,10 +9,12 @@
 //! - `subscribe.rs`: events in, and the reconcile after an outage;
 //! - `miss.rs`: a session cookie this node does not know, looked up once;
 //! - `regulation.rs`: shared failure counters and bans;
-//! - `shared_kv.rs`: small shared values with a lifetime (Plex PINs, ACME).
+//! - `shared_kv.rs`: small shared values with a lifetime (Plex PINs, ACME);
+//! - `alpn.rs`: TLS-ALPN-01 challenges served by every node.
 //!
 //! A cache hit never touches any of it.
 
+mod alpn;
 mod keys;
 mod link;
 mod miss;
@@ -29,6 +31,7 @@ use crate::auth::session::SessionTable;
 use crate::config::cluster::RedisUrl;
 use crate::store::Store;
 
+pub use alpn::{AlpnChallenges, AlpnSink, ACK_WAIT as ALPN_ACK_WAIT};
 pub use keys::Event;
 pub use publish::publish_once;
 pub use shared_kv::SharedKv;
@@ -48,6 +51,7 @@ pub struct Cluster {
     link: Arc<link::Link>,
     miss: Arc<miss::MissLookup>,
     kv: SharedKv,
+    alpn_sink: alpn::SinkSlot,
 }
 
 impl Cluster {
@@ -71,12 +75,14 @@ impl Cluster {
             link.clone(),
             publisher.clone(),
         )));
+        let alpn_sink = alpn::SinkSlot::default();
         let targets = subscribe::Targets {
             sessions,
             regulation,
             store,
             miss: miss.clone(),
             publisher,
+            alpn: alpn_sink.clone(),
         };
         link.spawn(subscribe::run(link.clone(), targets));
         tracing::info!(node = %node, redis = %url, "cluster: sharing sessions, bans and revocations");
@@ -84,7 +90,19 @@ impl Cluster {
             kv: SharedKv::new(link.clone()),
             link,
             miss,
+            alpn_sink,
         })
+    }
+
+    /// Serves other nodes' TLS-ALPN-01 challenges through `sink` from now
+    /// on; `false` when already set.
+    pub fn set_alpn_sink(&self, sink: Arc<dyn AlpnSink>) -> bool {
+        self.alpn_sink.set(sink).is_ok()
+    }
+
+    /// Shares this node's TLS-ALPN-01 challenges with the others.
+    pub fn alpn(&self) -> AlpnChallenges {
+        AlpnChallenges::new(self.link.clone())
     }
 
     /// Adopts the request's session from the store when this node does

@@ -48,11 +48,19 @@ impl Publisher {
 
 /// Publishes `event` now; `false` when Redis did not take it.
 pub async fn publish(link: &Link, event: &Event) -> bool {
+    publish_counted(link, event).await.is_some()
+}
+
+/// Publishes `event` now: how many subscriptions received it (this node's
+/// own included), `None` when Redis did not take it.
+pub async fn publish_counted(link: &Link, event: &Event) -> Option<i64> {
     let mut pipe = redis::pipe();
     pipe.cmd("PUBLISH")
         .arg(CHANNEL)
         .arg(encode(&link.instance, event));
-    link.query::<(i64,)>(&pipe, PUBLISH_WAIT).await.is_some()
+    link.query::<(i64,)>(&pipe, PUBLISH_WAIT)
+        .await
+        .map(|(n,)| n)
 }
 
 impl SessionEvents for Publisher {

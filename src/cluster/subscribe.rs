@@ -32,6 +32,8 @@ pub struct Targets {
     pub store: Store,
     pub miss: Arc<MissLookup>,
     pub publisher: Publisher,
+    /// Serves other nodes' TLS-ALPN-01 challenges here.
+    pub alpn: super::alpn::SinkSlot,
 }
 
 /// Runs forever on the cluster runtime.
@@ -114,7 +116,7 @@ fn timed_out() -> redis::RedisError {
 }
 
 /// Applies one message of another node.
-fn apply(link: &Link, targets: &Targets, text: &str) {
+fn apply(link: &Arc<Link>, targets: &Targets, text: &str) {
     let Some((from, event)) = decode(text) else {
         tracing::debug!("unreadable cluster message ignored");
         return;
@@ -145,6 +147,7 @@ fn apply(link: &Link, targets: &Targets, text: &str) {
             let t = targets.clone();
             tokio::spawn(reconcile(t));
         }
+        Event::Alpn { name, digest } => super::alpn::apply(link, &targets.alpn, name, digest),
     }
 }
 

@@ -123,9 +123,10 @@ pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
     crate::app::upkeep::spawn(app.clone());
     let acme = crate::acme::Scheduler::new(
         app.config.acme.clone(),
-        app.config.server.data_dir.clone(),
+        crate::app::acme_keep(&app.config, &app.store),
         app.certs.clone(),
         app.acme_http01.clone(),
+        app.acme_alpn.clone(),
         app.config
             .server
             .listen
@@ -135,8 +136,11 @@ pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
             .collect(),
     );
     crate::certs::watch::spawn(app.certs.clone(), acme.run());
-    let alpn_01 = app.config.acme.enabled
-        && app.config.acme.challenge == crate::config::AcmeChallenge::TlsAlpn01;
+    // With several instances any node may be asked another node's
+    // TLS-ALPN-01 challenge (docs/cluster.md).
+    let alpn_01 = (app.config.acme.enabled
+        && app.config.acme.challenge == crate::config::AcmeChallenge::TlsAlpn01)
+        || app.cluster.is_some();
     let resolver = app.certs.resolver();
     stop::watch(server.watch_execution_phase(), app.clone(), drain);
     let app_certs = app.certs.clone();

@@ -1,5 +1,6 @@
 //! `gatehouse store copy`: everything an embedded (SQLite) store holds —
-//! users, sessions, bans, second factors, API tokens, install-wide values —
+//! users, sessions, bans, second factors, API tokens, ACME accounts and
+//! certificates, install-wide values —
 //! into an empty store of the other backend, in one transaction, ids kept,
 //! then the rows of every table counted on both sides.
 //!
@@ -22,6 +23,9 @@ pub const ORDER: &[&str] = &[
     "passkeys",
     "webauthn_handles",
     "api_tokens",
+    "acme_accounts",
+    "acme_certs",
+    "acme_leases",
 ];
 
 /// Tables whose `id` comes from a sequence (its position is carried over,

@@ -1,5 +1,5 @@
-//! The user store: users, sessions, login bans, second factors, API tokens
-//! and install-wide values (README "The portal"), on one of two backends:
+//! The user store: users, sessions, login bans, second factors, API tokens,
+//! ACME accounts and certificates, and install-wide values (README "The portal"), on one of two backends:
 //!
 //! - SQLite (`sqlite.rs`), the default: one file, `{data_dir}/gatehouse.db`;
 //! - PostgreSQL (`postgres/`), with `[store] url = "postgres://…"`, for
@@ -21,6 +21,7 @@
 //!
 //! Times are stored as Unix seconds (integers).
 
+mod acme;
 mod admin;
 mod api_tokens;
 pub(crate) mod backend;
@@ -41,6 +42,7 @@ use std::time::{Duration, SystemTime};
 use crate::store_url as url;
 use backend::{args, Db, Dialect};
 
+pub use acme::{AcmeCertRow, Lease as AcmeLease};
 pub use admin::SessionClient;
 pub use api_tokens::ApiTokenRow;
 pub use bans::{Ban, BanKind};

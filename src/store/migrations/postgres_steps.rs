@@ -112,4 +112,24 @@ pub const STEPS: &[&str] = &[
     "ALTER TABLE sessions ADD COLUMN client_ip TEXT NOT NULL DEFAULT '',
         ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
     ALTER TABLE users ADD COLUMN last_signin BIGINT NULL;",
+    // 4: ACME shared by every gateway on this store (docs/cluster.md): the
+    //    account of each CA directory, each name's certificate with its key,
+    //    and who is ordering a name right now.
+    "CREATE TABLE acme_accounts (
+        directory   TEXT   PRIMARY KEY,
+        credentials TEXT   NOT NULL,
+        created     BIGINT NOT NULL
+    );
+    CREATE TABLE acme_certs (
+        name      TEXT   PRIMARY KEY,
+        pem       TEXT   NOT NULL,
+        not_after BIGINT NOT NULL,
+        issued    BIGINT NOT NULL,
+        node      TEXT   NOT NULL
+    );
+    CREATE TABLE acme_leases (
+        name   TEXT   PRIMARY KEY,
+        holder TEXT   NOT NULL,
+        until  BIGINT NOT NULL
+    );",
 ];

@@ -1,6 +1,7 @@
 //! A certificate's life: renewed and swapped into the live set while a
 //! client keeps its keep-alive connection; kept across a restart without a
-//! new order; a lost account key gives a new account.
+//! new order; this node's files lost, served again from the store; lost
+//! from the store as well, a new account and a new order.
 
 use crate::support::pebble::{Pebble, PebbleOptions};
 use crate::support::ports::free_port;
@@ -134,12 +135,46 @@ async fn test_acme_restart_keeps_certificates_and_lost_account_key_makes_new_acc
         "no new order"
     );
 
-    // Lose the account key (and the certificate, so an order is needed).
+    // This node's files lost: the store still holds account and certificate.
     let data = gw.dir().join("data/acme");
-    for entry in std::fs::read_dir(data.join("accounts")).unwrap() {
-        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    let account_files = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(data.join("accounts"))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+    let account_file = account_files().pop().expect("the account file");
+    let credentials = std::fs::read_to_string(&account_file).unwrap();
+    let cert_file = data.join("certs/k.acme.test.pem");
+    std::fs::remove_file(&account_file).unwrap();
+    std::fs::remove_file(&cert_file).unwrap();
+    gw.restart();
+    assert_eq!(presented(tls, "k.acme.test").await, first, "from the store");
+    wait_count(&gw, "ACME start-up check done", 3, ISSUE_WITHIN).await;
+    assert_eq!(
+        count(&gw, "ACME: ordering a certificate"),
+        1,
+        "no new order"
+    );
+    assert!(
+        cert_file.exists(),
+        "the file is written back from the store"
+    );
+
+    // Lost everywhere (the store's rows and the files): a new account and
+    // a new order.
+    let store = gw.store();
+    let directory = pebble.directory();
+    let stored = store
+        .acme_account(&directory)
+        .unwrap()
+        .expect("account in the store");
+    assert_eq!(stored, credentials, "the file is the store's account");
+    assert!(store.forget_acme_account(&directory, &stored).unwrap());
+    assert!(store.forget_acme_cert("k.acme.test").unwrap());
+    for f in account_files() {
+        std::fs::remove_file(f).unwrap();
     }
-    std::fs::remove_file(data.join("certs/k.acme.test.pem")).unwrap();
+    std::fs::remove_file(&cert_file).unwrap();
     gw.restart();
     let log = wait_count(&gw, "ACME account created", 2, ISSUE_WITHIN).await;
     let accounts = created_accounts(&log);

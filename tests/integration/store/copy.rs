@@ -1,12 +1,13 @@
 //! `gatehouse store copy --to postgres://…`: a populated embedded store
-//! (users with TOTP and passkeys, API tokens, sessions, bans) copied into
+//! (users with TOTP and passkeys, API tokens, sessions, bans, an ACME
+//! account and certificate) copied into
 //! an empty PostgreSQL; the counts printed; a gateway on the copy accepts
 //! the copied session cookie and the user's password; a second copy into
 //! the now non-empty store is refused. The password is never printed.
 
 use std::time::UNIX_EPOCH;
 
-use gatehouse::store::{ApiTokenRow, BanKind};
+use gatehouse::store::{AcmeCertRow, ApiTokenRow, BanKind};
 
 use crate::support::accounts::*;
 use crate::support::postgres::Postgres;
@@ -52,6 +53,18 @@ async fn test_store_copy_to_postgres_then_gateway_on_it() {
     local
         .save_ban(BanKind::Ip, "10.9.9.9", i64::MAX / 2)
         .unwrap();
+    local
+        .save_acme_account("https://ca.test/dir", "{\"id\":\"acct\"}", 1)
+        .unwrap();
+    local
+        .save_acme_cert(&AcmeCertRow {
+            name: "a.test".into(),
+            pem: "KEY AND CHAIN".into(),
+            issued: 10,
+            not_after: 100,
+            node: "gate-a".into(),
+        })
+        .unwrap();
     // A deleted user leaves a gap the copy must not reuse.
     add_user(&sqlite_gw, "gone", "user", "pw");
     cli_ok(&sqlite_gw, &["user", "del", "gone"], "");
@@ -76,6 +89,8 @@ async fn test_store_copy_to_postgres_then_gateway_on_it() {
         ("passkeys", 1),
         ("webauthn_handles", 1),
         ("api_tokens", 1),
+        ("acme_accounts", 1),
+        ("acme_certs", 1),
     ] {
         let line = text
             .lines()
@@ -104,6 +119,14 @@ async fn test_store_copy_to_postgres_then_gateway_on_it() {
         "JBSWY3DPEHPK3PXP"
     );
     assert_eq!(copied.count_recovery_codes(bob).unwrap(), 2);
+    assert_eq!(
+        copied.acme_cert("a.test").unwrap().unwrap().pem,
+        "KEY AND CHAIN"
+    );
+    assert!(copied
+        .acme_account("https://ca.test/dir")
+        .unwrap()
+        .is_some());
     assert_eq!(
         copied
             .passkey_by_credential(b"cred-bob")

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use gatehouse::store::{ApiTokenRow, Ban, BanKind, SessionRow, Store, StoreError};
+use gatehouse::store::{
+    AcmeCertRow, AcmeLease, ApiTokenRow, Ban, BanKind, SessionRow, Store, StoreError,
+};
 use gatehouse::tokens::SsoTokens;
 
 use crate::support::postgres::Postgres;
@@ -237,6 +239,89 @@ fn meta_and_versions(s: &Store, other: &Store) {
     assert_ne!(s.data_version().unwrap(), before);
 }
 
+fn acme_row(issued: i64, pem: &str) -> AcmeCertRow {
+    AcmeCertRow {
+        name: "a.test".into(),
+        pem: pem.into(),
+        issued,
+        not_after: issued + 90,
+        node: "n1".into(),
+    }
+}
+
+/// ACME shared through the store: the first account saved wins, a newer
+/// certificate replaces an older one and never the reverse, and one holder
+/// at a time may order a name until its lease runs out.
+fn acme(s: &Store, other: &Store) {
+    let dir = "https://ca.test/dir";
+    assert_eq!(s.acme_account(dir).unwrap(), None);
+    assert_eq!(s.save_acme_account(dir, "one", 1).unwrap(), "one");
+    assert_eq!(other.save_acme_account(dir, "two", 2).unwrap(), "one");
+    assert_eq!(
+        other
+            .save_acme_account("https://ca.test/other", "two", 2)
+            .unwrap(),
+        "two"
+    );
+    assert!(!s.forget_acme_account(dir, "two").unwrap());
+    assert!(s.forget_acme_account(dir, "one").unwrap());
+    assert_eq!(other.acme_account(dir).unwrap(), None);
+
+    assert!(s.save_acme_cert(&acme_row(10, "ten")).unwrap());
+    assert!(
+        !other.save_acme_cert(&acme_row(5, "five")).unwrap(),
+        "older refused"
+    );
+    assert_eq!(other.acme_cert("a.test").unwrap().unwrap().pem, "ten");
+    assert!(other.save_acme_cert(&acme_row(20, "twenty")).unwrap());
+    let got = s.acme_cert("a.test").unwrap().unwrap();
+    assert_eq!(
+        (got.pem.as_str(), got.not_after, got.node.as_str()),
+        ("twenty", 110, "n1")
+    );
+    assert_eq!(s.acme_cert("b.test").unwrap(), None);
+    assert!(other.forget_acme_cert("a.test").unwrap());
+    assert!(!s.forget_acme_cert("a.test").unwrap());
+    assert_eq!(s.acme_cert("a.test").unwrap(), None);
+
+    assert_eq!(
+        s.take_acme_lease("a.test", "A", 100, 0).unwrap(),
+        AcmeLease::Taken
+    );
+    assert_eq!(
+        other.take_acme_lease("a.test", "B", 150, 50).unwrap(),
+        AcmeLease::Held {
+            holder: "A".into(),
+            until: 100
+        }
+    );
+    assert_eq!(
+        s.take_acme_lease("a.test", "A", 200, 60).unwrap(),
+        AcmeLease::Taken,
+        "extended"
+    );
+    assert_eq!(
+        other.take_acme_lease("b.test", "B", 150, 50).unwrap(),
+        AcmeLease::Taken,
+        "per name"
+    );
+    // A died mid-order: its lease runs out and B takes over.
+    assert_eq!(
+        other.take_acme_lease("a.test", "B", 400, 200).unwrap(),
+        AcmeLease::Taken
+    );
+    s.release_acme_lease("a.test", "A").unwrap();
+    assert!(matches!(
+        s.take_acme_lease("a.test", "C", 500, 210).unwrap(),
+        AcmeLease::Held { holder, .. } if holder == "B"
+    ));
+    other.release_acme_lease("a.test", "B").unwrap();
+    assert_eq!(
+        s.take_acme_lease("a.test", "C", 500, 210).unwrap(),
+        AcmeLease::Taken
+    );
+}
+
 /// Runs every case, each on the stores `fresh` returns (two handles on one
 /// new, empty store).
 fn run_suite(fresh: &mut dyn FnMut() -> (Store, Store)) {
@@ -247,6 +332,8 @@ fn run_suite(fresh: &mut dyn FnMut() -> (Store, Store)) {
     api_tokens(&fresh().0);
     let (s, other) = fresh();
     meta_and_versions(&s, &other);
+    let (s, other) = fresh();
+    acme(&s, &other);
 }
 
 #[test]
