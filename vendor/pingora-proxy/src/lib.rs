@@ -1592,7 +1592,15 @@ where
                 .on_connection_reuse(&mut session, &mut ctx, prev_ctx);
         }
 
-        self.process_request(session, ctx).await
+        // Gatehouse patch: the proxy path runs in a future of its own on the heap.
+        // This method is an `async_trait` method, so its whole state machine is
+        // boxed when it is called, before the request is read, and sized for its
+        // largest state. Awaited inline, `process_request` (every filter, the
+        // upstream connection, the proxy loops) is that largest state, so every
+        // idle keep-alive connection waiting in `handle_new_request` above held
+        // a box of that size. Boxed here, the waiting connection holds only the
+        // request reading state; the proxy state exists while a request is served.
+        Box::pin(self.process_request(session, ctx)).await
     }
 
     async fn http_cleanup(&self) {
