@@ -94,8 +94,7 @@ pub async fn open(src: &Sources<'_>) -> Result<Ready, String> {
         .create(&new, directory.clone(), None)
         .await
         .map_err(|e| describe_directory_error(&directory, &e))?;
-    let json = String::from_utf8(serde_json::to_vec_pretty(&creds).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&creds).map_err(|e| e.to_string())?;
     tracing::info!(account = %account.id(), "ACME account created");
     adopt(src, &path, account, json, true).await
 }

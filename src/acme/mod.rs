@@ -329,18 +329,20 @@ impl Scheduler {
         let have_certs = slots
             .iter()
             .any(|s| self.store.acme_cert(&s.name).is_some());
+        if !have_certs {
+            return;
+        }
         let path = storage::account_path(&self.keep.data_dir, &self.acme.directory);
-        let directory = self.acme.directory.to_string();
-        let in_store = || async {
+        if !path.exists() {
+            let directory = self.acme.directory.to_string();
             let found = self
                 .keep
                 .store
                 .call(move |s| s.acme_account(&directory))
                 .await;
-            matches!(found, Ok(Some(_)))
-        };
-        if !have_certs || !(path.exists() || in_store().await) {
-            return;
+            if !matches!(found, Ok(Some(_))) {
+                return;
+            }
         }
         if self.account.is_none() {
             if let Err(e) = self.ensure_account().await {
@@ -478,10 +480,8 @@ impl Scheduler {
     }
 
     /// One try at a certificate for `slot`.
+    /// The run loop looked at the store just before (`adopt_shared`).
     async fn attempt(&mut self, slot: &mut Slot) {
-        if self.adopt_shared(slot).await {
-            return;
-        }
         let now = crate::clock::now();
         if let Err(at) = self.lease(&slot.name, now + LEASE).await {
             slot.not_before = at;
@@ -559,11 +559,8 @@ impl Scheduler {
             tracing::error!(file = %path.display(), error = %e, "ACME certificate not saved in this node's file");
         }
         let row = row_of(&name, &issued.pem, &issued.loaded.info, &self.keep.node);
-        match self.keep.store.call(move |s| s.save_acme_cert(&row)).await {
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(name = %name, error = %e, "ACME certificate not saved in the store (other nodes order their own)")
-            }
+        if let Err(e) = self.keep.store.call(move |s| s.save_acme_cert(&row)).await {
+            tracing::error!(name = %name, error = %e, "ACME certificate not saved in the store (other nodes order their own)");
         }
         let (due, warning) = renewal_due(&issued.loaded.info, self.acme.renew_before);
         if let Some(w) = &warning {
@@ -625,5 +622,116 @@ impl Scheduler {
         });
         let wait = at.duration_since(now).unwrap_or_default();
         tracing::warn!(name = %slot.name, attempt = failures, error = %e.message, retry_in = %humantime::format_duration(Duration::from_secs(wait.as_secs())), "ACME: certificate not obtained");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acme_config(data_dir: &Path) -> Acme {
+        let text = format!(
+            "[server]\nlisten = [\"127.0.0.1:8080\"]\ntls_listen = [\"127.0.0.1:8443\"]\ndata_dir = {:?}\n\
+             [acme]\nenabled = true\nemail = \"a@example.com\"\ndomains = [\"a.test\"]\n",
+            data_dir.display()
+        );
+        crate::config::parse(Path::new("t.toml"), &text)
+            .unwrap()
+            .acme
+    }
+
+    fn self_signed(name: &str) -> String {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec![name.to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        format!("{}{}", key.serialize_pem(), cert.pem())
+    }
+
+    fn row(pem: &str, issued: i64) -> AcmeCertRow {
+        AcmeCertRow {
+            name: "a.test".into(),
+            pem: pem.into(),
+            issued,
+            not_after: issued + 1,
+            node: "other".into(),
+        }
+    }
+
+    #[test]
+    fn test_load_stored_skips_a_bad_store_row_and_keeps_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let keep = Keep {
+            store: store.clone(),
+            data_dir: dir.path().to_path_buf(),
+            node: "n1".into(),
+        };
+        let acme = acme_config(dir.path());
+        // A row that is no certificate, newer than anything: never served.
+        store
+            .save_acme_cert(&row("not a certificate", i64::MAX / 2))
+            .unwrap();
+        let certs = CertStore::empty();
+        load_stored(&acme, &keep, &certs);
+        assert!(certs.acme_cert("a.test").is_none());
+
+        // A good file beside it is served and left as it was.
+        let pem = self_signed("a.test");
+        let path = storage::cert_path(dir.path(), "a.test");
+        storage::write_private(&path, pem.as_bytes()).unwrap();
+        load_stored(&acme, &keep, &certs);
+        assert!(certs.acme_cert("a.test").is_some());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), pem);
+
+        // A file for another name is refused with the reason on the status.
+        let certs = CertStore::empty();
+        storage::write_private(&path, self_signed("b.test").as_bytes()).unwrap();
+        store.forget_acme_cert("a.test").unwrap();
+        load_stored(&acme, &keep, &certs);
+        assert!(certs.acme_cert("a.test").is_none());
+        let status = certs.acme_status("a.test");
+        assert!(
+            status
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("not for a.test")),
+            "{status:?}"
+        );
+    }
+
+    #[test]
+    fn test_load_stored_copies_a_file_into_an_empty_store_and_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let keep = Keep {
+            store: store.clone(),
+            data_dir: dir.path().to_path_buf(),
+            node: "n1".into(),
+        };
+        let acme = acme_config(dir.path());
+        let pem = self_signed("a.test");
+        let path = storage::cert_path(dir.path(), "a.test");
+        storage::write_private(&path, pem.as_bytes()).unwrap();
+        load_stored(&acme, &keep, &CertStore::empty());
+        let saved = store
+            .acme_cert("a.test")
+            .unwrap()
+            .expect("copied into the store");
+        assert_eq!(
+            (saved.pem.as_str(), saved.node.as_str()),
+            (pem.as_str(), "n1")
+        );
+
+        std::fs::remove_file(&path).unwrap();
+        let certs = CertStore::empty();
+        load_stored(&acme, &keep, &certs);
+        assert!(certs.acme_cert("a.test").is_some(), "served from the store");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            pem,
+            "file written back"
+        );
     }
 }

@@ -48,52 +48,46 @@ impl AlpnChallenges {
     /// answered. Returns when all that received it did, or after
     /// [`ACK_WAIT`].
     pub async fn share(&self, name: &str, digest: [u8; 32]) -> usize {
-        share(&self.link, name, digest).await
+        let link = &*self.link;
+        let event = Event::Alpn {
+            name: name.to_owned(),
+            digest: Some(digest),
+        };
+        let Some(received) = publish_counted(link, &event).await else {
+            tracing::warn!(name = %name, "TLS-ALPN-01 challenge not shared (redis down): only this node can answer the CA");
+            return 0;
+        };
+        // This node's own subscription receives it too (and ignores it).
+        let others = usize::try_from(received.saturating_sub(1)).unwrap_or(0);
+        let key = alpn_ack_key(name, &digest);
+        let deadline = tokio::time::Instant::now() + ACK_WAIT;
+        loop {
+            let mut pipe = redis::pipe();
+            pipe.cmd("SCARD").arg(&key);
+            let answered = link
+                .query::<(usize,)>(&pipe, ACK_WAIT)
+                .await
+                .map_or(0, |(n,)| n);
+            if answered >= others {
+                return answered;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(name = %name, answered, of = others, "not every node serves the TLS-ALPN-01 challenge yet; telling the CA anyway");
+                return answered;
+            }
+            tokio::time::sleep(ACK_POLL).await;
+        }
     }
 
     /// The challenge of `name` is over: every node stops serving it.
     pub async fn end(&self, name: &str) {
-        end(&self.link, name).await
+        let link = &*self.link;
+        let event = Event::Alpn {
+            name: name.to_owned(),
+            digest: None,
+        };
+        publish(link, &event).await;
     }
-}
-
-async fn share(link: &Link, name: &str, digest: [u8; 32]) -> usize {
-    let event = Event::Alpn {
-        name: name.to_owned(),
-        digest: Some(digest),
-    };
-    let Some(received) = publish_counted(link, &event).await else {
-        tracing::warn!(name = %name, "TLS-ALPN-01 challenge not shared (redis down): only this node can answer the CA");
-        return 0;
-    };
-    // This node's own subscription receives it too (and ignores it).
-    let others = usize::try_from(received.saturating_sub(1)).unwrap_or(0);
-    let key = alpn_ack_key(name, &digest);
-    let deadline = tokio::time::Instant::now() + ACK_WAIT;
-    loop {
-        let mut pipe = redis::pipe();
-        pipe.cmd("SCARD").arg(&key);
-        let answered = link
-            .query::<(usize,)>(&pipe, ACK_WAIT)
-            .await
-            .map_or(0, |(n,)| n);
-        if answered >= others {
-            return answered;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(name = %name, answered, of = others, "not every node serves the TLS-ALPN-01 challenge yet; telling the CA anyway");
-            return answered;
-        }
-        tokio::time::sleep(ACK_POLL).await;
-    }
-}
-
-async fn end(link: &Link, name: &str) {
-    let event = Event::Alpn {
-        name: name.to_owned(),
-        digest: None,
-    };
-    publish(link, &event).await;
 }
 
 /// Applies another node's challenge message, and acknowledges a served one.
@@ -108,8 +102,9 @@ pub fn apply(link: &Arc<Link>, sink: &SinkSlot, name: String, digest: Option<[u8
         return;
     };
     tracing::info!(name = %name, "serving another node's TLS-ALPN-01 challenge");
-    let link = link.clone();
-    link.clone().spawn(async move {
+    let task_link = link.clone();
+    link.spawn(async move {
+        let link = task_link;
         let key = alpn_ack_key(&name, &digest);
         let mut pipe = redis::pipe();
         pipe.cmd("SADD")

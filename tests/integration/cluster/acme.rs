@@ -16,6 +16,19 @@ use crate::support::postgres::Postgres;
 use crate::support::redis::Redis;
 use crate::support::testca::TestCa;
 
+/// Four free ports (A plain, A TLS, B plain, B TLS) and a Pebble that
+/// validates on B's ports only.
+async fn pebble_reaching_b(validity_secs: Option<u64>) -> (Pebble, [u16; 4]) {
+    let ports = [free_port(), free_port(), free_port(), free_port()];
+    let pebble = Pebble::start(PebbleOptions {
+        http_port: ports[2],
+        tls_port: ports[3],
+        validity_secs,
+    })
+    .await;
+    (pebble, ports)
+}
+
 fn node(
     pebble: &Pebble,
     redis: &Redis,
@@ -47,13 +60,7 @@ async fn test_cluster_acme_http01_order_of_a_answered_by_b() {
     let Some(redis) = Redis::start(test) else {
         return;
     };
-    let (a_plain, a_tls, b_plain, b_tls) = (free_port(), free_port(), free_port(), free_port());
-    let pebble = Pebble::start(PebbleOptions {
-        http_port: b_plain,
-        tls_port: b_tls,
-        validity_secs: None,
-    })
-    .await;
+    let (pebble, [a_plain, a_tls, b_plain, b_tls]) = pebble_reaching_b(None).await;
     let (b, _b_certs) = node(&pebble, &redis, b_plain, b_tls, "node-b");
     let (a, _a_certs) = node(&pebble, &redis, a_plain, a_tls, "node-a");
     let root = pebble.issuing_root().await;
@@ -168,14 +175,8 @@ async fn one_order_on_one_store(shared: Shared, test: &str) {
     if !Pebble::available(test) {
         return;
     }
-    let (a_plain, a_tls, b_plain, b_tls) = (free_port(), free_port(), free_port(), free_port());
     // 24 s certificates: renewed once a third of their life has passed.
-    let pebble = Pebble::start(PebbleOptions {
-        http_port: b_plain,
-        tls_port: b_tls,
-        validity_secs: Some(24),
-    })
-    .await;
+    let (pebble, [a_plain, a_tls, b_plain, b_tls]) = pebble_reaching_b(Some(24)).await;
     let acme = pebble.acme_toml("http-01", &["d.acme.test"], "renew_before = \"30d\"");
     let conf = |name, plain, tls| NodeConf {
         name,
@@ -248,13 +249,7 @@ async fn test_cluster_acme_tls_alpn01_order_of_a_answered_by_b() {
     if !Pebble::available(test) {
         return;
     }
-    let (a_plain, a_tls, b_plain, b_tls) = (free_port(), free_port(), free_port(), free_port());
-    let pebble = Pebble::start(PebbleOptions {
-        http_port: b_plain,
-        tls_port: b_tls,
-        validity_secs: None,
-    })
-    .await;
+    let (pebble, [a_plain, a_tls, b_plain, b_tls]) = pebble_reaching_b(None).await;
     // B has no [acme]: it orders nothing and only answers A's challenge.
     let a = NodeConf {
         name: "node-a",
