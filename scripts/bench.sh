@@ -577,6 +577,7 @@ idle_case() {
   local -a args=(127.0.0.1 "$port" "$IDLE")
   [ "$tls" = 1 ] && args+=(--tls)
   [ -n "$header" ] && args+=(--header "$header")
+  [ -n "${IDLE_CONCURRENCY:-}" ] && args+=(--concurrency "$IDLE_CONCURRENCY")
   # The busy runs are at most 3 s (alone and beside the idle ones alike), to keep a full run short.
   local busy_secs=$((DURATION < 3 ? DURATION : 3))
   out0=$(load "$busy" "$busy_secs")

@@ -7,6 +7,7 @@
 //! Below the portal and the proxy: it knows neither.
 
 mod cluster_acme;
+pub mod open_files;
 pub mod pidfile;
 pub mod reload;
 pub mod routes;

@@ -180,6 +180,10 @@ pub fn run(config: Config, upgrade: bool) -> Result<Infallible, StartError> {
         server.add_service(metrics_service);
         tracing::info!(listen = %addr, path = %app.config.metrics.path, "metrics listening");
     }
+    match crate::app::open_files::raise_to_hard() {
+        Ok(limit) => tracing::debug!(limit, "open-files limit"),
+        Err(e) => tracing::warn!(error = %e, "open-files limit not raised"),
+    }
     // SIGHUP reloads from now on (before the pid file tells anyone so).
     signals::reload_on_hangup(current).map_err(StartError::App)?;
     if let Err(e) = crate::app::pidfile::write(&data_dir) {

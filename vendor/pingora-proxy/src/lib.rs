@@ -43,7 +43,9 @@ use http::{header, version::Version, Method};
 use log::{debug, error, trace, warn};
 use once_cell::sync::Lazy;
 use pingora_http::{RequestHeader, ResponseHeader};
+use std::any::Any;
 use std::fmt::Debug;
+use std::pin::Pin;
 use std::future::{poll_fn, Future};
 use std::str;
 use std::sync::{
@@ -352,8 +354,8 @@ where
                         "Fail to proxy: {e}, downstream session type: {}",
                         downstream_session.session_type()
                     );
-                    downstream_session
-                        .respond_error(400)
+                    // Gatehouse patch (8): boxed, see `process_new_http`.
+                    Box::pin(downstream_session.respond_error(400))
                         .await
                         .unwrap_or_else(|e| {
                             error!("failed to send error response to downstream: {e}");
@@ -385,8 +387,8 @@ where
             .is_some_and(|opts| opts.allow_connect_method_proxying)
             && downstream_session.req_header().method == Method::CONNECT
         {
-            downstream_session
-                .respond_error(405)
+            // Gatehouse patch (8): boxed, see `process_new_http`.
+            Box::pin(downstream_session.respond_error(405))
                 .await
                 .unwrap_or_else(|e| {
                     error!("failed to send error response to downstream: {e}");
@@ -1550,23 +1552,20 @@ impl SubrequestSpawner {
     }
 }
 
-#[async_trait]
-impl<SV, C> HttpServerApp for HttpProxy<SV, C>
+impl<SV, C> HttpProxy<SV, C>
 where
     SV: ProxyHttp + Send + Sync + 'static,
     <SV as ProxyHttp>::CTX: Send + Sync,
     C: custom::Connector,
 {
-    async fn process_new_http(
+    /// The body of `HttpServerApp::process_new_http`, which has already moved the
+    /// session to the heap.
+    async fn serve_new_http(
         self: &Arc<Self>,
-        mut session: HttpSession,
+        session: Box<HttpSession>,
+        prev_user_ctx: Option<Box<dyn Any + Send + Sync>>,
         shutdown: &ShutdownWatch,
     ) -> Option<ReusedHttpStream> {
-        // Extract user context from the previous request before the session is moved into the Box
-        let prev_user_ctx = session.take_connection_user_context();
-
-        let session = Box::new(session);
-
         // TODO: keepalive pool, use stack
         let mut session = match self.handle_new_request(session).await {
             Some(downstream_session) => Session::new(
@@ -1601,6 +1600,38 @@ where
         // a box of that size. Boxed here, the waiting connection holds only the
         // request reading state; the proxy state exists while a request is served.
         Box::pin(self.process_request(session, ctx)).await
+    }
+
+}
+
+#[async_trait]
+impl<SV, C> HttpServerApp for HttpProxy<SV, C>
+where
+    SV: ProxyHttp + Send + Sync + 'static,
+    <SV as ProxyHttp>::CTX: Send + Sync,
+    C: custom::Connector,
+{
+    // Gatehouse patch (8): written out instead of as an `async fn`, so that the session
+    // is moved to the heap before the future is made. An `async fn` (and the future
+    // `async_trait` boxes) keeps room for its by-value arguments in every state: the
+    // session (680 bytes) twice, beside the `Box` it was moved into, for as long as a
+    // keep-alive connection waits for its next request. The same holds for
+    // `handle_new_request`'s error responses, now boxed: the waiting future was sized
+    // for writing a 400.
+    fn process_new_http<'life0, 'life1, 'async_trait>(
+        self: &'life0 Arc<Self>,
+        mut session: HttpSession,
+        shutdown: &'life1 ShutdownWatch,
+    ) -> Pin<Box<dyn Future<Output = Option<ReusedHttpStream>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        // Extract user context from the previous request before the session is moved into the Box
+        let prev_user_ctx = session.take_connection_user_context();
+        let session = Box::new(session);
+        Box::pin(self.serve_new_http(session, prev_user_ctx, shutdown))
     }
 
     async fn http_cleanup(&self) {

@@ -79,6 +79,19 @@ pub trait Peek {
     async fn try_peek(&mut self, _buf: &mut [u8]) -> std::io::Result<bool> {
         Ok(false)
     }
+
+    /// Gatehouse patch (8): poll until a read would not block (data is buffered or
+    /// the transport is readable, at end of stream or failed), without reading.
+    ///
+    /// Lets a reader wait for the next request before it allocates a buffer for it.
+    /// Transports that cannot tell return `Ready` at once (the caller then allocates
+    /// as before).
+    fn poll_read_ready(
+        &self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
 }
 
 use std::any::Any;

@@ -24,6 +24,7 @@ use crate::listeners::tls::TlsSettings;
 use crate::listeners::AcceptAllFilter;
 use crate::listeners::{
     ConnectionFilter, ListenerConfig, Listeners, ServerAddress, TcpSocketOptions, TransportStack,
+    UninitializedStream,
 };
 use crate::protocols::Stream;
 #[cfg(unix)]
@@ -188,6 +189,29 @@ impl<A> Service<A> {
 }
 
 impl<A: ServerApp + Send + Sync + 'static> Service<A> {
+    /// Gatehouse patch (8): the downstream handshake (TLS, or nothing for plain TCP)
+    /// with its 60 s timeout, split out of the accept loop's task; `None` (logged) when
+    /// it failed or timed out.
+    async fn handshake(io: UninitializedStream) -> Option<Stream> {
+        let peer_addr = io.peer_addr();
+        match timeout(Duration::from_secs(60), io.handshake()).await {
+            Ok(Ok(io)) => Some(io),
+            Ok(Err(e)) => {
+                // TODO: Maybe IOApp trait needs a fn to handle/filter out this error
+                if let Some(addr) = peer_addr {
+                    error!("Downstream handshake error from {}: {e}", addr);
+                } else {
+                    error!("Downstream handshake error: {e}");
+                }
+                None
+            }
+            Err(_) => {
+                error!("Downstream handshake timeout");
+                None
+            }
+        }
+    }
+
     pub async fn handle_event(event: Stream, app_logic: Arc<A>, shutdown: ShutdownWatch) {
         debug!("new event!");
         let mut reuse_event = app_logic.process_new(event, &shutdown).await;
@@ -229,25 +253,16 @@ impl<A: ServerApp + Send + Sync + 'static> Service<A> {
                 Ok(io) => {
                     let app = app_logic.clone();
                     let shutdown = shutdown.clone();
+                    // Gatehouse patch (8): the handshake runs in a future of its own on
+                    // the heap, made before the task is spawned. The connection's task
+                    // then holds neither the accepted stream nor the handshake's state for
+                    // the life of the connection (an async block keeps the space of what
+                    // it captured, even once moved out, and is sized for its largest
+                    // state): only what serving the connection needs.
+                    let handshake = Box::pin(Self::handshake(io));
                     current_handle().spawn(async move {
-                        let peer_addr = io.peer_addr();
-                        match timeout(Duration::from_secs(60), io.handshake()).await {
-                            Ok(handshake) => {
-                                match handshake {
-                                    Ok(io) => Self::handle_event(io, app, shutdown).await,
-                                    Err(e) => {
-                                        // TODO: Maybe IOApp trait needs a fn to handle/filter out this error
-                                        if let Some(addr) = peer_addr {
-                                            error!("Downstream handshake error from {}: {e}", addr);
-                                        } else {
-                                            error!("Downstream handshake error: {e}");
-                                        }
-                                    }
-                                }
-                            }
-                            Err(_) => {
-                                error!("Downstream handshake timeout");
-                            }
+                        if let Some(io) = handshake.await {
+                            Self::handle_event(io, app, shutdown).await
                         }
                     });
                 }

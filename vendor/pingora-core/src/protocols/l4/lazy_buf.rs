@@ -10,13 +10,17 @@
 //! socket is readable before it allocates, and frees the buffer as soon as everything in it
 //! has been consumed. An idle connection holds no read buffer.
 //!
+//! Gatehouse patch (8): [`LazyBufWriter`] does the same for the L4 write buffer, in place
+//! of [`tokio::io::BufWriter`]: it takes its buffer with the first write it buffers and
+//! frees it once everything in it has been written.
+//!
 //! Tested through Gatehouse's `tests/integration/proxy_idle_memory.rs` (RSS per idle
 //! connection) and its proxy, TLS and hardening suites (every client byte is read through it).
 
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use tokio::io::{AsyncRead, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A reader that can wait until a read would not block, without reading.
 pub(crate) trait PollReadReady {
@@ -45,6 +49,11 @@ impl<R> LazyBufReader<R> {
             pos: 0,
             capacity,
         }
+    }
+
+    /// Gatehouse patch (8): whether unread data is buffered.
+    pub(crate) fn has_buffered(&self) -> bool {
+        self.pos < self.buf.len()
     }
 
     pub(crate) fn get_ref(&self) -> &R {
@@ -101,5 +110,187 @@ impl<R: AsyncRead + PollReadReady + Unpin> AsyncRead for LazyBufReader<R> {
             this.pos = 0;
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+/// Gatehouse patch (8): a buffered writer whose buffer exists only while it holds data
+/// not yet written. Writes the same way as [`tokio::io::BufWriter`] with the same
+/// capacity: small writes are gathered, a write that does not fit first flushes what is
+/// gathered, a write at least as large as the capacity goes straight through (a zero
+/// capacity writes everything straight through).
+#[derive(Debug)]
+pub(crate) struct LazyBufWriter<W> {
+    inner: W,
+    /// Gathered data, `buf[written..]` not yet written; an empty `Vec` (no allocation)
+    /// when there is none.
+    buf: Vec<u8>,
+    written: usize,
+    capacity: usize,
+}
+
+impl<W> LazyBufWriter<W> {
+    pub(crate) fn with_capacity(capacity: usize, inner: W) -> Self {
+        LazyBufWriter {
+            inner,
+            buf: Vec::new(),
+            written: 0,
+            capacity,
+        }
+    }
+
+    pub(crate) fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
+    /// The inner writer; data not yet written is lost.
+    pub(crate) fn into_inner(self) -> W {
+        self.inner
+    }
+
+    fn spare(&self) -> usize {
+        self.capacity - self.buf.len()
+    }
+
+    fn gather(&mut self, data: &[u8]) {
+        if self.buf.capacity() == 0 {
+            self.buf.reserve_exact(self.capacity);
+        }
+        self.buf.extend_from_slice(data);
+    }
+}
+
+impl<W: AsyncWrite + Unpin> LazyBufWriter<W> {
+    /// Writes out everything gathered; the buffer is freed once it is all written.
+    fn poll_flush_buf(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut ret = Ok(());
+        while self.written < self.buf.len() {
+            match Pin::new(&mut self.inner).poll_write(cx, &self.buf[self.written..]) {
+                Poll::Pending => {
+                    // Keep what is written so far: the next poll resumes after it.
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(0)) => {
+                    ret = Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "failed to write the buffered data",
+                    ));
+                    break;
+                }
+                Poll::Ready(Ok(n)) => self.written += n,
+                Poll::Ready(Err(e)) => {
+                    ret = Err(e);
+                    break;
+                }
+            }
+        }
+        if self.written == self.buf.len() {
+            self.buf = Vec::new();
+        } else {
+            self.buf.drain(..self.written);
+        }
+        self.written = 0;
+        Poll::Ready(ret)
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for LazyBufWriter<W> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.buf.len() + data.len() > this.capacity {
+            ready!(this.poll_flush_buf(cx))?;
+        }
+        if data.len() >= this.capacity {
+            Pin::new(&mut this.inner).poll_write(cx, data)
+        } else {
+            this.gather(data);
+            Poll::Ready(Ok(data.len()))
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.inner.is_write_vectored() {
+            let total = bufs.iter().fold(0usize, |acc, b| acc.saturating_add(b.len()));
+            if total > this.spare() {
+                ready!(this.poll_flush_buf(cx))?;
+            }
+            if total >= this.capacity {
+                Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
+            } else {
+                for b in bufs {
+                    this.gather(b);
+                }
+                Poll::Ready(Ok(total))
+            }
+        } else {
+            while bufs.first().map(|b| b.len()) == Some(0) {
+                bufs = &bufs[1..];
+            }
+            let Some(first) = bufs.first() else {
+                return Poll::Ready(Ok(0));
+            };
+            let first_len = first.len();
+            if first_len > this.spare() {
+                ready!(this.poll_flush_buf(cx))?;
+            }
+            if first_len >= this.capacity {
+                return Pin::new(&mut this.inner).poll_write(cx, first);
+            }
+            this.gather(first);
+            let mut total = first_len;
+            for b in &bufs[1..] {
+                if b.len() > this.spare() {
+                    break;
+                }
+                this.gather(b);
+                total += b.len();
+            }
+            Poll::Ready(Ok(total))
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_flush_buf(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_flush_buf(cx))?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
+
+/// Reads pass through, as with tokio's `BufWriter`.
+impl<W: AsyncRead + Unpin> AsyncRead for LazyBufWriter<W> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, out)
+    }
+}
+
+impl<W: PollReadReady> PollReadReady for LazyBufWriter<W> {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_read_ready(cx)
     }
 }

@@ -31,14 +31,14 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 #[cfg(target_os = "linux")]
 use tokio::io::Interest;
-use tokio::io::{self, AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter, ReadBuf};
+use tokio::io::{self, AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 #[cfg(unix)]
 use tokio::net::UnixStream;
 
 use crate::protocols::l4::ext::{set_tcp_keepalive, TcpKeepalive};
 // Gatehouse patch (6): the L4 read buffer is allocated only while it holds data.
-use crate::protocols::l4::lazy_buf::{LazyBufReader, PollReadReady};
+use crate::protocols::l4::lazy_buf::{LazyBufReader, LazyBufWriter, PollReadReady};
 use crate::protocols::l4::virt;
 use crate::protocols::raw_connect::ProxyDigest;
 use crate::protocols::{
@@ -201,12 +201,6 @@ impl PollReadReady for RawStreamWrapper {
             // No readiness to wait for: the buffer is taken for the read itself.
             RawStream::Virtual(_) => Poll::Ready(Ok(())),
         }
-    }
-}
-
-impl PollReadReady for BufWriter<RawStreamWrapper> {
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_ref().poll_read_ready(cx)
     }
 }
 
@@ -443,20 +437,22 @@ impl L4BufferSettings {
 /// buffer, the same layering as tokio's [`BufStream`](tokio::io::BufStream).
 ///
 /// A zero read capacity leaves the read buffer out. Reads then go straight to the
-/// raw stream. [`BufWriter`] accepts a zero capacity and writes straight through.
+/// raw stream. [`LazyBufWriter`] accepts a zero capacity and writes straight through.
 ///
 /// Gatehouse patch (6): the read buffer is a [`LazyBufReader`] (allocated while it
 /// holds unread data, not for the life of the connection) instead of tokio's
-/// `BufReader`, so an idle keep-alive connection holds no 64 KiB read buffer.
+/// `BufReader`, so an idle keep-alive connection holds no 64 KiB read buffer. Gatehouse
+/// patch (8): the write buffer likewise is a [`LazyBufWriter`] instead of tokio's
+/// `BufWriter`.
 #[derive(Debug)]
 enum BufferedStream {
-    UnbufferedRead(BufWriter<RawStreamWrapper>),
-    BufferedRead(LazyBufReader<BufWriter<RawStreamWrapper>>),
+    UnbufferedRead(LazyBufWriter<RawStreamWrapper>),
+    BufferedRead(LazyBufReader<LazyBufWriter<RawStreamWrapper>>),
 }
 
 impl BufferedStream {
     fn with_capacity(read: usize, write: usize, stream: RawStreamWrapper) -> Self {
-        let writer = BufWriter::with_capacity(write, stream);
+        let writer = LazyBufWriter::with_capacity(write, stream);
         if read == 0 {
             BufferedStream::UnbufferedRead(writer)
         } else {
@@ -464,14 +460,14 @@ impl BufferedStream {
         }
     }
 
-    fn writer(&self) -> &BufWriter<RawStreamWrapper> {
+    fn writer(&self) -> &LazyBufWriter<RawStreamWrapper> {
         match self {
             BufferedStream::UnbufferedRead(writer) => writer,
             BufferedStream::BufferedRead(reader) => reader.get_ref(),
         }
     }
 
-    fn writer_mut(&mut self) -> &mut BufWriter<RawStreamWrapper> {
+    fn writer_mut(&mut self) -> &mut LazyBufWriter<RawStreamWrapper> {
         match self {
             BufferedStream::UnbufferedRead(writer) => writer,
             BufferedStream::BufferedRead(reader) => reader.get_mut(),
@@ -484,6 +480,16 @@ impl BufferedStream {
 
     fn get_mut(&mut self) -> &mut RawStreamWrapper {
         self.writer_mut().get_mut()
+    }
+
+    /// Gatehouse patch (8): `Ready` once a read would not block: the read buffer
+    /// holds data, or the raw stream is readable.
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            BufferedStream::UnbufferedRead(writer) => writer.poll_read_ready(cx),
+            BufferedStream::BufferedRead(reader) if reader.has_buffered() => Poll::Ready(Ok(())),
+            BufferedStream::BufferedRead(reader) => reader.get_ref().poll_read_ready(cx),
+        }
     }
 
     /// Return the raw stream. Anything left in either buffer is lost.
@@ -772,6 +778,17 @@ impl Peek for Stream {
         // rewind regardless of what is read
         self.rewind(buf);
         Ok(true)
+    }
+
+    // Gatehouse patch (8): data put back by `rewind` is ready at once.
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.rewind_read_buf.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        match &self.stream {
+            Some(stream) => stream.poll_read_ready(cx),
+            None => Poll::Ready(Ok(())),
+        }
     }
 }
 

@@ -215,7 +215,17 @@ impl HttpSession {
         already_read: usize,
     ) -> Result<Option<usize>> {
         let read_result = {
-            let read_event = self.underlying_stream.read_buf(buf);
+            // Gatehouse patch (8): the header buffer is allocated once the request's
+            // first bytes can be read, not while an idle keep-alive connection waits
+            // for them (under the same keepalive / read timeout as the read).
+            let stream = &mut self.underlying_stream;
+            let read_event = async {
+                if buf.capacity() == 0 {
+                    std::future::poll_fn(|cx| stream.poll_read_ready(cx)).await?;
+                    buf.reserve(INIT_HEADER_BUF_SIZE);
+                }
+                stream.read_buf(buf).await
+            };
             match self.keepalive_timeout {
                 KeepaliveStatus::Timeout(d) => match timeout(d, read_event).await {
                     Ok(res) => res,
@@ -300,7 +310,8 @@ impl HttpSession {
             .pipelined_prefix
             .take()
             .filter(|prefix| !prefix.is_empty())
-            .unwrap_or_else(|| BytesMut::with_capacity(INIT_HEADER_BUF_SIZE));
+            // Gatehouse patch (8): allocated by `read_request_buf` when data arrives.
+            .unwrap_or_default();
         let mut already_read = buf.len();
         let mut skip_next_read = already_read != 0;
         let mut detached_suffix = None;

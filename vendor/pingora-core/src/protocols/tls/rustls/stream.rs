@@ -428,4 +428,20 @@ impl SslDigest {
     }
 }
 
-impl<S> Peek for TlsStream<S> {}
+impl<S: Peek> Peek for TlsStream<S> {
+    // Gatehouse patch (8): plaintext rustls holds is ready at once; otherwise a read
+    // waits for the transport below.
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<IoResult<()>> {
+        match self.tls.stream.as_ref() {
+            Some(stream) => {
+                let (io, state) = stream.get_ref();
+                if state.wants_read() {
+                    io.poll_read_ready(cx)
+                } else {
+                    Poll::Ready(Ok(()))
+                }
+            }
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
