@@ -36,6 +36,7 @@
 #   BENCH_RUST_LOG=warn turns the gateway's access log off (default: info);
 #   GATEHOUSE_BIN=path benches another binary (with --no-build), BENCH_SOURCE
 #   says in RESULTS.md where it came from.
+#   IDLE_CONCURRENCY=N opens the idle connections N at a time (default 200).
 #   default    5 rounds of 5 s per case + idle connections + memory, writes
 #              benches/RESULTS.md (~9 min without the build)
 # Needs: cargo, nginx (Debian nginx-light: auth_request, ssl, http2), wrk,
