@@ -45,7 +45,6 @@ use once_cell::sync::Lazy;
 use pingora_http::{RequestHeader, ResponseHeader};
 use std::any::Any;
 use std::fmt::Debug;
-use std::pin::Pin;
 use std::future::{poll_fn, Future};
 use std::str;
 use std::sync::{
@@ -1622,7 +1621,7 @@ where
         self: &'life0 Arc<Self>,
         mut session: HttpSession,
         shutdown: &'life1 ShutdownWatch,
-    ) -> Pin<Box<dyn Future<Output = Option<ReusedHttpStream>> + Send + 'async_trait>>
+    ) -> BoxFuture<'async_trait, Option<ReusedHttpStream>>
     where
         'life0: 'async_trait,
         'life1: 'async_trait,

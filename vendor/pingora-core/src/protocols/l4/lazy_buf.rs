@@ -51,11 +51,6 @@ impl<R> LazyBufReader<R> {
         }
     }
 
-    /// Gatehouse patch (8): whether unread data is buffered.
-    pub(crate) fn has_buffered(&self) -> bool {
-        self.pos < self.buf.len()
-    }
-
     pub(crate) fn get_ref(&self) -> &R {
         &self.inner
     }
@@ -67,6 +62,17 @@ impl<R> LazyBufReader<R> {
     /// The inner reader; unread buffered data is lost.
     pub(crate) fn into_inner(self) -> R {
         self.inner
+    }
+}
+
+/// Gatehouse patch (8): `Ready` at once while unread data is buffered, else when the
+/// inner reader is.
+impl<R: PollReadReady> PollReadReady for LazyBufReader<R> {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.pos < self.buf.len() {
+            return Poll::Ready(Ok(()));
+        }
+        self.inner.poll_read_ready(cx)
     }
 }
 

@@ -487,8 +487,7 @@ impl BufferedStream {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             BufferedStream::UnbufferedRead(writer) => writer.poll_read_ready(cx),
-            BufferedStream::BufferedRead(reader) if reader.has_buffered() => Poll::Ready(Ok(())),
-            BufferedStream::BufferedRead(reader) => reader.get_ref().poll_read_ready(cx),
+            BufferedStream::BufferedRead(reader) => reader.poll_read_ready(cx),
         }
     }
 
