@@ -151,6 +151,65 @@ async fn test_tls_http2_by_alpn() {
     );
 }
 
+/// Many streams at once on one HTTP/2 connection, with two worker threads: each stream is
+/// served beside its connection (vendored Pingora, change 9), and every one gets its own
+/// answer and reaches the upstream once.
+#[tokio::test]
+async fn test_tls_http2_concurrent_streams_on_one_connection() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&format!(
+        "[proxy]\nset_headers = {{ \"Host\" = \"$host:$server_port\" }}\n\n{}",
+        app(&echo)
+    ))
+    .server_extra("threads = 2")
+    .tls(true)
+    .start();
+    let port = gw.tls_port.unwrap();
+    let client = tls_client("a.test", port, false);
+    // One request first, so that the 40 below share its connection instead of racing to open
+    // their own.
+    let resp = client
+        .get(format!("https://a.test:{port}/app/first"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    let answers = futures_util::future::join_all((0..40).map(|i| {
+        let client = client.clone();
+        async move {
+            let resp = client
+                .get(format!("https://a.test:{port}/app/stream/{i}"))
+                .send()
+                .await
+                .unwrap();
+            (
+                resp.status(),
+                resp.version(),
+                resp.text().await.unwrap_or_default(),
+            )
+        }
+    }))
+    .await;
+    for (i, (status, version, body)) in answers.iter().enumerate() {
+        assert_eq!(*status, 200, "stream {i}");
+        assert_eq!(*version, reqwest::Version::HTTP_2, "stream {i}");
+        assert!(
+            body.contains(&format!("/app/stream/{i}")),
+            "stream {i} got its own answer: {body}"
+        );
+    }
+    let mut seen: Vec<String> = echo
+        .requests()
+        .iter()
+        .map(|r| r.target.clone())
+        .filter(|t| t.starts_with("/app/stream/"))
+        .collect();
+    seen.sort();
+    let mut want: Vec<String> = (0..40).map(|i| format!("/app/stream/{i}")).collect();
+    want.sort();
+    assert_eq!(seen, want, "each stream reached the upstream once");
+}
+
 #[tokio::test]
 async fn test_tls_alpn_offers_h2_and_http11() {
     let echo = EchoServer::start();

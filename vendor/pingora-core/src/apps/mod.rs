@@ -331,7 +331,12 @@ where
                 |h2_stream, guard| {
                     let app = app.clone();
                     let shutdown = shutdown_for_session.clone();
-                    pingora_runtime::current_handle().spawn(async move {
+                    // Gatehouse patch: each stream is served on the thread that polls its
+                    // connection. The h2 connection task and the stream's task hand every
+                    // frame to each other; on another worker (`current_handle()`) each
+                    // hand-over was a cross-thread wake-up (an eventfd write and a context
+                    // switch). Connections are already spread over the workers.
+                    tokio::runtime::Handle::current().spawn(async move {
                         // hold `guard` for the session's lifetime so the accept
                         // loop's idle timeout sees this connection as busy.
                         let _guard = guard;
