@@ -157,13 +157,10 @@ async fn test_tls_http2_by_alpn() {
 #[tokio::test]
 async fn test_tls_http2_concurrent_streams_on_one_connection() {
     let echo = EchoServer::start();
-    let gw = GatewayBuilder::new(&format!(
-        "[proxy]\nset_headers = {{ \"Host\" = \"$host:$server_port\" }}\n\n{}",
-        app(&echo)
-    ))
-    .server_extra("threads = 2")
-    .tls(true)
-    .start();
+    let gw = GatewayBuilder::new(&app(&echo))
+        .server_extra("threads = 2")
+        .tls(true)
+        .start();
     let port = gw.tls_port.unwrap();
     let client = tls_client("a.test", port, false);
     // One request first, so that the 40 below share its connection instead of racing to open
