@@ -29,6 +29,7 @@ mod proxy_routing;
 mod proxy_stop;
 mod proxy_tls;
 mod proxy_websocket;
+mod proxy_workers;
 mod sso_clients;
 mod sso_gateway;
 mod store;

@@ -207,6 +207,50 @@ async fn test_tls_http2_concurrent_streams_on_one_connection() {
     assert_eq!(seen, want, "each stream reached the upstream once");
 }
 
+/// Several TLS connections at once on a two-thread gateway: each is handed to one of the
+/// workers, which runs its handshake and serves it (vendor/README.md, change 10), over
+/// HTTP/1.1 keep-alive and over HTTP/2.
+#[tokio::test]
+async fn test_tls_connections_on_two_workers() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo))
+        .server_extra("threads = 2")
+        .tls(true)
+        .start();
+    let port = gw.tls_port.unwrap();
+    let runs = futures_util::future::join_all((0..12).map(|i| async move {
+        // One client per task: its own connection.
+        let client = tls_client("a.test", port, i % 2 == 0);
+        for round in 0..5 {
+            let resp = client
+                .get(format!("https://a.test:{port}/app/tls/{i}/{round}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "connection {i}, round {round}");
+            let want = if i % 2 == 0 {
+                reqwest::Version::HTTP_11
+            } else {
+                reqwest::Version::HTTP_2
+            };
+            assert_eq!(resp.version(), want, "connection {i}");
+            let body = resp.text().await.unwrap();
+            assert!(
+                body.contains(&format!("/app/tls/{i}/{round}")),
+                "connection {i}, round {round} got its own answer: {body}"
+            );
+        }
+    }))
+    .await;
+    assert_eq!(runs.len(), 12);
+    let seen = echo
+        .requests()
+        .iter()
+        .filter(|r| r.target.starts_with("/app/tls/"))
+        .count();
+    assert_eq!(seen, 60, "every request reached the upstream once");
+}
+
 #[tokio::test]
 async fn test_tls_alpn_offers_h2_and_http11() {
     let echo = EchoServer::start();

@@ -37,8 +37,10 @@ use log::{debug, error, info};
 use pingora_error::Result;
 use pingora_runtime::current_handle;
 use pingora_timeout::timeout;
+use tokio::runtime::RuntimeFlavor;
 use std::fs::Permissions;
 use std::sync::Arc;
+use std::thread::ThreadId;
 use std::time::Duration;
 
 /// Override the runtime options used to run a listening service.
@@ -192,8 +194,24 @@ impl<A: ServerApp + Send + Sync + 'static> Service<A> {
     /// Gatehouse patch (8): the downstream handshake (TLS, or nothing for plain TCP)
     /// with its 60 s timeout, split out of the accept loop's task; `None` (logged) when
     /// it failed or timed out.
-    async fn handshake(io: UninitializedStream) -> Option<Stream> {
+    ///
+    /// Gatehouse patch (10): `accepted_on` is the thread of the accept loop. With
+    /// `work_stealing = false` every worker thread runs its own single-threaded runtime
+    /// with its own I/O driver, and the accepted socket is registered with the accept
+    /// loop's. A connection handed to another worker is registered with that worker's
+    /// driver here, before anything is read: else every readiness event of the
+    /// connection would be seen by the accept loop's thread, which then wakes the
+    /// serving thread (an eventfd write and a context switch per event).
+    async fn handshake(mut io: UninitializedStream, accepted_on: ThreadId) -> Option<Stream> {
         let peer_addr = io.peer_addr();
+        if tokio::runtime::Handle::current().runtime_flavor() == RuntimeFlavor::CurrentThread
+            && std::thread::current().id() != accepted_on
+        {
+            if let Err(e) = io.register_with_current_runtime() {
+                error!("Downstream connection lost moving it to its worker: {e}");
+                return None;
+            }
+        }
         match timeout(Duration::from_secs(60), io.handshake()).await {
             Ok(Ok(io)) => Some(io),
             Ok(Err(e)) => {
@@ -259,7 +277,7 @@ impl<A: ServerApp + Send + Sync + 'static> Service<A> {
                     // the life of the connection (an async block keeps the space of what
                     // it captured, even once moved out, and is sized for its largest
                     // state): only what serving the connection needs.
-                    let handshake = Box::pin(Self::handshake(io));
+                    let handshake = Box::pin(Self::handshake(io, std::thread::current().id()));
                     current_handle().spawn(async move {
                         if let Some(io) = handshake.await {
                             Self::handle_event(io, app, shutdown).await

@@ -63,6 +63,19 @@ impl<R> LazyBufReader<R> {
     pub(crate) fn into_inner(self) -> R {
         self.inner
     }
+
+    /// Gatehouse patch (10): the same reader, buffered data kept, over `f(inner)`.
+    pub(crate) fn try_map_inner<S>(
+        self,
+        f: impl FnOnce(R) -> io::Result<S>,
+    ) -> io::Result<LazyBufReader<S>> {
+        Ok(LazyBufReader {
+            inner: f(self.inner)?,
+            buf: self.buf,
+            pos: self.pos,
+            capacity: self.capacity,
+        })
+    }
 }
 
 /// Gatehouse patch (8): `Ready` at once while unread data is buffered, else when the
@@ -155,6 +168,19 @@ impl<W> LazyBufWriter<W> {
     /// The inner writer; data not yet written is lost.
     pub(crate) fn into_inner(self) -> W {
         self.inner
+    }
+
+    /// Gatehouse patch (10): the same writer, gathered data kept, over `f(inner)`.
+    pub(crate) fn try_map_inner<V>(
+        self,
+        f: impl FnOnce(W) -> io::Result<V>,
+    ) -> io::Result<LazyBufWriter<V>> {
+        Ok(LazyBufWriter {
+            inner: f(self.inner)?,
+            buf: self.buf,
+            written: self.written,
+            capacity: self.capacity,
+        })
     }
 
     fn spare(&self) -> usize {

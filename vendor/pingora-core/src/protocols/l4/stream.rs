@@ -55,6 +55,22 @@ enum RawStream {
     Virtual(virt::VirtualSocketStream),
 }
 
+impl RawStream {
+    /// Gatehouse patch (10): the same socket, registered with the I/O driver of the
+    /// runtime this is called on (deregistered from the one it was registered with).
+    /// Tokio delivers a socket's readiness through the driver it is registered with,
+    /// so a socket polled by a task of another single-threaded runtime makes that
+    /// driver's thread wake the task's thread for every event.
+    fn into_current_runtime(self) -> io::Result<Self> {
+        match self {
+            RawStream::Tcp(s) => Ok(RawStream::Tcp(TcpStream::from_std(s.into_std()?)?)),
+            #[cfg(unix)]
+            RawStream::Unix(s) => Ok(RawStream::Unix(UnixStream::from_std(s.into_std()?)?)),
+            RawStream::Virtual(s) => Ok(RawStream::Virtual(s)),
+        }
+    }
+}
+
 impl AsyncRead for RawStream {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -498,6 +514,21 @@ impl BufferedStream {
             BufferedStream::BufferedRead(reader) => reader.into_inner().into_inner(),
         }
     }
+
+    /// Gatehouse patch (10): the same buffers (and what they hold) over `f(raw stream)`.
+    fn try_map_raw(
+        self,
+        f: impl FnOnce(RawStreamWrapper) -> io::Result<RawStreamWrapper>,
+    ) -> io::Result<Self> {
+        match self {
+            BufferedStream::UnbufferedRead(writer) => {
+                writer.try_map_inner(f).map(BufferedStream::UnbufferedRead)
+            }
+            BufferedStream::BufferedRead(reader) => reader
+                .try_map_inner(|writer| writer.try_map_inner(f))
+                .map(BufferedStream::BufferedRead),
+        }
+    }
 }
 
 impl AsyncRead for BufferedStream {
@@ -649,6 +680,20 @@ impl Stream {
         if !data.is_empty() {
             self.rewind_read_buf.push(data.to_vec());
         }
+    }
+
+    /// Gatehouse patch (10): register the socket with the I/O driver of the runtime this
+    /// is called on, in place of the one it was registered with (for a connection
+    /// accepted on one single-threaded runtime and served on another). Buffered data is
+    /// kept. On error the socket is closed and the stream must be dropped.
+    pub(crate) fn register_with_current_runtime(&mut self) -> io::Result<()> {
+        if let Some(buffered) = self.stream.take() {
+            self.stream = Some(buffered.try_map_raw(|mut raw| {
+                raw.stream = raw.stream.into_current_runtime()?;
+                Ok(raw)
+            })?);
+        }
+        Ok(())
     }
 
     /// Set the read and write buffer sizes
