@@ -261,7 +261,7 @@ impl TransportConnector {
                         // test_reusable_stream: we assume server would never actively send data
                         // first on an idle stream.
                         #[cfg(unix)]
-                        if peer.matches_fd(stream.id())
+                        if peer_matches_stream(peer, &stream)
                             && test_reusable_stream(&mut stream, &self.unexpected_data_conn_count)
                         {
                             Some(stream)
@@ -476,6 +476,34 @@ use futures::future::FutureExt;
 use tokio::io::AsyncReadExt;
 
 /// Test whether a stream is already closed or not reusable (server sent unexpected data)
+/// Gatehouse patch (11): whether a pooled stream is connected to `peer`, without a system
+/// call for an inet peer reached directly. `Peer::matches_fd` asks the kernel
+/// (`getpeername`) on every reuse, but the address a stream connected to is already in its
+/// socket digest (`l4_connect` records it; otherwise the digest asks the kernel once and
+/// keeps the answer). It is compared by the rules of `check_fd_match` for inet addresses:
+/// a peer at 0.0.0.0 matches any, else the addresses must be equal. A connection that broke
+/// or closed while idle is still found by `test_reusable_stream`, which runs next. Unix
+/// socket peers, peers behind a proxy and streams without a socket digest are checked with
+/// `matches_fd` as before.
+#[cfg(unix)]
+fn peer_matches_stream<P: Peer>(peer: &P, stream: &Stream) -> bool {
+    use crate::protocols::l4::socket::SocketAddr as PeerAddr;
+    if peer.get_proxy().is_none() {
+        if let (PeerAddr::Inet(want), Some(digest)) = (peer.address(), stream.get_socket_digest()) {
+            if let Some(PeerAddr::Inet(connected)) = digest.peer_addr() {
+                const ZERO: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+                if want.ip() == ZERO || want == connected {
+                    debug!("Inet stream to: {want} is reusable");
+                    return true;
+                }
+                error!("Crit: stream mismatch: addr: {want}, connected to: {connected}");
+                return false;
+            }
+        }
+    }
+    peer.matches_fd(stream.id())
+}
+
 fn test_reusable_stream(stream: &mut Stream, unexpected_data_conn_count: &AtomicU64) -> bool {
     let mut buf = [0; 1];
     // tokio::task::unconstrained because now_or_never may yield None when the future is ready
