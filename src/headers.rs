@@ -58,7 +58,37 @@ pub fn expand(template: &HeaderTemplate, vars: &RequestVars<'_>) -> Option<Heade
     if let Some(s) = template.as_static() {
         return HeaderValue::from_str(s).ok();
     }
-    let mut out = String::with_capacity(64);
+    // The text is built in this thread's scratch string, so the only allocation is the
+    // value's own bytes.
+    SCRATCH
+        .try_with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut out) => {
+                out.clear();
+                let value = expand_into(template, vars, &mut out);
+                if out.capacity() > SCRATCH_KEEP {
+                    // One long value (a long X-Forwarded-For chain) is not kept for good.
+                    *out = String::with_capacity(256);
+                }
+                value
+            }
+            Err(_) => expand_into(template, vars, &mut String::new()),
+        })
+        .unwrap_or_else(|_| expand_into(template, vars, &mut String::new()))
+}
+
+/// The largest scratch string a thread keeps between requests.
+const SCRATCH_KEEP: usize = 8 * 1024;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(256));
+}
+
+/// [`expand`] into `out`, which starts empty.
+fn expand_into(
+    template: &HeaderTemplate,
+    vars: &RequestVars<'_>,
+    out: &mut String,
+) -> Option<HeaderValue> {
     for part in &template.parts {
         match part {
             TemplatePart::Literal(s) => out.push_str(s),
@@ -132,7 +162,7 @@ pub fn expand(template: &HeaderTemplate, vars: &RequestVars<'_>) -> Option<Heade
     if out.is_empty() {
         return None;
     }
-    HeaderValue::from_str(&out).ok()
+    HeaderValue::from_str(out).ok()
 }
 
 /// Hop-by-hop request headers that never travel upstream as sent by the client
@@ -249,6 +279,33 @@ mod tests {
         assert_eq!(
             expand(&xff, &vars(&h, Some(b"1.2.3.4"))).unwrap(),
             "1.2.3.4, 10.0.0.7"
+        );
+    }
+
+    #[test]
+    fn test_expand_reuses_its_scratch_without_carrying_text_over() {
+        let h = HeaderMap::new();
+        let xff = t(vec![TemplatePart::ProxyAddXForwardedFor]);
+        // A chain longer than the scratch string a thread keeps, then short values: each
+        // value is only its own text.
+        let long = "192.0.2.1, ".repeat(1000);
+        let long = long.trim_end_matches(", ");
+        let got = expand(&xff, &vars(&h, Some(long.as_bytes()))).unwrap();
+        assert_eq!(got.len(), long.len() + ", 10.0.0.7".len());
+        assert!(SCRATCH.with(|s| s.borrow().capacity()) <= SCRATCH_KEEP);
+        assert_eq!(expand(&xff, &vars(&h, None)).unwrap(), "10.0.0.7");
+        let scheme = t(vec![TemplatePart::Scheme]);
+        assert_eq!(expand(&scheme, &vars(&h, None)).unwrap(), "https");
+        // An empty expansion after a full one still drops the header.
+        assert_eq!(
+            expand(
+                &t(vec![TemplatePart::Args]),
+                &RequestVars {
+                    args: None,
+                    ..vars(&h, None)
+                }
+            ),
+            None
         );
     }
 

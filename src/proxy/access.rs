@@ -154,7 +154,8 @@ pub fn inject(app: &App, index: usize, up: &mut RequestHeader, ctx: &RequestCtx)
         (None, Some(identity)) => identity,
         (None, None) => return Ok(()),
     };
-    for (name, field) in &route.identity_headers {
+    let names = &ctx.live.header_names[index].identity;
+    for ((_, field), name) in route.identity_headers.iter().zip(names) {
         let value = match field {
             IdentityField::Username => identity.username_value.as_ref(),
             IdentityField::Email => identity.email_value.as_ref(),
@@ -166,7 +167,7 @@ pub fn inject(app: &App, index: usize, up: &mut RequestHeader, ctx: &RequestCtx)
                 .or(Some(&identity.group_name_value)),
         };
         if let Some(v) = value {
-            up.insert_header(name.clone(), v.clone())?;
+            up.insert_header(name, v.clone())?;
         }
     }
     match &ctx.session {

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
+use super::header_names::RouteHeaderNames;
 use super::peer::PeerSlot;
 use crate::app::App;
 use crate::portal::Portal;
@@ -26,6 +27,8 @@ pub struct Live {
     pub app: Arc<App>,
     pub portal: Arc<Portal>,
     pub peers: Vec<Vec<PeerSlot>>,
+    /// Each route's header names prepared for the upstream request.
+    pub header_names: Vec<RouteHeaderNames>,
 }
 
 impl std::fmt::Debug for Live {
@@ -51,7 +54,19 @@ impl Live {
                     .collect()
             })
             .collect();
-        Live { app, portal, peers }
+        let header_names = app
+            .config
+            .routes
+            .iter()
+            .zip(app.routes.iter())
+            .map(|(route, runtime)| RouteHeaderNames::new(route, runtime))
+            .collect();
+        Live {
+            app,
+            portal,
+            peers,
+            header_names,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod cluster_miss;
 pub mod ctx;
 pub mod drain;
 pub mod gateway;
+pub mod header_names;
 pub mod https;
 pub mod limits;
 pub mod live;

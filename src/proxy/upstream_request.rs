@@ -9,7 +9,8 @@ use pingora::proxy::Session;
 use pingora::{Error, ErrorType};
 
 use super::ctx::RequestCtx;
-use crate::app::{App, HeaderRule};
+use super::header_names::SetHeader;
+use crate::app::App;
 use crate::headers::{self, RequestVars};
 use crate::route;
 
@@ -39,6 +40,9 @@ pub fn rewrite(
         up.remove_header(name);
     }
     super::access::strip_spoofable(app, up);
+    let names = &ctx.live.header_names[index];
+    // Room for what the rules below add, so each insert does not grow the copied maps.
+    up.reserve_headers(names.added_at_most() + 2)?;
 
     let server_ip = session
         .server_addr()
@@ -90,16 +94,16 @@ pub fn rewrite(
         proxy_host: &upstream.proxy_host,
         proxy_port: upstream.proxy_port,
     };
-    for rule in &app.routes[index].header_rules {
+    for rule in &names.set {
         match rule {
-            HeaderRule::Static(name, value) => up.insert_header(name.clone(), value.clone())?,
-            HeaderRule::Remove(name) => {
+            SetHeader::Static(name, value) => up.insert_header(name, value.clone())?,
+            SetHeader::Remove(name) => {
                 up.remove_header(name);
             }
-            HeaderRule::Dynamic(name, template) => match headers::expand(template, &vars) {
-                Some(v) => up.insert_header(name.clone(), v)?,
+            SetHeader::Dynamic(name, template) => match headers::expand(template, &vars) {
+                Some(v) => up.insert_header(name, v)?,
                 None => {
-                    up.remove_header(name);
+                    up.remove_header(name.header_name());
                 }
             },
         }
