@@ -1,6 +1,6 @@
 //! Debian's nginx (`/usr/sbin/nginx`, package nginx-light, which `.ci/run`
 //! installs) started by a test in its own prefix directory on a loopback
-//! port, with logs in the prefix; killed on drop.
+//! port, with logs in the prefix; stopped (master and worker) on drop.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -103,8 +103,30 @@ impl Nginx {
     }
 }
 
+/// How long nginx may take to stop its workers and exit after SIGTERM.
+const STOP_WITHIN: Duration = Duration::from_secs(5);
+
 impl Drop for Nginx {
+    /// SIGTERM first: the master stops its workers and exits. A SIGKILL to the master alone
+    /// would leave its worker running, orphaned, after the test. SIGKILL if it has not
+    /// exited within [`STOP_WITHIN`].
     fn drop(&mut self) {
+        let termed = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if termed {
+            let deadline = std::time::Instant::now() + STOP_WITHIN;
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
