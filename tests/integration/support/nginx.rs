@@ -110,6 +110,7 @@ impl Drop for Nginx {
     /// SIGTERM first: the master stops its workers and exits. A SIGKILL to the master alone
     /// would leave its worker running, orphaned, after the test. SIGKILL if it has not
     /// exited within [`STOP_WITHIN`].
+    #[allow(clippy::disallowed_methods)] // polls the exit status with a deadline
     fn drop(&mut self) {
         let termed = Command::new("kill")
             .arg("-TERM")
