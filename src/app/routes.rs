@@ -9,15 +9,27 @@ use http::header::{HeaderName, HeaderValue};
 use crate::config::{HeaderTemplate, Route};
 
 /// A route's `set_headers`, split once at start into prebuilt static values
-/// and templates that need per-request expansion.
+/// and templates that need per-request expansion. `N` is how the name is held
+/// (the proxy keeps a form prepared for its header maps, [`HeaderRule::map_name`]).
 #[derive(Debug, Clone)]
-pub enum HeaderRule {
+pub enum HeaderRule<N = HeaderName> {
     /// Name and a prebuilt value (a refcount bump per request).
-    Static(HeaderName, HeaderValue),
+    Static(N, HeaderValue),
     /// Name and a template with variables.
-    Dynamic(HeaderName, HeaderTemplate),
+    Dynamic(N, HeaderTemplate),
     /// `""`: the header is removed.
-    Remove(HeaderName),
+    Remove(N),
+}
+
+impl<N> HeaderRule<N> {
+    /// The same rule with its name turned by `f`.
+    pub fn map_name<M>(&self, f: impl FnOnce(&N) -> M) -> HeaderRule<M> {
+        match self {
+            HeaderRule::Static(name, value) => HeaderRule::Static(f(name), value.clone()),
+            HeaderRule::Dynamic(name, template) => HeaderRule::Dynamic(f(name), template.clone()),
+            HeaderRule::Remove(name) => HeaderRule::Remove(f(name)),
+        }
+    }
 }
 
 /// Per-route data computed once at start.

@@ -3,28 +3,17 @@
 //! are written in), so that inserting `set_headers` and `identity_headers` into each
 //! upstream request parses and copies no name.
 
-use http::header::{HeaderName, HeaderValue};
+use http::header::HeaderName;
 use pingora::http::PreparedHeaderName;
 
 use crate::app::{HeaderRule, RouteRuntime};
-use crate::config::{HeaderTemplate, Route};
-
-/// One `set_headers` rule of [`RouteRuntime::header_rules`], its name prepared.
-#[derive(Debug)]
-pub enum SetHeader {
-    /// Name and a prebuilt value.
-    Static(PreparedHeaderName, HeaderValue),
-    /// Name and a template expanded per request (removed when it expands to nothing).
-    Dynamic(PreparedHeaderName, HeaderTemplate),
-    /// `""`: the header is removed.
-    Remove(HeaderName),
-}
+use crate::config::Route;
 
 /// One route's prepared rules.
 #[derive(Debug)]
 pub struct RouteHeaderNames {
-    /// `set_headers` in file order.
-    pub set: Vec<SetHeader>,
+    /// `set_headers` in file order (`RouteRuntime::header_rules`, names prepared).
+    pub set: Vec<HeaderRule<PreparedHeaderName>>,
     /// Parallel to the route's `identity_headers`.
     pub identity: Vec<PreparedHeaderName>,
 }
@@ -39,15 +28,7 @@ impl RouteHeaderNames {
             set: runtime
                 .header_rules
                 .iter()
-                .map(|rule| match rule {
-                    HeaderRule::Static(name, value) => {
-                        SetHeader::Static(prepared(name), value.clone())
-                    }
-                    HeaderRule::Dynamic(name, template) => {
-                        SetHeader::Dynamic(prepared(name), template.clone())
-                    }
-                    HeaderRule::Remove(name) => SetHeader::Remove(name.clone()),
-                })
+                .map(|rule| rule.map_name(prepared))
                 .collect(),
             identity: route
                 .identity_headers

@@ -9,8 +9,7 @@ use pingora::proxy::Session;
 use pingora::{Error, ErrorType};
 
 use super::ctx::RequestCtx;
-use super::header_names::SetHeader;
-use crate::app::App;
+use crate::app::{App, HeaderRule};
 use crate::headers::{self, RequestVars};
 use crate::route;
 
@@ -96,11 +95,11 @@ pub fn rewrite(
     };
     for rule in &names.set {
         match rule {
-            SetHeader::Static(name, value) => up.insert_header(name, value.clone())?,
-            SetHeader::Remove(name) => {
-                up.remove_header(name);
+            HeaderRule::Static(name, value) => up.insert_header(name, value.clone())?,
+            HeaderRule::Remove(name) => {
+                up.remove_header(name.header_name());
             }
-            SetHeader::Dynamic(name, template) => match headers::expand(template, &vars) {
+            HeaderRule::Dynamic(name, template) => match headers::expand(template, &vars) {
                 Some(v) => up.insert_header(name, v)?,
                 None => {
                     up.remove_header(name.header_name());

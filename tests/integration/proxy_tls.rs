@@ -55,6 +55,14 @@ fn app(echo: &EchoServer) -> String {
     route("app", "/app/", &[echo.url()])
 }
 
+/// A TLS gateway with two worker threads, for connections and streams spread over both.
+fn two_worker_gateway(echo: &EchoServer) -> Gateway {
+    GatewayBuilder::new(&app(echo))
+        .server_extra("threads = 2")
+        .tls(true)
+        .start()
+}
+
 /// A reqwest client that trusts anything and resolves `host` to the gateway.
 fn tls_client(host: &str, port: u16, http1_only: bool) -> reqwest::Client {
     let mut b = reqwest::Client::builder()
@@ -157,10 +165,7 @@ async fn test_tls_http2_by_alpn() {
 #[tokio::test]
 async fn test_tls_http2_concurrent_streams_on_one_connection() {
     let echo = EchoServer::start();
-    let gw = GatewayBuilder::new(&app(&echo))
-        .server_extra("threads = 2")
-        .tls(true)
-        .start();
+    let gw = two_worker_gateway(&echo);
     let port = gw.tls_port.unwrap();
     let client = tls_client("a.test", port, false);
     // One request first, so that the 40 below share its connection instead of racing to open
@@ -213,10 +218,7 @@ async fn test_tls_http2_concurrent_streams_on_one_connection() {
 #[tokio::test]
 async fn test_tls_connections_on_two_workers() {
     let echo = EchoServer::start();
-    let gw = GatewayBuilder::new(&app(&echo))
-        .server_extra("threads = 2")
-        .tls(true)
-        .start();
+    let gw = two_worker_gateway(&echo);
     let port = gw.tls_port.unwrap();
     let runs = futures_util::future::join_all((0..12).map(|i| async move {
         // One client per task: its own connection.
