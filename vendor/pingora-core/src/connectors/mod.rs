@@ -40,7 +40,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tls::TlsConnector;
-use tokio::sync::Mutex;
 
 #[derive(Clone, Debug)]
 pub(crate) struct IdleConnection {
@@ -170,7 +169,7 @@ impl ConnectorOptions {
 /// [TransportConnector] provides APIs to connect to servers via TCP or TLS with connection reuse
 pub struct TransportConnector {
     tls_ctx: tls::Connector,
-    connection_pool: Arc<ConnectionPool<Arc<Mutex<Stream>>>>,
+    connection_pool: Arc<ConnectionPool<IdleStream>>,
     offload: Option<OffloadRuntime>,
     bind_to_v4: Vec<SocketAddr>,
     bind_to_v6: Vec<SocketAddr>,
@@ -252,12 +251,12 @@ impl TransportConnector {
         match self.connection_pool.get(&peer.reuse_hash()) {
             Some(s) => {
                 debug!("find reusable stream, trying to acquire it");
-                {
-                    let _ = s.lock().await;
-                } // wait for the idle poll to release it
-                match Arc::try_unwrap(s) {
-                    Ok(l) => {
-                        let mut stream = l.into_inner();
+                // Gatehouse patch (13): taken at once. The idle watcher holds this lock
+                // only while it polls, never across an await, so there is no waiting
+                // for the watcher task to be scheduled and let go (see `watch_idle`).
+                let taken = s.lock().take();
+                match taken {
+                    Some(mut stream) => {
                         // test_reusable_stream: we assume server would never actively send data
                         // first on an idle stream.
                         #[cfg(unix)]
@@ -289,8 +288,9 @@ impl TransportConnector {
                             }
                         }
                     }
-                    Err(_) => {
-                        error!("failed to acquire reusable stream");
+                    None => {
+                        // The watcher found it closed just before it was taken.
+                        debug!("reusable stream closed while idle");
                         None
                     }
                 }
@@ -321,9 +321,10 @@ impl TransportConnector {
         let id = stream.id();
         let meta = ConnectionMeta::new(key, id);
         debug!("Try to keepalive client session");
-        let stream = Arc::new(Mutex::new(stream));
-        let locked_stream = stream.clone().try_lock_owned().unwrap(); // safe as we just created it
-        let (notify_close, watch_use) = self.connection_pool.put(&meta, stream);
+        // Gatehouse patch (13): shared with the watcher, which locks it only while it
+        // polls (see `watch_idle`), instead of an async mutex the watcher holds while idle.
+        let stream: IdleStream = Arc::new(parking_lot::Mutex::new(Some(stream)));
+        let (notify_close, watch_use) = self.connection_pool.put(&meta, stream.clone());
         let idle_meta = IdleConnection::new(meta);
         let pool = self.connection_pool.clone(); //clone the arc
         let keepalive_pool_callback = self.keepalive_pool_callback.clone();
@@ -333,15 +334,15 @@ impl TransportConnector {
         let rt = tokio::runtime::Handle::try_current()
             .unwrap_or_else(|_| pingora_runtime::current_handle());
         rt.spawn(async move {
-            if pool
-                .idle_poll(
-                    locked_stream,
-                    &idle_meta.connection,
-                    idle_timeout,
-                    notify_close,
-                    watch_use,
-                )
-                .await
+            if watch_idle(
+                &pool,
+                stream,
+                &idle_meta.connection,
+                idle_timeout,
+                notify_close,
+                watch_use,
+            )
+            .await
             {
                 if let Some(callback) = keepalive_pool_callback {
                     callback(idle_meta.elapsed());
@@ -475,7 +476,6 @@ impl PreferredHttpVersion {
 use futures::future::FutureExt;
 use tokio::io::AsyncReadExt;
 
-/// Test whether a stream is already closed or not reusable (server sent unexpected data)
 /// Gatehouse patch (11): whether a pooled stream is connected to `peer`, without a system
 /// call for an inet peer reached directly. `Peer::matches_fd` asks the kernel
 /// (`getpeername`) on every reuse, but the address a stream connected to is already in its
@@ -504,6 +504,95 @@ fn peer_matches_stream<P: Peer>(peer: &P, stream: &Stream) -> bool {
     peer.matches_fd(stream.id())
 }
 
+/// Gatehouse patch (13): an idle stream in the connection pool, shared by the pool and the
+/// task that watches it. `None` once it was taken for reuse or found closed.
+type IdleStream = Arc<parking_lot::Mutex<Option<Stream>>>;
+
+/// Gatehouse patch (13): watches an idle pooled stream until it is reused, evicted, closed by
+/// the peer or timed out, as `ConnectionPool::idle_poll` does, and returns the same: `true` if it
+/// was evicted. Unlike `idle_poll`, which holds an async mutex guard over the stream for as long
+/// as the stream is idle, the lock is taken only for each synchronous poll of the read, so
+/// `reused_stream` takes the stream at once. Before, every reuse awaited that mutex: the request
+/// task yielded, the watcher task had to be scheduled to see the pick-up and drop its guard, and
+/// then the request task was polled again from the top of its state machine.
+async fn watch_idle(
+    pool: &ConnectionPool<IdleStream>,
+    stream: IdleStream,
+    meta: &ConnectionMeta,
+    timeout: Option<Duration>,
+    notify_evicted: Arc<tokio::sync::Notify>,
+    watch_use: tokio::sync::oneshot::Receiver<bool>,
+) -> bool {
+    // As in `idle_poll`: the same Notified future serves both branches, so that an eviction
+    // signalled before the sender is dropped is not missed.
+    let evicted = notify_evicted.notified();
+    tokio::pin!(evicted);
+    let read_result = tokio::select! {
+        biased;
+        event = watch_use => {
+            return match event {
+                Ok(_) => {
+                    debug!("idle connection is being picked up");
+                    false
+                }
+                // The sender is dropped when the pool evicts the connection.
+                Err(_) => evicted.now_or_never().is_some(),
+            };
+        },
+        _ = &mut evicted => {
+            debug!("idle connection is being evicted");
+            return true;
+        },
+        read_result = read_idle(&stream, timeout) => read_result,
+    };
+    match read_result {
+        // Taken for reuse while this task had not yet seen `watch_use`.
+        None => return false,
+        Some(Ok(n)) if n > 0 => warn!("Data received on idle client connection, close it"),
+        Some(Ok(_)) => debug!("Peer closed the idle connection or timeout"),
+        Some(Err(e)) => debug!("error with the idle connection, close it {:?}", e),
+    }
+    // Closed: a request that found it in the pool at this moment gets `None`, not the stream.
+    drop(stream.lock().take());
+    pool.pop_closed(meta);
+    false
+}
+
+/// Gatehouse patch (13): one byte read from an idle stream (`None` if it was taken), with
+/// the lock held only while the read is polled; a timeout reads as end of stream, as in
+/// `pingora_pool`'s `read_with_timeout`.
+async fn read_idle(
+    stream: &parking_lot::Mutex<Option<Stream>>,
+    timeout: Option<Duration>,
+) -> Option<std::io::Result<usize>> {
+    use std::task::Poll;
+    use tokio::io::{AsyncRead, ReadBuf};
+    let read = std::future::poll_fn(|cx| {
+        let mut guard = stream.lock();
+        let Some(s) = guard.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let mut byte = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut byte);
+        match std::pin::Pin::new(s).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => Poll::Ready(Some(Ok(buf.filled().len()))),
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Pending => Poll::Pending,
+        }
+    });
+    match timeout {
+        Some(d) => match pingora_timeout::timeout(d, read).await {
+            Ok(res) => res,
+            Err(_) => {
+                debug!("keepalive timeout {:?} reached", d);
+                Some(Ok(0))
+            }
+        },
+        None => read.await,
+    }
+}
+
+/// Test whether a stream is already closed or not reusable (server sent unexpected data)
 fn test_reusable_stream(stream: &mut Stream, unexpected_data_conn_count: &AtomicU64) -> bool {
     let mut buf = [0; 1];
     // tokio::task::unconstrained because now_or_never may yield None when the future is ready
@@ -839,6 +928,92 @@ mod tests {
             .connect_local_addr()
             .expect("TLS handshake failure should retain the assigned local address");
         assert_ne!(local_addr.port(), 0);
+    }
+
+    // Gatehouse patch (13): the idle watcher of a pooled stream.
+
+    /// Polls `done` (letting the watcher task run) until it holds or 5 s pass.
+    async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if done() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        done()
+    }
+
+    #[tokio::test]
+    async fn test_idle_stream_is_taken_without_waiting_for_its_watcher() {
+        let connector = TransportConnector::new(None);
+        let (_server, client) = tokio::io::duplex(64);
+        connector.release_stream(Box::new(client), 7, None);
+        // Let the watcher start polling the idle stream.
+        tokio::task::yield_now().await;
+        let idle = connector.connection_pool.get(&7).expect("pooled");
+        // Taken synchronously: no await, so the watcher task cannot have run.
+        assert!(idle.lock().take().is_some());
+        assert!(connector.connection_pool.get(&7).is_none());
+    }
+
+    #[tokio::test]
+    async fn test_idle_stream_closed_by_peer_leaves_the_pool() {
+        let connector = TransportConnector::new(None);
+        let (server, client) = tokio::io::duplex(64);
+        connector.release_stream(Box::new(client), 8, None);
+        tokio::task::yield_now().await;
+        drop(server);
+        assert!(
+            eventually(|| connector.connection_pool.get(&8).is_none()).await,
+            "a stream the peer closed while idle stays pooled"
+        );
+    }
+
+    #[tokio::test]
+    async fn test_idle_stream_with_unexpected_data_leaves_the_pool() {
+        use tokio::io::AsyncWriteExt;
+        let connector = TransportConnector::new(None);
+        let (mut server, client) = tokio::io::duplex(64);
+        connector.release_stream(Box::new(client), 9, None);
+        tokio::task::yield_now().await;
+        server.write_all(b"HTTP/1.1 408\r\n\r\n").await.unwrap();
+        assert!(eventually(|| connector.connection_pool.get(&9).is_none()).await);
+    }
+
+    #[tokio::test]
+    async fn test_idle_stream_times_out() {
+        let connector = TransportConnector::new(None);
+        let (_server, client) = tokio::io::duplex(64);
+        connector.release_stream(Box::new(client), 10, Some(Duration::from_millis(20)));
+        assert!(
+            eventually(|| connector.connection_pool.get(&10).is_none()).await,
+            "an idle stream outlived its keepalive timeout"
+        );
+    }
+
+    #[tokio::test]
+    async fn test_idle_stream_found_closed_is_not_handed_out() {
+        // The watcher found the stream closed (and emptied it) while a request had already
+        // found it in the pool: the request gets nothing, not a closed stream.
+        let connector = TransportConnector::new(None);
+        let (server, client) = tokio::io::duplex(64);
+        let stream: IdleStream = Arc::new(parking_lot::Mutex::new(Some(Box::new(client))));
+        drop(server);
+        let meta = ConnectionMeta::new(11, 1);
+        let (notify_close, watch_use) = connector.connection_pool.put(&meta, stream.clone());
+        let evicted = watch_idle(
+            &connector.connection_pool,
+            stream.clone(),
+            &meta,
+            None,
+            notify_close,
+            watch_use,
+        )
+        .await;
+        assert!(!evicted);
+        assert!(stream.lock().is_none());
+        assert!(connector.connection_pool.get(&11).is_none());
     }
 
     #[tokio::test]
