@@ -99,11 +99,11 @@ fn expand_into(
             }
             TemplatePart::ServerAddr => {
                 if let Some(a) = vars.server_addr {
-                    let _ = write!(out, "{a}");
+                    crate::ip_text::push_ip(out, a);
                 }
             }
             TemplatePart::RemoteAddr => {
-                let _ = write!(out, "{}", vars.remote_addr);
+                crate::ip_text::push_ip(out, vars.remote_addr);
             }
             TemplatePart::Scheme => out.push_str(vars.scheme),
             TemplatePart::RequestUri => out.push_str(vars.request_uri),
@@ -115,7 +115,7 @@ fn expand_into(
                         out.push_str(", ");
                     }
                 }
-                let _ = write!(out, "{}", vars.peer_addr);
+                crate::ip_text::push_ip(out, vars.peer_addr);
             }
             TemplatePart::HttpHeader(name) => {
                 if let Some(v) = vars.headers.get(name).and_then(|v| v.to_str().ok()) {

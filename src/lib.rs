@@ -19,6 +19,7 @@ pub mod cookie;
 pub mod groups;
 pub mod headers;
 pub mod import;
+pub mod ip_text;
 pub mod net;
 pub mod observability;
 pub mod portal;

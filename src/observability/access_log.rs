@@ -6,8 +6,10 @@
 //! The proxy builds an [`AccessRecord`] of plain values for each finished
 //! request; nothing here knows the proxy or the gateway's state.
 
-use std::fmt;
+use std::io::Write as _;
 use std::net::IpAddr;
+
+use crate::ip_text::V4Text;
 
 /// What one log line says about a finished request.
 #[derive(Debug)]
@@ -34,64 +36,149 @@ pub struct AccessRecord<'a> {
     pub error: Option<&'a str>,
 }
 
-/// Writes the line for one finished request.
+/// Writes the line for one finished request: straight into this worker's
+/// buffer when the gateway's own subscriber is installed and the access
+/// target is enabled, else (another subscriber, as in some tests) as a
+/// `tracing` event with the same text.
 pub fn write(r: &AccessRecord<'_>) {
-    let client = Client(r.client);
-    let error = ErrorNote(r.error);
-    tracing::info!(
-        target: "gatehouse::access",
-        "{client} {host} \"{method} {path}\" {status} {bytes} route={route} upstream={upstream} user={user} {ms:.1}ms{error}",
-        host = r.host,
-        method = r.method,
-        path = r.path,
-        status = r.status,
-        bytes = r.body_bytes,
-        route = r.route,
-        upstream = r.upstream,
-        user = r.user,
-        ms = r.ms,
-    );
+    if !tracing::enabled!(target: "gatehouse::access", tracing::Level::INFO) {
+        return;
+    }
+    if super::buffer::direct() {
+        super::buffer::append_line(crate::clock::now(), |out| push_line(out, r));
+        return;
+    }
+    let mut line = Vec::with_capacity(160);
+    push_line(&mut line, r);
+    let line = String::from_utf8_lossy(&line);
+    tracing::info!(target: "gatehouse::access", "{line}");
 }
 
-/// ` error="…"` after the line when the request failed; nothing otherwise.
-struct ErrorNote<'a>(Option<&'a str>);
-
-impl fmt::Display for ErrorNote<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(err) => write!(f, " error=\"{err}\""),
-            None => Ok(()),
+/// The line after its prefix:
+/// `{client} {host} "{method} {path}" {status} {bytes} route={route}
+/// upstream={upstream} user={user} {ms:.1}ms[ error="…"]`, written without
+/// `core::fmt` (its machinery was most of the line's cost: the integers,
+/// the float and the IPv4 address).
+fn push_line(out: &mut Vec<u8>, r: &AccessRecord<'_>) {
+    match r.client {
+        Some(IpAddr::V4(v4)) => out.extend_from_slice(V4Text::new(v4).as_str().as_bytes()),
+        Some(ip @ IpAddr::V6(_)) => {
+            let _ = write!(out, "{ip}");
         }
+        None => out.push(b'-'),
+    }
+    out.push(b' ');
+    out.extend_from_slice(r.host.as_bytes());
+    out.extend_from_slice(b" \"");
+    out.extend_from_slice(r.method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(r.path.as_bytes());
+    out.extend_from_slice(b"\" ");
+    push_u64(out, u64::from(r.status));
+    out.push(b' ');
+    push_u64(out, r.body_bytes as u64);
+    out.extend_from_slice(b" route=");
+    out.extend_from_slice(r.route.as_bytes());
+    out.extend_from_slice(b" upstream=");
+    out.extend_from_slice(r.upstream.as_bytes());
+    out.extend_from_slice(b" user=");
+    out.extend_from_slice(r.user.as_bytes());
+    out.push(b' ');
+    push_tenths(out, r.ms);
+    out.extend_from_slice(b"ms");
+    if let Some(err) = r.error {
+        out.extend_from_slice(b" error=\"");
+        out.extend_from_slice(err.as_bytes());
+        out.push(b'"');
     }
 }
 
-/// The client address, or `-`, written without an intermediate `String`.
-struct Client(Option<IpAddr>);
-
-impl fmt::Display for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(ip) => ip.fmt(f),
-            None => f.write_str("-"),
+/// `n` in decimal.
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// A non-negative number of milliseconds with one decimal (`18.2`),
+/// rounded half up.
+fn push_tenths(out: &mut Vec<u8>, ms: f64) {
+    // Saturating: NaN and negatives give 0, huge values the largest u64.
+    let tenths = (ms * 10.0).round() as u64;
+    push_u64(out, tenths / 10);
+    out.push(b'.');
+    out.push(b'0' + (tenths % 10) as u8);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn record<'a>(client: Option<IpAddr>, ms: f64, error: Option<&'a str>) -> AccessRecord<'a> {
+        AccessRecord {
+            client,
+            host: "gw.example.com",
+            method: "GET",
+            path: "/plex/web/index.html",
+            status: 200,
+            body_bytes: 1234,
+            route: "plex",
+            upstream: "127.0.0.1:32400",
+            user: "alice",
+            ms,
+            error,
+        }
+    }
+
+    fn line(r: &AccessRecord<'_>) -> String {
+        let mut out = Vec::new();
+        push_line(&mut out, r);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
     #[test]
-    fn test_line_suffixes() {
-        assert_eq!(ErrorNote(None).to_string(), "");
+    fn test_line_as_documented() {
+        let r = record(Some(IpAddr::from([192, 0, 2, 7])), 18.24, None);
         assert_eq!(
-            ErrorNote(Some("upstream timed out")).to_string(),
-            " error=\"upstream timed out\""
+            line(&r),
+            "192.0.2.7 gw.example.com \"GET /plex/web/index.html\" 200 1234 route=plex \
+             upstream=127.0.0.1:32400 user=alice 18.2ms"
         );
-        assert_eq!(Client(None).to_string(), "-");
+        let r = record(None, 0.0, Some("upstream timed out"));
         assert_eq!(
-            Client(Some(IpAddr::from([192, 0, 2, 7]))).to_string(),
-            "192.0.2.7"
+            line(&r),
+            "- gw.example.com \"GET /plex/web/index.html\" 200 1234 route=plex \
+             upstream=127.0.0.1:32400 user=alice 0.0ms error=\"upstream timed out\""
         );
+        let v6 = "2001:db8::1".parse().ok();
+        assert!(line(&record(v6, 1.0, None)).starts_with("2001:db8::1 gw.example.com "));
+    }
+
+    #[test]
+    fn test_numbers_match_fmt() {
+        for n in [0u64, 7, 10, 99, 100, 65_535, 1_000_000, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
+        for (ms, text) in [
+            (0.0, "0.0"),
+            (0.04, "0.0"),
+            (0.06, "0.1"),
+            (18.26, "18.3"),
+            (1234.5678, "1234.6"),
+        ] {
+            let mut out = Vec::new();
+            push_tenths(&mut out, ms);
+            assert_eq!(String::from_utf8(out).unwrap_or_default(), text);
+        }
     }
 }

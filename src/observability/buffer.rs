@@ -32,6 +32,9 @@ type Shared = Arc<Mutex<Vec<u8>>>;
 /// once per flush).
 static BUFFERS: Mutex<Vec<Shared>> = Mutex::new(Vec::new());
 static WRITE_THROUGH: AtomicBool = AtomicBool::new(false);
+/// Set once the gateway's own subscriber (with [`AccessLayer`]) is the
+/// global one: access lines may then skip `tracing` (see [`append_line`]).
+static DIRECT: AtomicBool = AtomicBool::new(false);
 static FLUSHER: Once = Once::new();
 
 thread_local! {
@@ -73,12 +76,31 @@ impl AccessLayer {
 
 impl<S: Subscriber> Layer<S> for AccessLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        append(|out| {
-            push_prefix(out, crate::clock::now());
-            event.record(&mut Message(out));
-            out.push(b'\n');
-        });
+        append_line(crate::clock::now(), |out| event.record(&mut Message(out)));
     }
+}
+
+/// Called once the subscriber holding [`AccessLayer`] is installed as the
+/// global default.
+pub fn enable_direct() {
+    DIRECT.store(true, Ordering::Release);
+}
+
+/// Whether access lines may be appended with [`append_line`] directly:
+/// the layer that would receive their events is this module's.
+pub fn direct() -> bool {
+    DIRECT.load(Ordering::Acquire)
+}
+
+/// Appends one access line (the prefix for `now`, what `body` writes, a
+/// newline) to this thread's buffer: what [`AccessLayer`] does for an
+/// event, without building and visiting one.
+pub fn append_line(now: SystemTime, body: impl FnOnce(&mut Vec<u8>)) {
+    append(|out| {
+        push_prefix(out, now);
+        body(out);
+        out.push(b'\n');
+    });
 }
 
 /// Writes the buffers out every [`FLUSH_EVERY`], for the life of the process.
@@ -153,7 +175,17 @@ fn push_prefix(out: &mut Vec<u8>, now: SystemTime) {
         })
         .unwrap_or_else(|_| civil_seconds(secs));
     out.extend_from_slice(&date);
-    let _ = write!(out, ".{:06}Z  INFO {TARGET}: ", since.subsec_micros());
+    // `.{:06}Z  INFO gatehouse::access: `, without `core::fmt`.
+    let mut micros = since.subsec_micros();
+    let mut frac = *b".000000";
+    for d in frac[1..].iter_mut().rev() {
+        *d = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    out.extend_from_slice(&frac);
+    out.extend_from_slice(b"Z  INFO ");
+    out.extend_from_slice(TARGET.as_bytes());
+    out.extend_from_slice(b": ");
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` (UTC) for seconds since the epoch.

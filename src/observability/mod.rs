@@ -8,7 +8,6 @@ use std::io::IsTerminal;
 use tracing_log::AsLog;
 use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 pub mod access_log;
@@ -35,9 +34,14 @@ pub fn init() {
         .with_writer(std::io::stderr)
         .with_filter(filter_fn(|meta| meta.target() != TARGET));
     let access = AccessLayer::new().with_filter(filter_fn(|meta| meta.target() == TARGET));
-    let _ = tracing_subscriber::registry()
+    let subscriber = tracing_subscriber::registry()
         .with(filter)
         .with(events)
-        .with(access)
-        .try_init();
+        .with(access);
+    // Not `try_init`: that also installs a `log` bridge, already done above
+    // with its level, and reports that second install as a failure.
+    if tracing::subscriber::set_global_default(subscriber).is_ok() {
+        // Access lines can go to the buffer without a `tracing` event.
+        buffer::enable_direct();
+    }
 }

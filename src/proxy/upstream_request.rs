@@ -35,8 +35,12 @@ pub fn rewrite(
     up.set_uri(uri);
     up.set_version(http::Version::HTTP_11);
 
-    for name in &headers::HOP_BY_HOP {
-        up.remove_header(name);
+    // Pingora stripped most of these already; looking for them first costs
+    // a pass over the names instead of hashing each one into both maps.
+    if up.headers.keys().any(|n| headers::HOP_BY_HOP.contains(n)) {
+        for name in &headers::HOP_BY_HOP {
+            up.remove_header(name);
+        }
     }
     super::access::strip_spoofable(app, up);
     let names = &ctx.live.header_names[index];

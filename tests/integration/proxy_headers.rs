@@ -239,6 +239,43 @@ async fn test_headers_upstream_gets_http11_from_http10_client() {
 }
 
 #[tokio::test]
+async fn test_headers_hop_by_hop_request_fields_not_forwarded() {
+    let echo = EchoServer::start();
+    let gw = GatewayBuilder::new(&app(&echo)).start();
+    let hop = [
+        ("Keep-Alive", "timeout=5"),
+        ("Proxy-Connection", "keep-alive"),
+        ("Proxy-Authorization", "Basic Zm9vOmJhcg=="),
+        ("TE", "trailers"),
+        ("Trailer", "Expires"),
+        ("HTTP2-Settings", "AAMAAABkAAQAAP__"),
+        ("Upgrade", "h2c"),
+    ];
+    // Each field alone, then all of them together.
+    let mut cases: Vec<Vec<(&str, &str)>> = hop.iter().map(|h| vec![*h]).collect();
+    cases.push(hop.to_vec());
+    for fields in cases {
+        let mut req = String::from("GET /app/hop HTTP/1.1\r\nHost: x\r\nX-Kept: 1\r\n");
+        for (name, value) in &fields {
+            req.push_str(&format!("{name}: {value}\r\n"));
+        }
+        req.push_str("Connection: close\r\n\r\n");
+        let resp = raw_request(gw.port, req.as_bytes()).await;
+        assert_eq!(status_of(&resp), Some(200), "{fields:?}: {resp}");
+        let r = echo.last();
+        assert_eq!(r.header("x-kept"), Some("1"));
+        for (name, _) in &fields {
+            assert_eq!(r.header(name), None, "{name} reached the upstream");
+        }
+        let conn = r.header("connection").unwrap_or("").to_ascii_lowercase();
+        assert!(
+            !conn.contains("close"),
+            "the client's Connection was forwarded: {conn:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn test_headers_upstream_keepalive_reuses_connection() {
     let echo = EchoServer::start();
     let gw = GatewayBuilder::new(&app(&echo)).start();
