@@ -59,14 +59,6 @@ pub fn push_ip(out: &mut String, ip: IpAddr) {
     }
 }
 
-/// Writes `ip` to a formatter, as its `Display` would without padding.
-pub fn fmt_ip(ip: IpAddr, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-    match ip {
-        IpAddr::V4(v4) => f.write_str(V4Text::new(v4).as_str()),
-        IpAddr::V6(v6) => std::fmt::Display::fmt(&v6, f),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

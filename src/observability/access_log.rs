@@ -1,7 +1,9 @@
-//! The access log: one line per request through `tracing` (target
-//! `gatehouse::access`), buffered per worker thread ([`super::buffer`]). Only
-//! the path is logged, never the query (Plex puts `X-Plex-Token` there),
-//! cookies or `Authorization`.
+//! The access log: one line per request (target `gatehouse::access`,
+//! filtered by `RUST_LOG` like every target), buffered per worker thread
+//! ([`super::buffer`]). With the gateway's own subscriber installed the line
+//! is written by hand straight into the buffer; otherwise it goes out as a
+//! `tracing` event with the same text. Only the path is logged, never the
+//! query (Plex puts `X-Plex-Token` there), cookies or `Authorization`.
 //!
 //! The proxy builds an [`AccessRecord`] of plain values for each finished
 //! request; nothing here knows the proxy or the gateway's state.

@@ -1,7 +1,9 @@
 //! Where access-log lines go: a `tracing` layer for the `gatehouse::access`
 //! target that appends each line to a per-worker-thread buffer, written to
 //! stderr when it reaches [`FLUSH_AT`] bytes or every [`FLUSH_EVERY`] by a
-//! flusher thread — nginx's `access_log … buffer=32k flush=100ms`.
+//! flusher thread — nginx's `access_log … buffer=32k flush=100ms`. Once that
+//! layer's subscriber is the global one, the access log skips the `tracing`
+//! event and appends its line with [`append_line`] (same prefix, same text).
 //!
 //! One `write(2)` per request and tracing's generic formatter were the
 //! largest part of the gateway's own per-request work (benches/README.md).
