@@ -12,6 +12,8 @@
 # binary is started again at the end (its new pid is printed: the --serve
 # environment no longer knows it). Prints one line per round:
 #   BIN  round  instructions-per-request
+# With KEEP=DIR the last round's callgrind file of each BIN is kept as
+# DIR/BIN.out (for callgrind_annotate --inclusive=yes).
 # Needs valgrind, h2load (nghttp2-client), curl. Under callgrind `rep movsb`
 # counts one instruction per byte and SHA-256 runs without the CPU's SHA
 # extensions, so memcpy and session hashing weigh more than on the CPU.
@@ -56,6 +58,7 @@ for bin in "$@"; do
       sleep 0.2
     done
     ir=$(awk '/^totals:/ {print $2}' "$f")
+    if [ -n "${KEEP:-}" ]; then cp "$f" "$KEEP/$name.out"; fi
     rm -f "$tmp/$name.out".*
     printf '%-16s %d %8d instructions/request (%s of %s requests succeeded)\n' \
       "$name" "$r" $((ir / n)) "$ok" "$n"
