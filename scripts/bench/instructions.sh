@@ -39,6 +39,10 @@ wait_up() {
   echo "instructions.sh: the gateway did not answer $url" >&2
   return 1
 }
+if [ -n "${KEEP:-}" ] && ! { [ -d "$KEEP" ] && [ -w "$KEEP" ]; }; then
+  echo "instructions.sh: KEEP=$KEEP is not a writable directory (nothing was stopped)" >&2
+  exit 2
+fi
 stop "$pid"
 for bin in "$@"; do
   name=$(basename "$bin")
