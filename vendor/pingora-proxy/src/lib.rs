@@ -563,6 +563,18 @@ where
     }
 }
 
+/// Gatehouse patch (16): what `process_request` needs besides the downstream session
+/// to make the request's `Session` and context.
+struct RequestStart {
+    /// The downstream connection is not to be reused (the service is shutting down, or
+    /// this is a subrequest).
+    no_keepalive: bool,
+    /// The user context the previous request on this connection persisted.
+    prev_user_ctx: Option<Box<dyn Any + Send + Sync>>,
+    /// Set for a subrequest.
+    subrequest_ctx: Option<Box<SubrequestCtx>>,
+}
+
 use pingora_cache::HttpCache;
 use pingora_core::protocols::http::compression::ResponseCompressionCtx;
 
@@ -1146,15 +1158,40 @@ impl<SV, C> HttpProxy<SV, C>
 where
     C: custom::Connector,
 {
+    // Gatehouse patch (16): the `Session` and the user's `CTX` are made here, from the
+    // downstream session and what the caller knows (`RequestStart`), instead of being
+    // made by the caller and passed in by value: built by the caller, they were written
+    // on its stack and copied into this future (536 bytes here) at every request; made
+    // in the body, they are built where they live.
     async fn process_request(
         self: &Arc<Self>,
-        mut session: Session,
-        mut ctx: <SV as ProxyHttp>::CTX,
+        downstream_session: Box<HttpSession>,
+        start: RequestStart,
     ) -> Option<ReusedHttpStream>
     where
         SV: ProxyHttp + Send + Sync + 'static,
         <SV as ProxyHttp>::CTX: Send + Sync,
     {
+        let mut session = Session::new(
+            downstream_session,
+            &self.downstream_modules,
+            #[cfg(feature = "upstream_modules")]
+            &self.upstream_modules,
+            self.shutdown_flag.clone(),
+        );
+        if start.no_keepalive {
+            session.set_keepalive(None);
+        }
+        if let Some(sub_req_ctx) = start.subrequest_ctx {
+            session.subrequest_ctx.replace(sub_req_ctx);
+        }
+        let mut ctx = self.inner.new_ctx();
+        // Deliver user context from the previous request on this reused connection
+        if let Some(prev_ctx) = start.prev_user_ctx {
+            self.inner
+                .on_connection_reuse(&mut session, &mut ctx, prev_ctx);
+        }
+
         if let Err(e) = self
             .inner
             .early_request_filter(&mut session, &mut ctx)
@@ -1440,25 +1477,21 @@ where
     ) {
         debug!("starting subrequest");
 
-        let mut session = match self.handle_new_request(session).await {
-            Some(downstream_session) => Session::new(
-                downstream_session,
-                &self.downstream_modules,
-                #[cfg(feature = "upstream_modules")]
-                &self.upstream_modules,
-                self.shutdown_flag.clone(),
-            ),
+        let downstream_session = match self.handle_new_request(session).await {
+            Some(downstream_session) => downstream_session,
             None => return, // bad request
         };
 
         // no real downstream to keepalive, but it doesn't matter what is set here because at the end
         // of this fn the dummy connection will be dropped
-        session.set_keepalive(None);
-
-        session.subrequest_ctx.replace(sub_req_ctx);
+        // Gatehouse patch (16): the session and the context are made in `process_request`.
+        let start = RequestStart {
+            no_keepalive: true,
+            prev_user_ctx: None,
+            subrequest_ctx: Some(sub_req_ctx),
+        };
         trace!("processing subrequest");
-        let ctx = self.inner.new_ctx();
-        self.process_request(session, ctx).await;
+        self.process_request(downstream_session, start).await;
         trace!("subrequest done");
     }
 }
@@ -1566,29 +1599,19 @@ where
         shutdown: &ShutdownWatch,
     ) -> Option<ReusedHttpStream> {
         // TODO: keepalive pool, use stack
-        let mut session = match self.handle_new_request(session).await {
-            Some(downstream_session) => Session::new(
-                downstream_session,
-                &self.downstream_modules,
-                #[cfg(feature = "upstream_modules")]
-                &self.upstream_modules,
-                self.shutdown_flag.clone(),
-            ),
+        let downstream_session = match self.handle_new_request(session).await {
+            Some(downstream_session) => downstream_session,
             None => return None, // bad request
         };
 
-        if *shutdown.borrow() {
+        // Gatehouse patch (16): the session and the context are made in `process_request`.
+        let start = RequestStart {
             // stop downstream from reusing if this service is shutting down soon
-            session.set_keepalive(None);
-        }
-
-        let mut ctx = self.inner.new_ctx();
-
-        // Deliver user context from the previous request on this reused connection
-        if let Some(prev_ctx) = prev_user_ctx {
-            self.inner
-                .on_connection_reuse(&mut session, &mut ctx, prev_ctx);
-        }
+            no_keepalive: *shutdown.borrow(),
+            // delivered to `on_connection_reuse`
+            prev_user_ctx,
+            subrequest_ctx: None,
+        };
 
         // Gatehouse patch: the proxy path runs in a future of its own on the heap.
         // This method is an `async_trait` method, so its whole state machine is
@@ -1598,7 +1621,16 @@ where
         // idle keep-alive connection waiting in `handle_new_request` above held
         // a box of that size. Boxed here, the waiting connection holds only the
         // request reading state; the proxy state exists while a request is served.
-        Box::pin(self.process_request(session, ctx)).await
+        //
+        // Gatehouse patch (16): the box is allocated first and the future written
+        // into it, so that the compiler can build the future in place. `Box::pin(f())`
+        // builds the whole future (11,824 bytes here) on the stack and then copies it
+        // into the box, at every request.
+        Box::into_pin(Box::write(
+            Box::new_uninit(),
+            self.process_request(downstream_session, start),
+        ))
+        .await
     }
 
 }
