@@ -160,7 +160,7 @@ pub async fn fast_sleep(duration: Duration) {
 
 /// Pause the timer for fork()
 ///
-/// Because RwLock across fork() is undefined behavior, this function makes sure that no one
+/// Because a lock held across fork() is undefined behavior, this function makes sure that no one
 /// holds any locks.
 ///
 /// This function should be called right before fork().

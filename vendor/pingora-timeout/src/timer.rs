@@ -28,7 +28,7 @@
 //! - create 34.317439ms total, 343ns avg per iteration
 //! - drop: 10.694154ms total, 106ns avg per iteration
 
-use parking_lot::RwLock;
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -151,7 +151,9 @@ impl ThreadTimers {
 /// The object that holds all the timers registered to it.
 pub struct TimerManager {
     // each thread insert into its local timer tree to avoid lock contention
-    timers: ThreadLocal<RwLock<ThreadTimers>>,
+    // Gatehouse patch (15): a mutex, where a `RwLock` was: every access now changes the
+    // thread's timers (the recent slots, or the tree), so nothing takes it for reading.
+    timers: ThreadLocal<Mutex<ThreadTimers>>,
     zero: Instant, // the reference zero point of Timestamp
     // Start a new clock thread if this is -1 or staled. The clock thread should keep updating this
     clock_watchdog: AtomicI64,
@@ -192,7 +194,7 @@ impl TimerManager {
             let now = to_ms(now.as_millis());
             // iterate through the timer tree for all threads
             for thread_timer in self.timers.iter() {
-                let timers = &mut thread_timer.write().tree;
+                let timers = &mut thread_timer.lock().tree;
                 // Fire all timers until now
                 loop {
                     let key_to_remove = timers.iter().next().and_then(|(k, _)| {
@@ -210,7 +212,7 @@ impl TimerManager {
                         break;
                     }
                 }
-                // write lock drops here
+                // lock drops here
             }
         }
     }
@@ -255,13 +257,13 @@ impl TimerManager {
             return timer.subscribe();
         }
         let now: Time = (Instant::now() + duration - self.zero).into();
-        // Gatehouse patch (15): one lock (taken for writing: only this thread and, every 10 ms,
-        // the clock thread take it, so it is as cheap as the read lock it replaces), the recent
-        // slots first, then the tree.
+        // Gatehouse patch (15): one lock (only this thread and, every 10 ms, the clock thread
+        // take it, so it is as cheap as the read lock it replaces), the recent slots first, then
+        // the tree.
         let mut timers = self
             .timers
-            .get_or(|| RwLock::new(ThreadTimers::default()))
-            .write();
+            .get_or(|| Mutex::new(ThreadTimers::default()))
+            .lock();
         if let Some(stub) = timers.recent(now) {
             return stub;
         }
@@ -287,7 +289,7 @@ impl TimerManager {
 
     /// Pause the timer for fork()
     ///
-    /// Because RwLock across fork() is undefined behavior, this function makes sure that no one
+    /// Because a lock held across fork() is undefined behavior, this function makes sure that no one
     /// holds any locks.
     ///
     /// This function should be called right before fork().
