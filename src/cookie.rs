@@ -177,44 +177,19 @@ pub fn find<'a>(cookie_header: &'a [u8], name: &str) -> Option<&'a str> {
     if name.is_empty() {
         return None;
     }
-    match std::str::from_utf8(cookie_header) {
-        Ok(text) => find_in_str(text, name),
-        Err(_) => find_in_bytes(cookie_header, name),
-    }
-}
-
-/// Fast path: std's substring search finds candidates, then the candidate
-/// must start a pair (only whitespace between it and a `;` or the start) and
-/// be followed by optional whitespace and `=`.
-fn find_in_str<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    let mut from = 0;
-    while let Some(i) = text.get(from..)?.find(name) {
-        let start = from + i;
-        let end = start + name.len();
-        let before = text[..start].trim_end_matches([' ', '\t']);
-        if before.is_empty() || before.ends_with(';') {
-            if let Some(v) = text[end..]
-                .trim_start_matches([' ', '\t'])
-                .strip_prefix('=')
-            {
-                let v = v.split(';').next().unwrap_or_default();
-                let v = v.trim_matches([' ', '\t']);
-                return Some(
-                    v.strip_prefix('"')
-                        .and_then(|v| v.strip_suffix('"'))
-                        .unwrap_or(v),
-                );
-            }
-        }
-        from = end;
+    // One pass over the bytes, pair by pair: no UTF-8 check of the whole
+    // header and no substring-search set-up (this runs on every request).
+    let name = name.as_bytes();
+    for pair in cookie_header.split(|&b| b == b';') {
+        let Some(rest) = trim_start(pair).strip_prefix(name) else {
+            continue;
+        };
+        let Some(value) = trim_start(rest).strip_prefix(b"=") else {
+            continue;
+        };
+        return std::str::from_utf8(unquote(trim(value))).ok();
     }
     None
-}
-
-/// Slow path for headers that are not UTF-8: only a UTF-8 value is returned.
-fn find_in_bytes<'a>(cookie_header: &'a [u8], name: &str) -> Option<&'a str> {
-    let value = pairs(cookie_header).find(|(n, _)| *n == name.as_bytes())?.1;
-    std::str::from_utf8(value).ok()
 }
 
 /// [`find`] over every `Cookie:` header of a request (HTTP/2 clients may
@@ -529,10 +504,11 @@ mod tests {
                 state ^= state << 17;
                 buf.push(alphabet[(state % alphabet.len() as u64) as usize]);
             }
-            if let Ok(text) = std::str::from_utf8(&buf) {
-                // The fast path agrees with the pair-by-pair reference.
-                assert_eq!(find_in_str(text, "s"), find_in_bytes(&buf, "s"), "{text:?}");
-            }
+            // The scan agrees with the pair-by-pair reading of `pairs`.
+            let reference = pairs(&buf)
+                .find(|(n, _)| *n == b"s")
+                .and_then(|(_, v)| std::str::from_utf8(v).ok());
+            assert_eq!(find(&buf, "s"), reference, "{buf:?}");
             if let Some(v) = find(&buf, "s") {
                 // Whatever is found is a sub-slice of the input.
                 assert!(v.len() <= buf.len());

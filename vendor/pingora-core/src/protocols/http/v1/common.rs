@@ -331,25 +331,51 @@ fn from_digits(bytes: &[u8]) -> Option<u64> {
 /// duplicates (e.g. `Content-Length: 42, 42`) be collapsed to a single value
 /// while genuinely conflicting framing is rejected.
 pub(crate) fn content_length_parse_all(headers: &HMap) -> Option<u64> {
+    content_length_scan(headers).1
+}
+
+/// Gatehouse patch (18): whether any `Content-Length` is present, and the
+/// reconciled value of [`content_length_parse_all`], from one look-up of the
+/// map (the framing check asked the map a second time when the header was
+/// absent, which is most requests) and without a UTF-8 pass: a value is split
+/// and trimmed as bytes. This reads every value exactly as the `to_str` /
+/// `str::trim` version did: a byte that `to_str` refuses (a control byte or
+/// one above 0x7e) is neither a digit nor optional whitespace, so it makes
+/// `from_digits` fail just as it made `to_str` fail, and the only whitespace
+/// `str::trim` could remove from visible ASCII is a space or a tab.
+fn content_length_scan(headers: &HMap) -> (bool, Option<u64>) {
     // If multiple Content-Length headers were sent, everything can still be
     // alright if they all contain the same value, and all parse correctly. If
     // not, then it's an error.
+    let mut present = false;
     let mut content_length: Option<u64> = None;
     for value in headers.get_all(header::CONTENT_LENGTH) {
-        // A non-visible-ASCII value can't be a valid Content-Length, so the
-        // framing is ambiguous.
-        let line = value.to_str().ok()?;
-        for v in line.split(',') {
-            let n = from_digits(v.trim().as_bytes())?;
+        present = true;
+        for v in value.as_bytes().split(|&b| b == b',') {
+            let Some(n) = from_digits(trim_ows(v)) else {
+                return (true, None);
+            };
             match content_length {
                 None => content_length = Some(n),
-                Some(prev) if prev != n => return None,
+                Some(prev) if prev != n => return (true, None),
                 Some(_) => {}
             }
         }
     }
 
-    content_length
+    (present, content_length)
+}
+
+/// Gatehouse patch (18): `v` without leading and trailing spaces and tabs
+/// (RFC 9110 OWS).
+fn trim_ows(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
 }
 
 /// Resolve the framing `Content-Length` of a message following hyper's decode
@@ -357,8 +383,8 @@ pub(crate) fn content_length_parse_all(headers: &HMap) -> Option<u64> {
 /// present but cannot be resolved to a single value (conflicting duplicates or
 /// an unparseable value), or `None` when the header is absent.
 pub(crate) fn content_length_for_framing(headers: &HMap) -> Result<Option<usize>> {
-    match content_length_parse_all(headers) {
-        Some(cl) => {
+    match content_length_scan(headers) {
+        (_, Some(cl)) => {
             // Content-Length frames the body, so a value that does not fit in
             // `usize` cannot be represented and must not be silently truncated
             // (which would misframe bodies larger than `usize::MAX`, e.g. on
@@ -373,13 +399,13 @@ pub(crate) fn content_length_for_framing(headers: &HMap) -> Result<Option<usize>
                 )
             })
         }
-        None if headers.contains_key(header::CONTENT_LENGTH) => {
+        (true, None) => {
             // debug, not warn: per-message, client-influenced; avoids log floods
             // under adversarial load. The error is returned to the caller.
             debug!("invalid Content-Length header");
             Error::e_explain(InvalidHTTPHeader, "invalid Content-Length header")
         }
-        None => Ok(None),
+        (false, None) => Ok(None),
     }
 }
 
@@ -494,6 +520,8 @@ mod test {
     #[case::empty("", None)]
     #[case::negative("-1", None)]
     #[case::trailing_comma("5,", None)]
+    #[case::tabs_and_spaces("\t5 ,  5\t", Some(5))]
+    #[case::inner_space("5 5", None)]
     #[case::overflow("99999999999999999999999999", None)]
     fn test_content_length_parse_all_single_header(
         #[case] value: &str,
@@ -520,6 +548,21 @@ mod test {
             headers.append(CONTENT_LENGTH, (*value).try_into().unwrap());
         }
         assert_eq!(content_length_parse_all(&headers), expected);
+    }
+
+    // Gatehouse patch (18): a byte `to_str` refuses (obs-text; `HeaderValue` itself
+    // refuses control bytes) still makes the value invalid.
+    #[test]
+    fn test_content_length_parse_all_non_ascii_bytes() {
+        for raw in [&b"5\x80"[..], b"\xff", b"\xc3\xa95", b"5 \xa0"] {
+            let mut headers = HMap::new();
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_bytes(raw).unwrap());
+            assert_eq!(content_length_parse_all(&headers), None, "{raw:?}");
+            assert!(content_length_for_framing(&headers).is_err(), "{raw:?}");
+        }
+        let mut headers = HMap::new();
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_static(""));
+        assert!(content_length_for_framing(&headers).is_err());
     }
 
     #[test]
