@@ -70,7 +70,11 @@ impl From<u128> for Time {
 
 impl From<Duration> for Time {
     fn from(d: Duration) -> Self {
-        d.as_millis().into()
+        // Gatehouse patch (15): a part of a millisecond counts as a whole one. `as_millis`
+        // truncates, so a deadline just past a slot boundary (410.5 ms) fell into the slot
+        // before it (410 ms), which the clock fires as soon as it reads 410 ms: up to 1 ms early.
+        let partial = d.subsec_nanos() % 1_000_000 != 0;
+        (d.as_millis() + u128::from(partial)).into()
     }
 }
 
@@ -322,6 +326,11 @@ mod tests {
     fn test_time() {
         let t: Time = 128.into(); // t will round to 130
         assert_eq!(t, Duration::from_millis(130).into());
+        // Gatehouse patch (15): a deadline is never rounded down, not even by a fraction of
+        // a millisecond
+        assert_eq!(Time::from(Duration::from_micros(410_500)), Time(420));
+        assert_eq!(Time::from(Duration::from_micros(409_001)), Time(410));
+        assert_eq!(Time::from(Duration::from_millis(410)), Time(410));
         assert!(!t.not_after(128));
         assert!(!t.not_after(129));
         assert!(t.not_after(130));
