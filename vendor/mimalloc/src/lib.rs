@@ -53,12 +53,11 @@ const MIN_ALIGN: usize = core::mem::size_of::<usize>();
 unsafe impl GlobalAlloc for MiMalloc {
     // Gatehouse patch (17): a layout whose alignment every block already has takes the
     // plain `mi_malloc` / `mi_zalloc` / `mi_realloc`, as `std::alloc::System` takes
-    // `malloc` (and as this crate did before it routed everything to the `_aligned`
-    // functions). In mimalloc v3 the `_aligned` entry points take their fast path only
+    // `malloc`. In mimalloc v3 the `_aligned` entry points take their fast path only
     // for a block of at most 1 KiB whose free list is not empty; any other request falls
     // to `mi_theap_malloc_zero_aligned_at_generic`, which uses the plain allocation only
     // for power-of-two block sizes and otherwise over-allocates `size + align - 1` bytes
-    // (a 48-byte request takes a 64-byte block, a 4 KiB one a 5 KiB block). Worse, the
+    // (a 48-byte request takes a 64-byte block). Worse, the
     // aligned fast path never refills a small page's free list (only the plain slow path
     // does), so once a page of a non-power-of-two size class fills, every later request of
     // that size over-allocates from the next class.
