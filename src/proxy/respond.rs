@@ -10,7 +10,9 @@ pub use crate::reply::Reply;
 
 /// Writes `reply` to the client; the connection stays reusable.
 pub async fn send(session: &mut Session, reply: Reply) -> Result<()> {
-    let mut resp = ResponseHeader::build(reply.status, Some(reply.headers.len() + 2))?;
+    // Room for Content-Length (below) and the Date and Connection fields
+    // Pingora adds before writing, so neither map grows on the way.
+    let mut resp = ResponseHeader::build(reply.status, Some(reply.headers.len() + 3))?;
     for (name, value) in reply.headers {
         resp.append_header(name, value)?;
     }

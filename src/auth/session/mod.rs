@@ -110,11 +110,15 @@ impl SessionTable {
             return Some((first, found));
         }
         // A planted cookie came first (browsers send the longest Path
-        // first): every value of the name, in order.
+        // first): every other value of the name, in order. `first` is not
+        // hashed and looked up a second time (a stale or forged cookie, the
+        // 401 path, would pay for two SHA-256 otherwise).
+        let tried = |t: &str| std::ptr::eq(t.as_ptr(), first.as_ptr()) && t.len() == first.len();
         cookies()
             .flat_map(crate::cookie::pairs)
             .filter(|(n, _)| *n == name.as_bytes())
             .filter_map(|(_, v)| std::str::from_utf8(v).ok())
+            .filter(|t| !tried(t))
             .find_map(|t| self.lookup(t, now).map(|found| (t, found)))
     }
 
@@ -621,5 +625,51 @@ mod tests {
         ] {
             assert!(table.lookup(t, at(1)).is_none());
         }
+    }
+
+    #[test]
+    fn test_live_token_takes_the_first_live_value_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let u = store
+            .add_user("alice", "a@x", 4, None, None, at(0))
+            .unwrap();
+        let table = SessionTable::load(&store, &settings(None), at(0)).unwrap();
+        let live = table
+            .create(&store, u.id, false, SsoTokens::default(), at(1))
+            .unwrap();
+        let other = table
+            .create(&store, u.id, false, SsoTokens::default(), at(1))
+            .unwrap();
+        let stale = "A".repeat(TOKEN_LEN);
+        let headers = |values: &[&str]| {
+            let mut h = http::HeaderMap::new();
+            for v in values {
+                h.append(http::header::COOKIE, v.parse().unwrap());
+            }
+            h
+        };
+        let token = |h: &http::HeaderMap| table.live_token(h, at(2)).map(|(t, _)| t.to_owned());
+        let c = |t: &str| format!("gatehouse_session={t}");
+        // a planted stale value first, in the same header or another one
+        let same = headers(&[&format!("{}; x=1; {}", c(&stale), c(&live))]);
+        assert_eq!(token(&same).as_deref(), Some(live.as_str()));
+        let apart = headers(&[&c(&stale), &format!("y=2; {}", c(&live))]);
+        assert_eq!(token(&apart).as_deref(), Some(live.as_str()));
+        // two live values: the first wins
+        let both = headers(&[&format!("{}; {}", c(&other), c(&live))]);
+        assert_eq!(token(&both).as_deref(), Some(other.as_str()));
+        // the same stale value twice, or only stale ones: none
+        assert_eq!(
+            token(&headers(&[&format!("{}; {}", c(&stale), c(&stale))])),
+            None
+        );
+        assert_eq!(token(&headers(&[&c(&stale), &c(&stale)])), None);
+        assert_eq!(token(&headers(&["other=1"])), None);
+        // the first live value again after a stale one (equal text, another place)
+        let again = headers(&[&format!("{}; {}; {}", c(&live), c(&stale), c(&live))]);
+        assert_eq!(token(&again).as_deref(), Some(live.as_str()));
+        let dup = headers(&[&format!("{}; {}", c(&stale), c(&stale)), &c(&live)]);
+        assert_eq!(token(&dup).as_deref(), Some(live.as_str()));
     }
 }
