@@ -25,6 +25,7 @@ pub mod observability;
 pub mod portal;
 pub mod proxy;
 pub mod reply;
+pub mod request_host;
 pub mod route;
 pub mod sso;
 pub mod store;

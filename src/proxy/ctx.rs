@@ -24,6 +24,9 @@ pub struct RequestCtx {
     /// `$scheme` is https: TLS here, or `X-Forwarded-Proto: https` from a
     /// trusted proxy.
     pub https: bool,
+    /// The host the request asked for, found once (`client`) for every step
+    /// that reads it.
+    pub host: crate::request_host::RequestHost,
     /// Matched route index.
     pub route: Option<usize>,
     /// Normalized path and query, as matched (the upstream target is derived from them).
@@ -73,6 +76,7 @@ impl RequestCtx {
             client_ip: None,
             tls: false,
             https: false,
+            host: Default::default(),
             route: None,
             target: None,
             attempts: 0,

@@ -27,10 +27,7 @@ pub fn redirect(app: &App, ctx: &RequestCtx, req: &RequestHeader, path: &str) ->
     if path.strip_prefix(app.config.portal.prefix.as_str()) == Some("/health") {
         return None;
     }
-    let host = crate::headers::request_host(
-        req.uri.host(),
-        req.headers.get(http::header::HOST).map(|v| v.as_bytes()),
-    );
+    let host = ctx.host.as_str();
     let port = server.tls_listen.first().map_or(443, |a| a.port());
     let target = req.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let fallback = server.public_url.host_str().unwrap_or("localhost");

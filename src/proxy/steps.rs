@@ -114,6 +114,7 @@ impl Gateway {
             ctx.close_after_reply = true;
             return Some(Reply::text(status, "bad request\n"));
         }
+        ctx.host = crate::request_host::RequestHost::of(&req.uri, &req.headers);
         let xff = req
             .headers
             .get(crate::headers::X_FORWARDED_FOR)
@@ -158,10 +159,7 @@ impl Gateway {
         let rreq = redirect::RedirectRequest {
             path: normalized,
             query: req.uri.query(),
-            host: crate::headers::request_host(
-                req.uri.host(),
-                req.headers.get(header::HOST).map(|v| v.as_bytes()),
-            ),
+            host: ctx.host.as_str(),
             scheme: if ctx.https { "https" } else { "http" },
             request_uri: req.uri.path_and_query().map_or("/", |p| p.as_str()),
             server_port: session
@@ -192,11 +190,10 @@ impl Gateway {
     ) -> Result<std::result::Result<usize, Reply>> {
         let (app, portal) = (&*live.app, &live.portal);
         let req = session.req_header();
-        let host = crate::headers::request_host(
-            req.uri.host(),
-            req.headers.get(header::HOST).map(|v| v.as_bytes()),
-        );
-        let index = match app.router.find(host, normalized, req.uri.query()) {
+        let index = match app
+            .router
+            .find(ctx.host.as_str(), normalized, req.uri.query())
+        {
             Routing::Route(i) => i,
             Routing::AddSlash(location) => return Ok(Err(Reply::redirect(301, &location))),
             Routing::NotFound => {
@@ -245,11 +242,7 @@ impl Gateway {
         normalized: &str,
         ctx: &mut RequestCtx,
     ) -> Option<Reply> {
-        let req = session.req_header();
-        let host = crate::headers::request_host(
-            req.uri.host(),
-            req.headers.get(header::HOST).map(|v| v.as_bytes()),
-        );
+        let host = ctx.host.as_str();
         let level = match app
             .strict
             .level(&app.router, &app.config.routes, index, host, normalized)

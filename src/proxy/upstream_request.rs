@@ -51,10 +51,7 @@ pub fn rewrite(
         .server_addr()
         .and_then(|a| a.as_inet())
         .map(|a| a.ip());
-    let host = headers::request_host(
-        client.uri.host(),
-        client.headers.get(header::HOST).map(|v| v.as_bytes()),
-    );
+    let host = ctx.host.as_str();
     // nginx: $host falls back to the server name; ours is the listener address.
     let fallback_host;
     let host = if host.is_empty() {
