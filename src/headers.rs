@@ -5,7 +5,6 @@
 //! Pure functions over plain values; the proxy applies the results to
 //! Pingora's header types.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use http::header::{HeaderName, HeaderValue};
@@ -93,10 +92,14 @@ fn expand_into(
         match part {
             TemplatePart::Literal(s) => out.push_str(s),
             // nginx's $host is lowercase.
-            TemplatePart::Host => out.extend(vars.host.chars().map(|c| c.to_ascii_lowercase())),
-            TemplatePart::ServerPort => {
-                let _ = write!(out, "{}", vars.server_port);
+            TemplatePart::Host => {
+                let start = out.len();
+                out.push_str(vars.host);
+                if let Some(added) = out.get_mut(start..) {
+                    added.make_ascii_lowercase();
+                }
             }
+            TemplatePart::ServerPort => push_port(out, vars.server_port),
             TemplatePart::ServerAddr => {
                 if let Some(a) = vars.server_addr {
                     crate::ip_text::push_ip(out, a);
@@ -133,9 +136,7 @@ fn expand_into(
             TemplatePart::RequestMethod => out.push_str(vars.method),
             TemplatePart::ServerName => out.push_str(vars.server_name),
             TemplatePart::ProxyHost => out.push_str(vars.proxy_host),
-            TemplatePart::ProxyPort => {
-                let _ = write!(out, "{}", vars.proxy_port);
-            }
+            TemplatePart::ProxyPort => push_port(out, vars.proxy_port),
             TemplatePart::HttpHost => out.push_str(vars.http_host.unwrap_or("")),
             TemplatePart::ConnectionUpgrade => {
                 let upgrade = vars
@@ -163,6 +164,25 @@ fn expand_into(
         return None;
     }
     HeaderValue::from_str(out).ok()
+}
+
+/// A port in decimal, without `fmt`'s machinery (two ports per request in
+/// the default `Host $host:$server_port`).
+fn push_port(out: &mut String, port: u16) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = port;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 /// Hop-by-hop request headers that never travel upstream as sent by the client
@@ -260,6 +280,31 @@ mod tests {
 
     fn t(parts: Vec<TemplatePart>) -> HeaderTemplate {
         HeaderTemplate { parts }
+    }
+
+    #[test]
+    fn test_expand_lowercases_host_and_writes_every_port() {
+        let h = HeaderMap::new();
+        let host = t(vec![
+            TemplatePart::Host,
+            TemplatePart::Literal(":".into()),
+            TemplatePart::ServerPort,
+            TemplatePart::Literal("/".into()),
+            TemplatePart::ProxyPort,
+        ]);
+        for (name, port, want) in [
+            ("GW.Example.COM", 0, "gw.example.com:0/0"),
+            ("[2001:DB8::1]", 80, "[2001:db8::1]:80/80"),
+            ("a", 9, "a:9/9"),
+            ("b", 10, "b:10/10"),
+            ("c", 65535, "c:65535/65535"),
+        ] {
+            let mut v = vars(&h, None);
+            v.host = name;
+            v.server_port = port;
+            v.proxy_port = port;
+            assert_eq!(expand(&host, &v).unwrap(), want);
+        }
     }
 
     #[test]

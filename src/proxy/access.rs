@@ -13,7 +13,7 @@ use super::respond::Reply;
 use crate::app::App;
 use crate::auth::decision;
 use crate::auth::policy::{self, Facts, Verdict};
-use crate::config::{AuthLevel, IdentityField, TrustedSkip};
+use crate::config::{AuthLevel, IdentityField, RouteAccess, TrustedSkip};
 use crate::observability::metrics::Decision;
 
 /// Decides whether the request may go on at `level` (its route's own, or
@@ -52,28 +52,17 @@ pub async fn check(
         && ctx
             .client_ip
             .is_some_and(|ip| crate::net::is_trusted(ip, &access.trusted_networks));
-    let authorization = req.headers.get(header::AUTHORIZATION);
-    let navigation = policy::is_navigation(
-        access,
-        decision::is_navigation_request(
-            req.method.as_str(),
-            req.headers.get(header::ACCEPT).map(|v| v.as_bytes()),
-            req.headers
-                .get(crate::headers::X_REQUESTED_WITH)
-                .map(|v| v.as_bytes()),
-        ),
-        authorization.is_some(),
-    );
     let mut facts = Facts {
         level,
         user: found.as_ref().map(|(_, i)| i.state()),
         second_factor: found.as_ref().is_some_and(|(e, _)| e.second_factor),
-        navigation,
+        navigation: false,
         public_path,
         trusted_network,
     };
     let open = public_path || (trusted_network && access.skip == TrustedSkip::SignIn);
     if found.is_none() && access.machine_clients && !open {
+        let authorization = req.headers.get(header::AUTHORIZATION);
         if let (Some(value), Some(ip)) = (authorization, ctx.client_ip) {
             match super::machine::authenticate(app, route, value.as_bytes(), ip, now).await {
                 Some(identity) => {
@@ -89,7 +78,7 @@ pub async fn check(
             }
         }
     }
-    let verdict = policy::decide(access, &facts);
+    let verdict = decide(access, facts, req);
     ctx.decision = super::metrics::decision(verdict, facts.user.is_some());
     match verdict {
         Verdict::Allow => {
@@ -102,6 +91,31 @@ pub async fn check(
         Verdict::StepUpUnauthorized => Some(Reply::text(401, "a second factor is required\n")),
         Verdict::Forbidden => Some(Reply::text(403, "forbidden\n")),
     }
+}
+
+/// The policy's verdict. Whether the request is a browser navigation only
+/// chooses between a redirect and a 401, so its header look-ups (`Accept`,
+/// `X-Requested-With`, `Authorization`) are made only when the verdict
+/// depends on it: not for a signed-in user who is let in.
+fn decide(access: &RouteAccess, mut facts: Facts, req: &RequestHeader) -> Verdict {
+    facts.navigation = false;
+    let other = policy::decide(access, &facts);
+    facts.navigation = true;
+    if policy::decide(access, &facts) == other {
+        return other;
+    }
+    facts.navigation = policy::is_navigation(
+        access,
+        decision::is_navigation_request(
+            req.method.as_str(),
+            req.headers.get(header::ACCEPT).map(|v| v.as_bytes()),
+            req.headers
+                .get(crate::headers::X_REQUESTED_WITH)
+                .map(|v| v.as_bytes()),
+        ),
+        req.headers.contains_key(header::AUTHORIZATION),
+    );
+    policy::decide(access, &facts)
 }
 
 /// `302 {portal}/{page}?rd=<the original path and query>`.
@@ -173,5 +187,113 @@ pub fn inject(app: &App, index: usize, up: &mut RequestHeader, ctx: &RequestCtx)
     match &ctx.session {
         Some((entry, _)) => super::sso_inject::inject_plex(app, route, entry, up),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::decision::UserState;
+
+    fn request(fields: &[(&str, &str)]) -> RequestHeader {
+        let mut req = RequestHeader::build("GET", b"/a", None).unwrap();
+        for (name, value) in fields {
+            req.append_header(name.to_string(), *value).unwrap();
+        }
+        req
+    }
+
+    /// The lazy reading of "navigation" gives the verdict the eager one gave,
+    /// for every combination of facts, policy and request headers.
+    #[test]
+    fn test_decide_reads_navigation_only_when_it_matters() {
+        let requests = [
+            request(&[]),
+            request(&[("accept", "text/html")]),
+            request(&[
+                ("accept", "text/html"),
+                ("x-requested-with", "XMLHttpRequest"),
+            ]),
+            request(&[("accept", "text/html"), ("authorization", "Bearer x")]),
+            request(&[("accept", "application/json")]),
+        ];
+        let users = [
+            None,
+            Some(UserState {
+                group: 0,
+                locked: false,
+            }),
+            Some(UserState {
+                group: 4,
+                locked: false,
+            }),
+            Some(UserState {
+                group: 4,
+                locked: true,
+            }),
+            Some(UserState {
+                group: 999,
+                locked: false,
+            }),
+        ];
+        let levels = [
+            AuthLevel::None,
+            AuthLevel::Group(1),
+            AuthLevel::Group(4),
+            AuthLevel::Group(999),
+        ];
+        let skips = [TrustedSkip::SignIn, TrustedSkip::SecondFactor];
+        let mut checked = 0;
+        for machine_clients in [false, true] {
+            for second_factor_policy in [false, true] {
+                for skip in skips {
+                    let access = RouteAccess {
+                        machine_clients,
+                        second_factor: second_factor_policy,
+                        skip,
+                        ..RouteAccess::default()
+                    };
+                    for req in &requests {
+                        for user in users {
+                            for level in levels {
+                                for bits in 0..8u8 {
+                                    let facts = Facts {
+                                        level,
+                                        user,
+                                        second_factor: bits & 1 != 0,
+                                        navigation: false,
+                                        public_path: bits & 2 != 0,
+                                        trusted_network: bits & 4 != 0,
+                                    };
+                                    let eager = Facts {
+                                        navigation: policy::is_navigation(
+                                            &access,
+                                            decision::is_navigation_request(
+                                                req.method.as_str(),
+                                                req.headers
+                                                    .get(header::ACCEPT)
+                                                    .map(|v| v.as_bytes()),
+                                                req.headers
+                                                    .get(crate::headers::X_REQUESTED_WITH)
+                                                    .map(|v| v.as_bytes()),
+                                            ),
+                                            req.headers.get(header::AUTHORIZATION).is_some(),
+                                        ),
+                                        ..facts
+                                    };
+                                    assert_eq!(
+                                        decide(&access, facts, req),
+                                        policy::decide(&access, &eager),
+                                        "{access:?} {eager:?}"
+                                    );
+                                    checked += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2 * 2 * 2 * 5 * 5 * 4 * 8);
     }
 }

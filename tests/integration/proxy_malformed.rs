@@ -212,6 +212,36 @@ async fn test_malformed_http11_without_host() {
         .all(|r| r.path() == "/app/still-alive"));
 }
 
+// RFC 9110 §4.2.4 / RFC 9112 §3.2.2: userinfo in Host or in an absolute-form
+// target, and a Host that differs from the target's authority, are refused
+// before anything is routed on either.
+#[tokio::test]
+async fn test_malformed_host_authority() {
+    let (plex, app) = (EchoServer::start(), EchoServer::start());
+    let gw = gateway(&plex, &app);
+    let cases: [(&str, &[u8]); 3] = [
+        (
+            "userinfo in Host",
+            b"GET /app/userinfo HTTP/1.1\r\nHost: user@a.test\r\n\r\n",
+        ),
+        (
+            "Host differs from the absolute-form authority",
+            b"GET http://b.test/app/differs HTTP/1.1\r\nHost: a.test\r\n\r\n",
+        ),
+        (
+            "userinfo in the absolute-form target",
+            b"GET http://u@a.test/app/target HTTP/1.1\r\nHost: u@a.test\r\n\r\n",
+        ),
+    ];
+    for (what, req) in cases {
+        expect_4xx_then_ok(&gw, what, req).await;
+    }
+    assert!(app
+        .requests()
+        .iter()
+        .all(|r| r.path() == "/app/still-alive"));
+}
+
 #[tokio::test]
 async fn test_malformed_duplicate_host() {
     let (plex, app) = (EchoServer::start(), EchoServer::start());
