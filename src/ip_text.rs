@@ -1,5 +1,5 @@
-//! IP addresses as text, for the hot path (`$remote_addr`,
-//! `$proxy_add_x_forwarded_for`, the access log's client).
+//! IP addresses and numbers as text, for the hot path (`$remote_addr`,
+//! `$proxy_add_x_forwarded_for`, `$server_port`, the access log).
 //!
 //! `Ipv4Addr`'s `Display` writes through `core::fmt` twice (into a scratch
 //! buffer, then padded into the formatter): about 900 instructions for
@@ -48,6 +48,21 @@ impl V4Text {
     }
 }
 
+/// `n` in decimal, written into `digits` (no `core::fmt`); the text is the
+/// returned tail of `digits`.
+pub fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &digits[i..]
+}
+
 /// Appends `ip` as text.
 pub fn push_ip(out: &mut String, ip: IpAddr) {
     match ip {
@@ -62,6 +77,13 @@ pub fn push_ip(out: &mut String, ip: IpAddr) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_decimal_matches_display() {
+        for n in [0, 7, 9, 10, 99, 100, 65535, 1_000_000, u64::MAX] {
+            assert_eq!(decimal(n, &mut [0u8; 20]), n.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn test_v4_text_matches_display() {

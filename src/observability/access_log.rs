@@ -96,18 +96,8 @@ fn push_line(out: &mut Vec<u8>, r: &AccessRecord<'_>) {
 }
 
 /// `n` in decimal.
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(crate::ip_text::decimal(n, &mut [0u8; 20]));
 }
 
 /// A non-negative number of milliseconds with one decimal (`18.2`),

@@ -58,25 +58,25 @@ pub fn check(req: &RequestHeader) -> Option<u16> {
 mod tests {
     use super::*;
 
-    fn request(version: http::Version, fields: &[(&str, &str)]) -> RequestHeader {
-        let mut req = RequestHeader::build("GET", b"/a", None).unwrap();
+    fn request(version: http::Version, fields: &[(&str, &str)]) -> pingora::Result<RequestHeader> {
+        let mut req = RequestHeader::build("GET", b"/a", None)?;
         req.set_version(version);
         for (name, value) in fields {
-            req.append_header(name.to_string(), *value).unwrap();
+            req.append_header(name.to_string(), *value)?;
         }
-        req
+        Ok(req)
     }
 
     #[test]
-    fn test_check_host_and_content_length() {
+    fn test_check_host_and_content_length() -> pingora::Result<()> {
         let v11 = http::Version::HTTP_11;
-        let ok = request(v11, &[("host", "gw"), ("content-length", "5")]);
+        let ok = request(v11, &[("host", "gw"), ("content-length", "5")])?;
         assert_eq!(check(&ok), None);
-        assert_eq!(check(&request(v11, &[])), Some(400));
-        assert_eq!(check(&request(http::Version::HTTP_10, &[])), None);
-        let two_hosts = request(v11, &[("host", "a"), ("Host", "b")]);
+        assert_eq!(check(&request(v11, &[])?), Some(400));
+        assert_eq!(check(&request(http::Version::HTTP_10, &[])?), None);
+        let two_hosts = request(v11, &[("host", "a"), ("Host", "b")])?;
         assert_eq!(check(&two_hosts), Some(400));
-        let listed = request(v11, &[("host", "gw"), ("content-length", "5, 5")]);
+        let listed = request(v11, &[("host", "gw"), ("content-length", "5, 5")])?;
         assert_eq!(check(&listed), Some(400));
         let repeated = request(
             v11,
@@ -85,31 +85,33 @@ mod tests {
                 ("content-length", "5"),
                 ("content-length", "5"),
             ],
-        );
+        )?;
         assert_eq!(check(&repeated), Some(400));
+        Ok(())
     }
 
     #[test]
-    fn test_check_sizes_and_precedence() {
+    fn test_check_sizes_and_precedence() -> pingora::Result<()> {
         let v11 = http::Version::HTTP_11;
         let long = "a".repeat(MAX_HEADER_VALUE + 1);
         let fits = "a".repeat(MAX_HEADER_VALUE);
         assert_eq!(
-            check(&request(v11, &[("host", "gw"), ("x-a", &fits)])),
+            check(&request(v11, &[("host", "gw"), ("x-a", &fits)])?),
             None
         );
         assert_eq!(
-            check(&request(v11, &[("host", "gw"), ("x-a", &long)])),
+            check(&request(v11, &[("host", "gw"), ("x-a", &long)])?),
             Some(431)
         );
         let many: Vec<(&str, &str)> = std::iter::once(("host", "gw"))
             .chain(std::iter::repeat_n(("x-a", fits.as_str()), 3))
             .collect();
-        assert_eq!(check(&request(v11, &many)), Some(431));
+        assert_eq!(check(&request(v11, &many)?), Some(431));
         // A 400 reason wins over a size one, whichever field comes first.
-        let both = request(v11, &[("x-a", &long), ("host", "a"), ("host", "b")]);
+        let both = request(v11, &[("x-a", &long), ("host", "a"), ("host", "b")])?;
         assert_eq!(check(&both), Some(400));
-        let raw = RequestHeader::build("GET", b"/a\\b", None).unwrap();
+        let raw = RequestHeader::build("GET", b"/a\\b", None)?;
         assert_eq!(check(&raw), Some(400));
+        Ok(())
     }
 }
