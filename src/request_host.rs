@@ -34,8 +34,13 @@ impl RequestHost {
     /// The host of a request with this URI and these headers: the same
     /// value as [`crate::headers::request_host`].
     pub fn of(uri: &Uri, headers: &HeaderMap) -> RequestHost {
+        RequestHost::from_field(uri, headers.get(HOST))
+    }
+
+    /// The same as [`RequestHost::of`], given the request's (first) `Host`
+    /// field.
+    pub fn from_field(uri: &Uri, header: Option<&HeaderValue>) -> RequestHost {
         let uri_host = uri.host();
-        let header = headers.get(HOST);
         let host = crate::headers::request_host(uri_host, header.map(|v| v.as_bytes()));
         if host.is_empty() {
             return RequestHost::default();

@@ -37,6 +37,8 @@ pub struct RequestCtx {
     pub upstream: usize,
     /// Retry the same upstream (a reused keep-alive connection was stale).
     pub retry_same: bool,
+    /// The request's `Content-Length`, when it has one that is a number.
+    pub content_length: Option<u64>,
     /// Request body bytes received so far.
     pub body_bytes: u64,
     /// The body passed `client_max_body_size`: never retried.
@@ -82,6 +84,7 @@ impl RequestCtx {
             attempts: 0,
             upstream: 0,
             retry_same: false,
+            content_length: None,
             body_bytes: 0,
             body_too_large: false,
             response_started: false,

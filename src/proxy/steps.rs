@@ -68,7 +68,7 @@ impl Gateway {
         // The route's add_headers go on the gateway's own replies too (nginx).
         let route = &app.config.routes[index];
         step!(self
-            .body_limit(app, session, index)
+            .body_limit(app, ctx, index)
             .map(|r| with_add_headers(route, r)));
         step!(self
             .auth(app, session, index, &normalized, ctx)
@@ -98,35 +98,40 @@ impl Gateway {
             let secs = (!idle.is_zero()).then(|| idle.as_secs().max(1));
             session.as_downstream_mut().set_keepalive(secs);
         }
-        ctx.websocket = match upgrade::classify(&session.req_header().headers) {
-            UpgradeAsk::WebSocket => true,
-            UpgradeAsk::None => false,
-            UpgradeAsk::Other => {
-                // Never a tunnel for anything but a WebSocket: neither
-                // Pingora nor the upstream may see this token.
-                session.req_header_mut().remove_header(&header::UPGRADE);
-                false
+        let req = session.req_header();
+        let fields = match super::limits::check(req) {
+            Ok(fields) => fields,
+            Err(status) => {
+                // The body's framing may be in doubt: answer and close.
+                ctx.close_after_reply = true;
+                return Some(Reply::text(status, "bad request\n"));
             }
         };
-        let req = session.req_header();
-        if let Some(status) = super::limits::check(req) {
-            // The body's framing may be in doubt: answer and close.
-            ctx.close_after_reply = true;
-            return Some(Reply::text(status, "bad request\n"));
-        }
-        ctx.host = crate::request_host::RequestHost::of(&req.uri, &req.headers);
-        let xff = req
-            .headers
-            .get(crate::headers::X_FORWARDED_FOR)
-            .map(|v| v.as_bytes());
+        ctx.host = crate::request_host::RequestHost::from_field(&req.uri, fields.host);
+        ctx.content_length = fields
+            .content_length
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let xff = fields.forwarded_for.map(|v| v.as_bytes());
         let trusted = &app.config.server.trusted_proxies;
         ctx.client_ip = Some(crate::net::client_ip(peer, xff, trusted));
         ctx.https = ctx.tls
             || (crate::net::is_trusted(peer, trusted)
-                && req
-                    .headers
-                    .get(crate::headers::X_FORWARDED_PROTO)
+                && fields
+                    .forwarded_proto
                     .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")));
+        // Most requests have no `Upgrade` field: nothing to classify.
+        ctx.websocket = fields.upgrade
+            && match upgrade::classify(&session.req_header().headers) {
+                UpgradeAsk::WebSocket => true,
+                UpgradeAsk::None => false,
+                UpgradeAsk::Other => {
+                    // Never a tunnel for anything but a WebSocket: neither
+                    // Pingora nor the upstream may see this token.
+                    session.req_header_mut().remove_header(&header::UPGRADE);
+                    false
+                }
+            };
         None
     }
 
@@ -217,18 +222,13 @@ impl Gateway {
 
     /// `client_max_body_size` by Content-Length (413 before the upstream is
     /// contacted; a chunked body is counted in `request_body_filter`).
-    fn body_limit(&self, app: &App, session: &Session, index: usize) -> Option<Reply> {
+    fn body_limit(&self, app: &App, ctx: &RequestCtx, index: usize) -> Option<Reply> {
         let max = app.config.routes[index].proxy.client_max_body_size;
         if max == 0 {
             return None;
         }
-        let len = session
-            .req_header()
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        len.is_some_and(|len| len > max)
+        ctx.content_length
+            .is_some_and(|len| len > max)
             .then(|| Reply::text(413, "request entity too large\n"))
     }
 
