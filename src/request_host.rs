@@ -3,9 +3,9 @@
 //! and `$host` all read the same value without looking the `Host` header up
 //! and trimming it again.
 
-use http::header::{HeaderValue, HOST};
+use http::header::HeaderValue;
 use http::uri::Authority;
-use http::{HeaderMap, Uri};
+use http::Uri;
 
 /// A request's host, held as a reference-counted copy of the field it lies in
 /// (no allocation) and the range it takes there.
@@ -31,14 +31,8 @@ enum Source {
 }
 
 impl RequestHost {
-    /// The host of a request with this URI and these headers: the same
-    /// value as [`crate::headers::request_host`].
-    pub fn of(uri: &Uri, headers: &HeaderMap) -> RequestHost {
-        RequestHost::from_field(uri, headers.get(HOST))
-    }
-
-    /// The same as [`RequestHost::of`], given the request's (first) `Host`
-    /// field.
+    /// The host of a request with this URI and this (first) `Host` field:
+    /// the same value as [`crate::headers::request_host`].
     pub fn from_field(uri: &Uri, header: Option<&HeaderValue>) -> RequestHost {
         let uri_host = uri.host();
         let host = crate::headers::request_host(uri_host, header.map(|v| v.as_bytes()));
@@ -92,6 +86,8 @@ impl RequestHost {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::HOST;
+    use http::HeaderMap;
 
     fn host(uri: &str, header: Option<&str>) -> String {
         let uri: Uri = uri.parse().unwrap();
@@ -99,7 +95,7 @@ mod tests {
         if let Some(h) = header {
             headers.insert(HOST, h.parse().unwrap());
         }
-        let found = RequestHost::of(&uri, &headers);
+        let found = RequestHost::from_field(&uri, headers.get(HOST));
         let expected = crate::headers::request_host(uri.host(), header.map(|h| h.as_bytes()));
         assert_eq!(found.as_str(), expected, "{uri} {header:?}");
         assert_eq!(found.clone().as_str(), expected);
@@ -130,6 +126,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(HOST, HeaderValue::from_bytes(b"caf\xe9.test").unwrap());
         let uri: Uri = "/".parse().unwrap();
-        assert_eq!(RequestHost::of(&uri, &headers).as_str(), "");
+        assert_eq!(
+            RequestHost::from_field(&uri, headers.get(HOST)).as_str(),
+            ""
+        );
     }
 }

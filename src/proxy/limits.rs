@@ -93,6 +93,13 @@ mod tests {
         Ok(req)
     }
 
+    /// The fields of a request `check` lets through; an error when refused.
+    fn admitted(req: &RequestHeader) -> pingora::Result<Fields<'_>> {
+        check(req).map_err(|s| {
+            pingora::Error::explain(pingora::ErrorType::InternalError, format!("refused: {s}"))
+        })
+    }
+
     #[test]
     fn test_check_host_and_content_length() -> pingora::Result<()> {
         let v11 = http::Version::HTTP_11;
@@ -156,9 +163,7 @@ mod tests {
                 ("upgrade", "websocket"),
             ],
         )?;
-        let fields = check(&req).map_err(|s| {
-            pingora::Error::explain(pingora::ErrorType::InternalError, format!("refused: {s}"))
-        })?;
+        let fields = admitted(&req)?;
         let h = &req.headers;
         assert_eq!(fields.host, h.get("host"));
         assert_eq!(fields.forwarded_for, h.get("x-forwarded-for"));
@@ -174,9 +179,7 @@ mod tests {
         assert_eq!(fields.content_length, h.get("content-length"));
         assert!(fields.upgrade);
         let bare = request(http::Version::HTTP_10, &[])?;
-        let none = check(&bare).map_err(|s| {
-            pingora::Error::explain(pingora::ErrorType::InternalError, format!("refused: {s}"))
-        })?;
+        let none = admitted(&bare)?;
         assert!(none.host.is_none() && none.forwarded_for.is_none());
         assert!(none.forwarded_proto.is_none() && none.content_length.is_none());
         assert!(!none.upgrade);
