@@ -928,10 +928,13 @@ for c in "${CASES[@]}"; do
     "$(name "$c")" "$(describe "$c")" "$(transport "$c")" "$(toolname "$c")" "${RPS[$c]}" "$lo" "$hi" \
     "$p50" "${P99[$c]}" "$errs" "$non" "$cpu")"
 done
-ratio() {
-  [ -n "${RPS[$1]:-}" ] && [ -n "${RPS[$2]:-}" ] || { echo "n/a"; return; }
-  awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'
+# quotient ARRAY A B: ARRAY[A] / ARRAY[B] to two decimals ("n/a" when either is missing).
+quotient() {
+  local -n q=$1
+  [ -n "${q[$2]:-}" ] && [ -n "${q[$3]:-}" ] || { echo "n/a"; return; }
+  awk -v a="${q[$2]}" -v b="${q[$3]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'
 }
+ratio() { quotient RPS "$1" "$2"; }
 # Per-round ratio a/b, "0.98 1.02 …" (same round = same machine state).
 round_ratios() {
   join <(awk -v c="$1" '$1 == c {print $2, $3}' "$TMP/runs" | sort) \
@@ -970,12 +973,8 @@ TARGETS="| target (issue 17) | this run | |
 # The 401 target is judged on req/s, which the load generator can bound
 # (wrk shares its CPU with the servers); the servers' own CPU per request
 # shows what each path costs whatever bounds the req/s.
-cpu_ratio() {
-  [ -n "${CPU[$1]:-}" ] && [ -n "${CPU[$2]:-}" ] || { echo "n/a"; return; }
-  awk -v a="${CPU[$1]}" -v b="${CPU[$2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'
-}
 if [ -n "${CPU[D]:-}" ] && [ -n "${CPU[E]:-}" ]; then
-  TARGETS+=$'\n\n'"Not a target, beside the 401 row: the servers' CPU per request (D: the gateway and its upstream nginx; E: the gateway alone, which answers itself) is D ${CPU[D]} µs and E ${CPU[E]} µs, D/E = $(cpu_ratio D E); E's req/s can be bound by the load generator's CPU rather than the servers'."
+  TARGETS+=$'\n\n'"Not a target, beside the 401 row: the servers' CPU per request (D: the gateway and its upstream nginx; E: the gateway alone, which answers itself) is D ${CPU[D]} µs and E ${CPU[E]} µs, D/E = $(quotient CPU D E); E's req/s can be bound by the load generator's CPU rather than the servers'."
 fi
 if [ "$ROUNDS" -lt 3 ]; then
   TARGETS+=$'\n\n'"Judged on $ROUNDS round(s) only: not conclusive (the targets are meant for medians of a full run)."
